@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh machine with Python 3.11 (README "Quick start"):
+#   make run    set up, migrate the embedded SQLite database, serve (with the demo)
+#   make test   set up, run the whole suite on SQLite, then on PostgreSQL
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run serve test test-sqlite test-postgres lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or later is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/fundledger serve --demo
+
+serve: install
+	$(BIN)/fundledger serve
+
+test: install
+	$(BIN)/python -m pytest -q
+	$(BIN)/python tools/test_postgres.py
+
+test-sqlite: install
+	$(BIN)/python -m pytest -q
+
+test-postgres: install
+	$(BIN)/python tools/test_postgres.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check app jobs tests bench tools
+	$(BIN)/mypy app jobs
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache fundledger.db*

@@ -1,0 +1,1 @@
+"""fundledger: pays the medical insurance fund to hospitals (daily, monthly, annual)."""

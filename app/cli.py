@@ -1,0 +1,137 @@
+"""The `fundledger` command line (API.md "Command line and configuration")."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from datetime import date
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.clock import SystemClock
+from app.config import get_settings
+from app.db import make_engine, make_sessionmaker, transaction
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="fundledger service")
+db_cli = typer.Typer(no_args_is_help=True, help="database schema")
+calendar_cli = typer.Typer(no_args_is_help=True, help="working-day calendar")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(calendar_cli, name="calendar")
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+def _factory() -> sessionmaker[Session]:
+    return make_sessionmaker(make_engine(get_settings().database_url))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="load the Ningxia demo and start the bank simulator")
+    ] = False,
+) -> None:
+    """Apply migrations, then serve the API (embedded SQLite by default)."""
+    import uvicorn
+
+    from app import migrate
+    from app.main import create_app
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    migrate.upgrade(settings.database_url)
+    app = create_app(settings)
+    if demo:
+        typer.echo("the demo arrives with the annual-clearing issue; serving without it")
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from app import migrate
+
+    migrate.upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@calendar_cli.command("set")
+def calendar_set(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    working: Annotated[bool, typer.Option("--working/--off", help="working day or day off")],
+    note: Annotated[str, typer.Option(help="why (e.g. the State Council notice)")] = "",
+) -> None:
+    """Override one date of the working-day calendar (an override always wins)."""
+    from app.workdays import service
+
+    parsed = _parse_date(day)
+    with transaction(_factory()) as session:
+        service.set_override(
+            session,
+            day=parsed,
+            working=working,
+            note=note,
+            actor=_actor(),
+            now=SystemClock().now(),
+        )
+    typer.echo(f"{parsed}: {'working day' if working else 'day off'}")
+
+
+@calendar_cli.command("unset")
+def calendar_unset(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")]) -> None:
+    """Remove an override: the official schedule applies again."""
+    from app.workdays import service
+
+    parsed = _parse_date(day)
+    with transaction(_factory()) as session:
+        removed = service.remove_override(session, day=parsed)
+    typer.echo(f"{parsed}: override {'removed' if removed else 'was not set'}")
+
+
+@calendar_cli.command("show")
+def calendar_show(year: int) -> None:
+    """List the days off on weekdays and the worked weekend days of YEAR."""
+    from app.workdays import service
+
+    with transaction(_factory()) as session:
+        days = service.year_days(session, year)
+        confirmed = service.is_confirmed(session, year)
+    typer.echo(f"{year}: {'confirmed' if confirmed else 'UNCONFIRMED (package data)'}")
+    for row in days:
+        day = row["date"]
+        assert isinstance(day, date)
+        weekend = day.weekday() >= 5
+        if row["working"] == weekend or row["override"]:
+            kind = "working" if row["working"] else "off"
+            source = " (override)" if row["override"] else ""
+            typer.echo(f"{day} {day.strftime('%a')} {kind}{source}")
+
+
+@calendar_cli.command("confirm")
+def calendar_confirm(year: int) -> None:
+    """Confirm that YEAR's official schedule is entered (SPEC.md §2)."""
+    from app.workdays import service
+
+    with transaction(_factory()) as session:
+        service.confirm_year(session, year=year, actor=_actor(), now=SystemClock().now())
+    typer.echo(f"{year} confirmed")
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def main() -> None:
+    cli()

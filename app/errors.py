@@ -1,0 +1,163 @@
+"""Domain exceptions and their RFC 9457 problem JSON (API.md "Errors")."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("fundledger.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    rule: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every refusal the service gives on purpose."""
+
+    status = 400
+    title = "Bad request"
+    code = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+
+
+class Invalid(DomainError):
+    status = 422
+    title = "Invalid input"
+    code = "validation"
+
+    @classmethod
+    def field(cls, field: str, rule: str, message: str) -> Invalid:
+        return cls(f"{field}: {message}", errors=[FieldError(field, rule, message)])
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+    code = "not-found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+    code = "forbidden"
+
+
+class TooLarge(DomainError):
+    status = 413
+    title = "Content too large"
+    code = "too-large"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = [asdict(error) for error in errors]
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    # Pydantic appends the validator's name for function validators; keep the field path.
+    parts = [part for part in parts if not part.startswith("function-")]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    errors = []
+    for error in exc.errors():
+        rule = str(error.get("type", "invalid"))
+        message = str(error.get("msg", "invalid value"))
+        if rule == "json_invalid":
+            context = error.get("ctx") or {}
+            message = f"malformed JSON: {context.get('error', 'cannot be parsed')}"
+            errors.append(FieldError("body", rule, message))
+            continue
+        errors.append(FieldError(_field_of(tuple(error.get("loc", ()))), rule, message))
+    return errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            code=exc.code,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        return problem(422, "Invalid input", detail, code="validation", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(
+            exc.status_code, "HTTP error"
+        )
+        return problem(exc.status_code, title, str(exc.detail), code=f"http-{exc.status_code}")
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return problem(500, "Internal error", "an unexpected error occurred", code="internal")

@@ -1,0 +1,123 @@
+"""HTTP plumbing shared by every router: strict JSON bodies and request size limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import problem
+
+
+def _parse_float(literal: str) -> Decimal | str:
+    # A JSON number keeps the digits it was written with. An exponent is refused by the
+    # amount validators: hand them the literal text, which no amount pattern matches.
+    if "e" in literal or "E" in literal:
+        return literal
+    return Decimal(literal)
+
+
+def _parse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise json.JSONDecodeError(f"duplicate key {key!r}", key, 0)
+        result[key] = value
+    return result
+
+
+def strict_loads(body: bytes | str) -> Any:
+    """JSON with exact decimals, no NaN/Infinity and no duplicate keys."""
+    return json.loads(
+        body,
+        parse_float=_parse_float,
+        parse_constant=_parse_constant,
+        object_pairs_hook=_no_duplicate_keys,
+    )
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_loads(await self.body())
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """Route whose JSON body is parsed by strict_loads (amounts never pass through float)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            return await original(StrictJSONRequest(request.scope, request.receive))
+
+        return handler
+
+
+class BodyLimitMiddleware:
+    """413 for bodies above the limit of their path, by Content-Length or by counting."""
+
+    def __init__(self, app: ASGIApp, *, default_bytes: int, limits: dict[str, int]) -> None:
+        self.app = app
+        self.default_bytes = default_bytes
+        self.limits = limits  # path suffix -> limit
+
+    def limit_for(self, path: str) -> int:
+        for suffix, limit in self.limits.items():
+            if path.endswith(suffix):
+                return limit
+        return self.default_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        # Read the body up front (at most `limit` bytes are ever held), then replay it:
+        # FastAPI turns errors raised while it reads the body into a 400.
+        chunks: list[bytes] = []
+        received = 0
+        more_body = True
+        while more_body:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # client went away
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                await _too_large(limit)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more_body = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(limit: int) -> Response:
+    return problem(
+        413, "Content too large", f"the request body exceeds {limit} bytes", code="too-large"
+    )

@@ -1,0 +1,73 @@
+"""create_app(): routers, the problem-JSON handler, health. It never starts the scheduler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Response
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import errors
+from app.clock import Clock, SystemClock
+from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.deps import SessionDep
+from app.http import BodyLimitMiddleware
+from app.migrate import is_at_head
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+    **state: Any,
+) -> FastAPI:
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = make_sessionmaker(make_engine(settings.database_url))
+    app = FastAPI(
+        title="fundledger",
+        version="0.1.0",
+        summary="Medical insurance fund: daily T+1 payments, monthly settlement, annual clearing",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.clock = clock or SystemClock()
+    for key, value in state.items():
+        setattr(app.state, key, value)
+    errors.install(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_bytes=settings.body_limit_bytes,
+        limits={
+            "/settlements/bulk": settings.bulk_body_limit_bytes,
+            "/bank/receipts": BODY_LIMIT_BYTES_BANK,
+        },
+    )
+    _health_routes(app)
+    return app
+
+
+def _health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Database reachable and migrations at head")
+    def readyz(session: SessionDep, response: Response) -> dict[str, str]:
+        try:
+            session.execute(text("SELECT 1"))
+            ready = is_at_head(session.connection())
+        except Exception as exc:  # any database failure means "not ready"
+            response.status_code = 503
+            return {"status": "unavailable", "detail": type(exc).__name__}
+        if not ready:
+            response.status_code = 503
+            return {"status": "unavailable", "detail": "migrations are not at head"}
+        return {"status": "ready"}

@@ -1,0 +1,71 @@
+"""Shared fixtures. Database tests run on SQLite, or on PostgreSQL when
+FUNDLEDGER_TEST_DATABASE_URL is set (the PostgreSQL half of `make test`)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrate
+from app.clock import SimulatedClock
+from app.db import make_engine
+from tests.support import databases
+
+
+def pytest_report_header() -> str:
+    return f"fundledger database backend: {databases.backend()}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if databases.PG_URL:
+        migrate.upgrade(databases.PG_URL)
+        yield databases.PG_URL
+        databases.drop_template()
+        return
+    with tempfile.TemporaryDirectory(prefix="fundledger-test-") as folder:
+        url = f"sqlite:///{Path(folder) / 'shared.db'}"
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One outer transaction per test, rolled back at the end (STYLE.md 13)."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield connection
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    # The code under test opens and commits its own transactions: they become savepoints.
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(datetime(2026, 3, 6, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai

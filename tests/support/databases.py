@@ -1,0 +1,72 @@
+"""Test databases: the shared one (rolled-back tests) and fresh ones (committed tests)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from app import migrate
+
+PG_URL = os.environ.get("FUNDLEDGER_TEST_DATABASE_URL")
+
+
+def backend() -> str:
+    return "postgresql" if PG_URL else "sqlite"
+
+
+def _admin_conninfo(url: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql", database="postgres")
+    return parsed.render_as_string(hide_password=False)
+
+
+_template: str | None = None
+
+
+def _pg_template() -> str:
+    """A database at head, migrated once per test run, cloned by CREATE DATABASE TEMPLATE."""
+    global _template
+    if _template is None:
+        assert PG_URL is not None
+        name = f"{make_url(PG_URL).database}_tpl"
+        with psycopg.connect(_admin_conninfo(PG_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        migrate.upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        _template = name
+    return _template
+
+
+@contextmanager
+def fresh_database(*, migrated: bool = True) -> Iterator[str]:
+    """A new, empty database URL (at head when migrated), dropped afterwards."""
+    if PG_URL:
+        name = f"{make_url(PG_URL).database}_{secrets.token_hex(4)}"
+        template = f' TEMPLATE "{_pg_template()}"' if migrated else ""
+        with psycopg.connect(_admin_conninfo(PG_URL), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"{template}')
+        try:
+            yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with psycopg.connect(_admin_conninfo(PG_URL), autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
+    with tempfile.TemporaryDirectory(prefix="fundledger-test-") as folder:
+        url = f"sqlite:///{Path(folder) / 'test.db'}"
+        if migrated:
+            migrate.upgrade(url)
+        yield url
+
+
+def drop_template() -> None:
+    global _template
+    if _template is not None and PG_URL:
+        with psycopg.connect(_admin_conninfo(PG_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{_template}" WITH (FORCE)')
+        _template = None
