@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.service import Principal
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, transaction
@@ -18,7 +19,11 @@ cli = typer.Typer(no_args_is_help=True, add_completion=False, help="fundledger s
 db_cli = typer.Typer(no_args_is_help=True, help="database schema")
 calendar_cli = typer.Typer(no_args_is_help=True, help="working-day calendar")
 cli.add_typer(db_cli, name="db")
+users_cli = typer.Typer(no_args_is_help=True, help="users")
+tokens_cli = typer.Typer(no_args_is_help=True, help="bearer tokens")
 cli.add_typer(calendar_cli, name="calendar")
+cli.add_typer(users_cli, name="users")
+cli.add_typer(tokens_cli, name="tokens")
 
 
 def _actor() -> str:
@@ -71,17 +76,24 @@ def calendar_set(
     note: Annotated[str, typer.Option(help="why (e.g. the State Council notice)")] = "",
 ) -> None:
     """Override one date of the working-day calendar (an override always wins)."""
+    from app.trail import service as trail
     from app.workdays import service
 
     parsed = _parse_date(day)
+    now = SystemClock().now()
     with transaction(_factory()) as session:
-        service.set_override(
+        _, before = service.set_override(
+            session, day=parsed, working=working, note=note, actor=_actor(), now=now
+        )
+        trail.record(
             session,
-            day=parsed,
-            working=working,
-            note=note,
-            actor=_actor(),
-            now=SystemClock().now(),
+            actor=_cli_principal(),
+            action="calendar.override",
+            entity="calendar",
+            key=str(parsed),
+            before=before,
+            after={"working": working, "note": note},
+            now=now,
         )
     typer.echo(f"{parsed}: {'working day' if working else 'day off'}")
 
@@ -124,6 +136,72 @@ def calendar_confirm(year: int) -> None:
     with transaction(_factory()) as session:
         service.confirm_year(session, year=year, actor=_actor(), now=SystemClock().now())
     typer.echo(f"{year} confirmed")
+
+
+def _cli_principal() -> Principal:
+    return Principal(user_id=None, name=_actor(), role="admin")
+
+
+@users_cli.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="hospital, operator, accountant, auditor or admin")],
+    institution: Annotated[
+        str | None, typer.Option(help="institution code (hospital role)")
+    ] = None,
+) -> None:
+    """Create a user (a person or a system client)."""
+    from app.auth import service
+    from app.errors import DomainError
+
+    try:
+        with transaction(_factory()) as session:
+            service.create_user(
+                session,
+                name=name,
+                role=role,
+                fixmedins_code=institution,
+                actor=_cli_principal(),
+                now=SystemClock().now(),
+            )
+    except DomainError as error:
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {name} ({role}) created")
+
+
+@tokens_cli.command("issue")
+def tokens_issue(name: str) -> None:
+    """Print a new bearer token for user NAME (shown once, stored only as a hash)."""
+    from app.auth import service
+    from app.errors import DomainError
+
+    try:
+        with transaction(_factory()) as session:
+            _, token = service.issue_token(
+                session, name=name, actor=_cli_principal(), now=SystemClock().now()
+            )
+    except DomainError as error:
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(token)
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by its id."""
+    from app.auth import service
+    from app.errors import DomainError
+
+    try:
+        with transaction(_factory()) as session:
+            service.revoke_token(
+                session, token_id=token_id, actor=_cli_principal(), now=SystemClock().now()
+            )
+    except DomainError as error:
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"token {token_id} revoked")
 
 
 def _parse_date(text: str) -> date:

@@ -51,7 +51,19 @@ def create_app(
         },
     )
     _health_routes(app)
+    _include_routers(app)
     return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.alerts.router import router as alerts_router
+    from app.auth.router import router as auth_router
+    from app.institutions.router import router as institutions_router
+    from app.trail.router import router as trail_router
+    from app.workdays.router import router as calendar_router
+
+    for router in (auth_router, institutions_router, calendar_router, trail_router, alerts_router):
+        app.include_router(router)
 
 
 def _health_routes(app: FastAPI) -> None:

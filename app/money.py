@@ -172,3 +172,12 @@ Ratio = Annotated[
     PlainSerializer(bp_str, return_type=str, when_used="always"),
     WithJsonSchema({"type": "string", "pattern": r"^(0|1)(\.\d{1,2})?$", "examples": ["0.60"]}),
 ]
+
+# Output-only types: the value is already fen / basis points; only serialisation applies.
+# (Input types parse yuan; never use them in response models.)
+YuanOut = Annotated[int, _yuan_out, _YUAN_SCHEMA]
+RatioOut = Annotated[
+    int,
+    PlainSerializer(bp_str, return_type=str, when_used="always"),
+    WithJsonSchema({"type": "string", "examples": ["0.60"]}),
+]

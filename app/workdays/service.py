@@ -54,6 +54,9 @@ def confirm_year(session: Session, *, year: int, actor: str, now: datetime) -> C
         row = CalendarYear(year=year, confirmed_by=actor, confirmed_at=now)
         session.add(row)
         session.flush()
+    from app.alerts import service as alerts
+
+    alerts.resolve(session, kind="calendar_unconfirmed", subject=str(year), now=now)
     return row
 
 
@@ -85,3 +88,27 @@ def year_days(session: Session, year: int) -> list[dict[str, object]]:
         )
         day = date.fromordinal(day.toordinal() + 1)
     return days
+
+
+def unconfirmed_warning(session: Session, day: date) -> str | None:
+    """Scheduling into a year an operator has not confirmed works, with this warning."""
+    if is_confirmed(session, day.year):
+        return None
+    return f"{day.year}'s official schedule is not confirmed; dates use the holidays package"
+
+
+def check_next_year_confirmed(session: Session, *, today: date, now: datetime) -> bool:
+    """From 1 December, next year's missing confirmation is an alert (SPEC §2).
+    Returns True when an alert stands."""
+    from app.alerts import service as alerts
+
+    if today.month != 12 or is_confirmed(session, today.year + 1):
+        return False
+    alerts.raise_alert(
+        session,
+        kind="calendar_unconfirmed",
+        subject=str(today.year + 1),
+        detail=f"the official schedule of {today.year + 1} is not confirmed",
+        now=now,
+    )
+    return True

@@ -1,0 +1,246 @@
+"""Reference data API: operators and admins write, staff read, hospitals read their own."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from app.auth.deps import Operator, Reader, Staff, scope
+from app.deps import ClockDep, SessionDep
+from app.http import StrictJSONRoute
+from app.institutions import rules, service
+from app.institutions.models import FundLedger, Institution, Region
+from app.institutions.schemas import (
+    EnrollmentIn,
+    EnrollmentOut,
+    FundLedgerIn,
+    FundLedgerOut,
+    FundLedgerPatch,
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionPatch,
+    Insutype,
+    PolicyIn,
+    PolicyOut,
+    RegionIn,
+    RegionOut,
+    RegionPatch,
+)
+from app.money import bp_str
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+
+router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["reference data"])
+
+
+def _policy_out(policy: rules.Policy) -> PolicyOut:
+    return PolicyOut(
+        effective_from=policy.effective_from,
+        active=policy.active,
+        daily_ratio=policy.daily_ratio_bp,
+        deposit_rate=policy.deposit_rate_bp,
+        submission_time=policy.submission_time.strftime("%H:%M"),
+        cutoff_time=policy.cutoff_time.strftime("%H:%M"),
+        declaration_day=policy.declaration_day,
+        appeal_window_days=policy.appeal_window_days,
+        approval_threshold=policy.approval_threshold_fen,
+    )
+
+
+def _fund_out(session: Session, fund: FundLedger) -> FundLedgerOut:
+    versions = service.policies(session, fund.id)
+    return FundLedgerOut(
+        region_code=fund.region_code,
+        insutype=fund.insutype,
+        name=fund.name,
+        expenditure_account=fund.expenditure_account,
+        expenditure_account_name=fund.expenditure_account_name,
+        requires_settlement_list=fund.requires_settlement_list,
+        switched_on_from=rules.switched_on_from(versions),
+        policies=[_policy_out(policy) for policy in versions],
+    )
+
+
+def _institution_out(session: Session, institution: Institution) -> InstitutionOut:
+    return InstitutionOut(
+        code=institution.code,
+        name=institution.name,
+        level=institution.level,
+        region_code=institution.region_code,
+        bank_account=institution.bank_account,
+        bank_account_name=institution.bank_account_name,
+        bank_code=institution.bank_code,
+        med_type_prefixes=list(institution.med_type_prefixes),
+        enrollments=[
+            EnrollmentOut.model_validate(row)
+            for row in service.enrollments(session, institution.code)
+        ],
+    )
+
+
+@router.post("/regions", status_code=201, response_model=RegionOut)
+def create_region(body: RegionIn, actor: Operator, session: SessionDep, clock: ClockDep) -> Region:
+    with session.begin():
+        return service.create_region(session, body, actor=actor, now=clock.now())
+
+
+@router.get("/regions", response_model=list[RegionOut])
+def list_regions(_: Staff, session: SessionDep) -> list[Region]:
+    return service.list_regions(session)
+
+
+@router.get("/regions/{code}", response_model=RegionOut)
+def get_region(code: str, _: Staff, session: SessionDep) -> Region:
+    return service.get_region(session, code)
+
+
+@router.patch("/regions/{code}", response_model=RegionOut)
+def update_region(
+    code: str, body: RegionPatch, actor: Operator, session: SessionDep, clock: ClockDep
+) -> Region:
+    with session.begin():
+        return service.update_region(session, code, body, actor=actor, now=clock.now())
+
+
+@router.post("/fund-ledgers", status_code=201)
+def create_fund_ledger(
+    body: FundLedgerIn, actor: Operator, session: SessionDep, clock: ClockDep
+) -> FundLedgerOut:
+    with session.begin():
+        fund = service.create_fund_ledger(session, body, actor=actor, now=clock.now())
+        return _fund_out(session, fund)
+
+
+@router.get("/fund-ledgers")
+def list_fund_ledgers(_: Staff, session: SessionDep) -> list[FundLedgerOut]:
+    return [_fund_out(session, fund) for fund in service.list_fund_ledgers(session)]
+
+
+@router.get("/fund-ledgers/{region_code}/{insutype}")
+def get_fund_ledger(
+    region_code: str, insutype: Insutype, _: Staff, session: SessionDep
+) -> FundLedgerOut:
+    return _fund_out(session, service.get_fund_ledger(session, region_code, insutype))
+
+
+@router.patch("/fund-ledgers/{region_code}/{insutype}")
+def update_fund_ledger(
+    region_code: str,
+    insutype: Insutype,
+    body: FundLedgerPatch,
+    actor: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> FundLedgerOut:
+    with session.begin():
+        fund = service.get_fund_ledger(session, region_code, insutype)
+        service.update_fund_ledger(session, fund, body, actor=actor, now=clock.now())
+        return _fund_out(session, fund)
+
+
+@router.post("/fund-ledgers/{region_code}/{insutype}/policies", status_code=201)
+def add_policy(
+    region_code: str,
+    insutype: Insutype,
+    body: PolicyIn,
+    actor: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> FundLedgerOut:
+    """A new effective-dated policy version; versions are never edited."""
+    with session.begin():
+        fund = service.get_fund_ledger(session, region_code, insutype)
+        service.add_policy_version(session, fund, body, actor=actor, now=clock.now())
+        return _fund_out(session, fund)
+
+
+@router.get("/fund-ledgers/{region_code}/{insutype}/policy")
+def policy_on(
+    region_code: str,
+    insutype: Insutype,
+    on: Annotated[date, Query(description="YYYY-MM-DD")],
+    _: Reader,
+    session: SessionDep,
+) -> dict[str, object]:
+    """The version in force on a date; `switched_on` false before the first version."""
+    fund = service.get_fund_ledger(session, region_code, insutype)
+    policy = service.policy_on(session, fund.id, on)
+    return {
+        "on": on,
+        "switched_on": policy is not None,
+        "policy": _policy_out(policy).model_dump(mode="json") if policy else None,
+        "daily_ratio": bp_str(policy.daily_ratio_bp) if policy else None,
+    }
+
+
+@router.post("/institutions", status_code=201)
+def create_institution(
+    body: InstitutionIn, actor: Operator, session: SessionDep, clock: ClockDep
+) -> InstitutionOut:
+    with session.begin():
+        institution = service.create_institution(session, body, actor=actor, now=clock.now())
+        return _institution_out(session, institution)
+
+
+@router.get("/institutions")
+def list_institutions(
+    principal: Reader,
+    session: SessionDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    region_code: str | None = None,
+) -> Page[InstitutionOut]:
+    only = principal.fixmedins_code if principal.is_hospital else None
+    rows = service.list_institutions(
+        session,
+        region_code=region_code,
+        after_code=decode_cursor(cursor),
+        limit=limit + 1,
+        only_code=only,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: row.code)
+    return Page(items=[_institution_out(session, row) for row in page], next_cursor=next_cursor)
+
+
+@router.get("/institutions/{code}")
+def get_institution(code: str, principal: Reader, session: SessionDep) -> InstitutionOut:
+    scope(principal, code)
+    return _institution_out(session, service.get_institution(session, code))
+
+
+@router.patch("/institutions/{code}")
+def update_institution(
+    code: str, body: InstitutionPatch, actor: Operator, session: SessionDep, clock: ClockDep
+) -> InstitutionOut:
+    with session.begin():
+        institution = service.update_institution(session, code, body, actor=actor, now=clock.now())
+        return _institution_out(session, institution)
+
+
+@router.post("/institutions/{code}/enrollments", status_code=201)
+def add_enrollment(
+    code: str, body: EnrollmentIn, actor: Operator, session: SessionDep, clock: ClockDep
+) -> InstitutionOut:
+    with session.begin():
+        institution = service.get_institution(session, code)
+        service.add_enrollment(session, institution, body, actor=actor, now=clock.now())
+        return _institution_out(session, institution)
+
+
+@router.post("/institutions/{code}/enrollments/{enrollment_id}/end")
+def end_enrollment(
+    code: str,
+    enrollment_id: int,
+    end_date: Annotated[date, Query()],
+    actor: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> InstitutionOut:
+    with session.begin():
+        institution = service.get_institution(session, code)
+        service.end_enrollment(
+            session, institution, enrollment_id, end_date, actor=actor, now=clock.now()
+        )
+        return _institution_out(session, institution)

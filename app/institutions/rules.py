@@ -1,0 +1,58 @@
+"""Pure rules of reference data: policy in force on a date, region membership, eligibility."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The policy parameters of one fund ledger on one date."""
+
+    effective_from: date
+    active: bool
+    daily_ratio_bp: int
+    deposit_rate_bp: int
+    submission_time: time
+    cutoff_time: time
+    declaration_day: int
+    appeal_window_days: int
+    approval_threshold_fen: int | None
+
+
+def in_force(versions: Sequence[Policy], on: date) -> Policy | None:
+    """The version in force on a date; None when switched off (before the first version, or
+    a version with active false)."""
+    current = None
+    for version in sorted(versions, key=lambda v: v.effective_from):
+        if version.effective_from <= on:
+            current = version
+        else:
+            break
+    if current is None or not current.active:
+        return None
+    return current
+
+
+def switched_on_from(versions: Sequence[Policy]) -> date | None:
+    active = [v.effective_from for v in versions if v.active]
+    return min(active) if active else None
+
+
+def default_division_prefixes(region_code: str) -> list[str]:
+    """SPEC §1: by default the first four digits of the region code (640104 is in 640100)."""
+    return [region_code[:4]]
+
+
+def in_region(insuplc_admdvs: str, prefixes: Sequence[str]) -> bool:
+    return any(insuplc_admdvs.startswith(prefix) for prefix in prefixes)
+
+
+def enabled_med_type(med_type: str, prefixes: Sequence[str]) -> bool:
+    return any(med_type.startswith(prefix) for prefix in prefixes)
+
+
+def enrolled_on(spans: Sequence[tuple[date, date | None]], on: date) -> bool:
+    return any(start <= on and (end is None or on <= end) for start, end in spans)

@@ -1,0 +1,48 @@
+"""Cursor pagination (API.md "Lists"): `limit` ≤ 500 and an opaque `cursor`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from app.errors import Invalid
+
+LIST_LIMIT_MAX = 500
+LIST_LIMIT_DEFAULT = 100
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(key: Any) -> str:
+    raw = json.dumps(key, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid.field("cursor", "cursor_format", "not a cursor this service issued") from None
+
+
+LimitQuery = Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX, description="page size (≤ 500)")]
+CursorQuery = Annotated[str | None, Query(description="opaque cursor from next_cursor")]
+
+
+def page_of(rows: list[Any], limit: int, key_of: Any) -> tuple[list[Any], str | None]:
+    """Rows fetched with limit + 1 -> (page, next cursor)."""
+    if len(rows) > limit:
+        return rows[:limit], encode_cursor(key_of(rows[limit - 1]))
+    return rows, None

@@ -1,0 +1,65 @@
+"""The audit trail: who did what, when, with the state before and after."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.trail.models import AuditEvent
+
+if TYPE_CHECKING:
+    from app.auth.service import Principal
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def record(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    entity: str,
+    key: str,
+    before: Any,
+    after: Any,
+    now: datetime,
+) -> None:
+    session.add(
+        AuditEvent(
+            at=now,
+            actor=actor.name,
+            actor_role=actor.role,
+            action=action,
+            entity=entity,
+            entity_key=key,
+            before=_plain(before),
+            after=_plain(after),
+        )
+    )
+
+
+def events(
+    session: Session,
+    *,
+    entity: str | None,
+    key: str | None,
+    action: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id).limit(limit)
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if key:
+        query = query.where(AuditEvent.entity_key == key)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
+    return list(session.scalars(query))
