@@ -24,6 +24,8 @@ tokens_cli = typer.Typer(no_args_is_help=True, help="bearer tokens")
 cli.add_typer(calendar_cli, name="calendar")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(tokens_cli, name="tokens")
+ledger_cli = typer.Typer(no_args_is_help=True, help="the double-entry ledger")
+cli.add_typer(ledger_cli, name="ledger")
 
 
 def _actor() -> str:
@@ -202,6 +204,27 @@ def tokens_revoke(token_id: int) -> None:
         typer.echo(f"refused: {error.detail}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"token {token_id} revoked")
+
+
+@ledger_cli.command("verify")
+def ledger_verify() -> None:
+    """Recompute every balance and hash chain; exit 1 on any difference."""
+    from app.ledger import service
+
+    with transaction(_factory()) as session:
+        report = service.verify(session)
+    typer.echo(f"entries checked: {report.entries_checked}")
+    for code, stored, computed in report.balance_mismatches:
+        typer.echo(f"BALANCE {code}: stored {stored} fen, postings say {computed} fen")
+    for fund, entry_id, reason in report.chain_breaks:
+        typer.echo(f"CHAIN {fund} entry {entry_id}: {reason}")
+    for entry_id in report.unsealed_entries:
+        typer.echo(f"UNSEALED entry {entry_id} (not part of the ledger)")
+    if report.trial_balance_fen:
+        typer.echo(f"TRIAL BALANCE off by {report.trial_balance_fen} fen")
+    if not report.ok:
+        raise typer.Exit(1)
+    typer.echo("ledger verified: balances, chains and trial balance agree")
 
 
 def _parse_date(text: str) -> date:

@@ -59,10 +59,18 @@ def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.auth.router import router as auth_router
     from app.institutions.router import router as institutions_router
+    from app.ledger.router import router as ledger_router
     from app.trail.router import router as trail_router
     from app.workdays.router import router as calendar_router
 
-    for router in (auth_router, institutions_router, calendar_router, trail_router, alerts_router):
+    for router in (
+        auth_router,
+        institutions_router,
+        calendar_router,
+        trail_router,
+        alerts_router,
+        ledger_router,
+    ):
         app.include_router(router)
 
 

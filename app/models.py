@@ -4,6 +4,7 @@ from app.alerts import models as alerts_models
 from app.auth import models as auth_models
 from app.db import Base
 from app.institutions import models as institutions_models
+from app.ledger import models as ledger_models
 from app.trail import models as trail_models
 from app.workdays import models as workdays_models
 
@@ -12,6 +13,7 @@ __all__ = [
     "alerts_models",
     "auth_models",
     "institutions_models",
+    "ledger_models",
     "trail_models",
     "workdays_models",
 ]

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigId, Fen, UTCDateTime
+
+
+class LedgerAccount(Base):
+    """An account `NAME:REGION:INSUTYPE[:INSTITUTION]` (SPEC §6), created on first use.
+
+    `balance_fen` is the maintained current balance, debit minus credit, updated in the same
+    transaction as the postings that change it (row lock of the UPDATE). `verify` recomputes it.
+    """
+
+    __tablename__ = "ledger_account"
+    __table_args__ = (
+        CheckConstraint("normal_side IN ('D', 'C')", name="normal_side"),
+        Index("ix_ledger_account_fund", "region_code", "insutype", "fixmedins_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str | None] = mapped_column(String(30))
+    normal_side: Mapped[str] = mapped_column(String(1))
+    balance_fen: Mapped[int] = mapped_column(Fen, default=0)
+
+
+class JournalEntry(Base):
+    """A balanced journal entry. Append-only: inserted unsealed, its postings added, then
+    sealed once (the only update the database allows, and only when balanced)."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (
+        Index("ix_journal_entry_fund", "region_code", "insutype", "id"),
+        Index("ix_journal_entry_institution", "fixmedins_code", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    business_ref: Mapped[str] = mapped_column(String(120))
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str | None] = mapped_column(String(30))
+    period: Mapped[str | None] = mapped_column(String(7))
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reverses_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entry.id"), unique=True
+    )
+    memo: Mapped[str] = mapped_column(String(300), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerPosting(Base):
+    """One side of an entry: an amount (> 0 fen) debited or credited to one account."""
+
+    __tablename__ = "ledger_posting"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("side IN ('D', 'C')", name="side"),
+        Index("ix_ledger_posting_account", "account_id", "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
+    side: Mapped[str] = mapped_column(String(1))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+
+
+class LedgerChain(Base):
+    """Head of each fund ledger's hash chain; its row lock serialises posting per fund."""
+
+    __tablename__ = "ledger_chain"
+
+    fund_key: Mapped[str] = mapped_column(String(10), primary_key=True)  # "640100:310"
+    last_entry_id: Mapped[int | None] = mapped_column(BigId)
+    last_hash: Mapped[str] = mapped_column(String(64))

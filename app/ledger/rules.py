@@ -1,0 +1,172 @@
+"""Pure ledger rules: account names and sides, drafts, canonical hashes. No database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+# SPEC §6: name -> (normal side, per institution)
+ACCOUNT_TYPES: dict[str, tuple[str, bool]] = {
+    "bank": ("D", False),
+    "in_transit": ("D", False),
+    "receivable": ("D", True),
+    "procurement_advance": ("D", True),
+    "payable": ("C", True),
+    "deposit_held": ("C", True),
+    "appropriation": ("C", False),
+    "expense": ("D", True),
+}
+GENESIS_HASH = "0" * 64
+POSTINGS_PER_ENTRY_MAX = 64
+
+
+class LedgerRuleError(ValueError):
+    pass
+
+
+def account_code(
+    name: str, region_code: str, insutype: str, fixmedins_code: str | None = None
+) -> str:
+    """`payable:640100:310:H001`; institution only (and always) for per-institution accounts."""
+    if name not in ACCOUNT_TYPES:
+        raise LedgerRuleError(f"unknown account {name!r}")
+    per_institution = ACCOUNT_TYPES[name][1]
+    if per_institution != (fixmedins_code is not None):
+        raise LedgerRuleError(f"{name} is {'' if per_institution else 'not '}kept per institution")
+    parts = [name, region_code, insutype] + ([fixmedins_code] if fixmedins_code else [])
+    return ":".join(parts)
+
+
+def parse_account_code(code: str) -> tuple[str, str, str, str | None]:
+    parts = code.split(":")
+    if len(parts) not in (3, 4) or parts[0] not in ACCOUNT_TYPES:
+        raise LedgerRuleError(f"not an account code: {code!r}")
+    name, region, insutype = parts[0], parts[1], parts[2]
+    institution = parts[3] if len(parts) == 4 else None
+    account_code(name, region, insutype, institution)  # validates the shape
+    return name, region, insutype, institution
+
+
+def normal_balance(name: str, debit_minus_credit: int) -> int:
+    """A balance signed in its account's normal direction."""
+    return debit_minus_credit if ACCOUNT_TYPES[name][0] == "D" else -debit_minus_credit
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str  # account code
+    side: str  # "D" or "C"
+    amount_fen: int
+
+    def __post_init__(self) -> None:
+        assert self.side in ("D", "C"), "side is D or C"
+        assert isinstance(self.amount_fen, int) and self.amount_fen > 0, "postings are > 0 fen"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A journal entry to post. `key` is its idempotency key, derived from the business event."""
+
+    kind: str
+    key: str
+    region_code: str
+    insutype: str
+    lines: tuple[Line, ...]
+    effective_at: datetime
+    business_ref: str
+    fixmedins_code: str | None = None
+    period: str | None = None
+    memo: str = ""
+    reverses_entry_id: int | None = None
+
+    def __post_init__(self) -> None:
+        check_balanced(self.lines)
+        assert self.effective_at.tzinfo is not None, "effective_at is offset-aware"
+        assert len(self.key) <= 160 and self.key, "idempotency keys are 1..160 characters"
+
+
+def check_balanced(lines: Iterable[Line]) -> None:
+    lines = list(lines)
+    if len(lines) < 2:
+        raise LedgerRuleError("an entry has at least two postings")
+    if len(lines) > POSTINGS_PER_ENTRY_MAX:
+        raise LedgerRuleError(f"an entry has at most {POSTINGS_PER_ENTRY_MAX} postings")
+    debit = sum(line.amount_fen for line in lines if line.side == "D")
+    credit = sum(line.amount_fen for line in lines if line.side == "C")
+    if debit != credit:
+        raise LedgerRuleError(f"unbalanced entry: debits {debit} fen, credits {credit} fen")
+
+
+@dataclass
+class DraftLines:
+    """Builds lines from (debit account, credit account, amount) transfers.
+
+    SPEC §6: a negative amount swaps the sides; a zero amount posts nothing.
+    """
+
+    lines: list[Line] = field(default_factory=list)
+
+    def transfer(self, debit: str, credit: str, amount_fen: int) -> DraftLines:
+        if amount_fen < 0:
+            debit, credit, amount_fen = credit, debit, -amount_fen
+        if amount_fen:
+            self.lines.append(Line(debit, "D", amount_fen))
+            self.lines.append(Line(credit, "C", amount_fen))
+        return self
+
+    def split(self, debit: str, credits: list[tuple[str, int]]) -> DraftLines:
+        """One debit split over several credits (each credit amount >= 0)."""
+        total = sum(amount for _, amount in credits)
+        assert all(amount >= 0 for _, amount in credits), "split credits are non-negative"
+        if total:
+            self.lines.append(Line(debit, "D", total))
+            self.lines.extend(Line(account, "C", amount) for account, amount in credits if amount)
+        return self
+
+    def result(self) -> tuple[Line, ...]:
+        return tuple(self.lines)
+
+
+def mirror(lines: Iterable[Line]) -> tuple[Line, ...]:
+    """The reversing lines: same accounts and amounts, sides swapped."""
+    return tuple(
+        Line(line.account, "C" if line.side == "D" else "D", line.amount_fen) for line in lines
+    )
+
+
+def _dump(payload: Mapping[str, object]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content(draft: Draft, reverses_key: str | None) -> dict[str, object]:
+    """What an idempotency key stands for: the money and its tags (not times, not the memo)."""
+    return {
+        "kind": draft.kind,
+        "fund": f"{draft.region_code}:{draft.insutype}",
+        "institution": draft.fixmedins_code,
+        "period": draft.period,
+        "business_ref": draft.business_ref,
+        "reverses": reverses_key,
+        "postings": [[line.account, line.side, line.amount_fen] for line in draft.lines],
+    }
+
+
+def request_hash(draft: Draft, reverses_key: str | None) -> str:
+    return hashlib.sha256(_dump(content(draft, reverses_key))).hexdigest()
+
+
+def chain_hash(
+    prev_hash: str, key: str, request_digest: str, effective_at: datetime, recorded_at: datetime
+) -> str:
+    """SHA-256 over the previous hash and the entry's canonical form (tamper evidence)."""
+    payload = {
+        "prev": prev_hash,
+        "key": key,
+        "request": request_digest,
+        "effective_at": effective_at.astimezone(UTC).isoformat(),
+        "recorded_at": recorded_at.astimezone(UTC).isoformat(),
+    }
+    return hashlib.sha256(_dump(payload)).hexdigest()
