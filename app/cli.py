@@ -218,8 +218,6 @@ def ledger_verify() -> None:
         typer.echo(f"BALANCE {code}: stored {stored} fen, postings say {computed} fen")
     for fund, entry_id, reason in report.chain_breaks:
         typer.echo(f"CHAIN {fund} entry {entry_id}: {reason}")
-    for entry_id in report.unsealed_entries:
-        typer.echo(f"UNSEALED entry {entry_id} (not part of the ledger)")
     if report.trial_balance_fen:
         typer.echo(f"TRIAL BALANCE off by {report.trial_balance_fen} fen")
     if not report.ok:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -38,8 +37,10 @@ class LedgerAccount(Base):
 
 
 class JournalEntry(Base):
-    """A balanced journal entry. Append-only: inserted unsealed, its postings added, then
-    sealed once (the only update the database allows, and only when balanced)."""
+    """A balanced journal entry. Append-only: its postings are inserted first (their foreign
+    key is checked at commit), then the entry, whose insert the database refuses unless its
+    postings balance; postings cannot be added to an entry that exists, nothing is updated or
+    deleted."""
 
     __tablename__ = "journal_entry"
     __table_args__ = (
@@ -64,7 +65,6 @@ class JournalEntry(Base):
     memo: Mapped[str] = mapped_column(String(300), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
-    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LedgerPosting(Base):
@@ -78,7 +78,9 @@ class LedgerPosting(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_entry.id", deferrable=True, initially="DEFERRED"), index=True
+    )
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
     side: Mapped[str] = mapped_column(String(1))
     amount_fen: Mapped[int] = mapped_column(Fen)

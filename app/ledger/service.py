@@ -76,17 +76,19 @@ def post_many(session: Session, drafts: Sequence[Draft], *, now: datetime) -> li
 
 
 def _lock_chain(session: Session, fund_key: str) -> tuple[int | None, str]:
-    statement = _insert(session, CHAIN)
-    session.execute(
-        statement.values(
-            fund_key=fund_key, last_entry_id=None, last_hash=rules.GENESIS_HASH
-        ).on_conflict_do_nothing()
-    )
-    row = session.execute(
+    """Lock the fund ledger's chain head (created on first use) for this transaction."""
+    locked = (
         select(LedgerChain.last_entry_id, LedgerChain.last_hash)
         .where(LedgerChain.fund_key == fund_key)
         .with_for_update()
-    ).one()
+    )
+    row = session.execute(locked).first()
+    if row is None:
+        statement = _insert(session, CHAIN).values(
+            fund_key=fund_key, last_entry_id=None, last_hash=rules.GENESIS_HASH
+        )
+        session.execute(statement.on_conflict_do_nothing())
+        row = session.execute(locked).one()
     return row.last_entry_id, row.last_hash
 
 
@@ -182,11 +184,10 @@ def _post_fund(
         fresh.append((len(results), draft, digest))
         results.append(None)
     if fresh:
-        new_ids = _insert_entries(session, fresh, last_hash, now)
+        new_ids, last_hash = _insert_entries(session, fresh, last_hash, now)
         for (position, draft, _), entry_id in zip(fresh, new_ids, strict=True):
             results[position] = Posted(entry_id, draft.key, False)
         last_id = new_ids[-1]
-        last_hash = _last_hash(session, last_id)
         session.execute(
             update(LedgerChain)
             .where(LedgerChain.fund_key == fund_key)
@@ -200,23 +201,23 @@ def _post_fund(
     ]
 
 
-def _last_hash(session: Session, entry_id: int) -> str:
-    return session.execute(
-        select(JournalEntry.entry_hash).where(JournalEntry.id == entry_id)
-    ).scalar_one()
-
-
 def _insert_entries(
     session: Session, fresh: Sequence[tuple[int, Draft, str]], prev_hash: str, now: datetime
-) -> list[int]:
+) -> tuple[list[int], str]:
+    """Postings first, then their entries: the database checks each entry's balance when the
+    entry is inserted, and the postings' deferred foreign key at commit."""
     account_ids = ensure_accounts(
         session, [line.account for _, draft, _ in fresh for line in draft.lines]
     )
+    entry_ids = _reserve_ids(session, ENTRY, len(fresh))
     entry_rows = []
-    for _, draft, digest in fresh:
+    posting_rows = []
+    deltas: dict[int, int] = defaultdict(int)
+    for entry_id, (_, draft, digest) in zip(entry_ids, fresh, strict=True):
         entry_hash = rules.chain_hash(prev_hash, draft.key, digest, draft.effective_at, now)
         entry_rows.append(
             {
+                "id": entry_id,
                 "kind": draft.kind,
                 "idempotency_key": draft.key,
                 "request_hash": digest,
@@ -231,20 +232,9 @@ def _insert_entries(
                 "memo": draft.memo[:300],
                 "prev_hash": prev_hash,
                 "entry_hash": entry_hash,
-                "sealed": False,
             }
         )
         prev_hash = entry_hash
-    entry_ids = list(
-        session.execute(
-            _insert(session, ENTRY).returning(ENTRY.c.id, sort_by_parameter_order=True),
-            entry_rows,
-        ).scalars()
-    )
-    assert len(entry_ids) == len(fresh)
-    posting_rows = []
-    deltas: dict[int, int] = defaultdict(int)
-    for entry_id, (_, draft, _) in zip(entry_ids, fresh, strict=True):
         for line in draft.lines:
             account_id = account_ids[line.account]
             posting_rows.append(
@@ -256,10 +246,9 @@ def _insert_entries(
                 }
             )
             deltas[account_id] += line.amount_fen if line.side == "D" else -line.amount_fen
-    session.execute(POSTING.insert(), posting_rows)
-    for chunk in _chunks(entry_ids):
-        session.execute(update(ENTRY).where(ENTRY.c.id.in_(chunk)).values(sealed=True))
     assert sum(deltas.values()) == 0, "posted entries net to zero"
+    _insert_rows(session, POSTING, posting_rows)
+    _insert_rows(session, ENTRY, entry_rows)
     changed = [{"account_id": a, "delta": d} for a, d in sorted(deltas.items()) if d]
     if changed:
         session.execute(
@@ -268,12 +257,57 @@ def _insert_entries(
             .values(balance_fen=ACCOUNT.c.balance_fen + bindparam("delta")),
             changed,
         )
-    return entry_ids
+    return entry_ids, prev_hash
+
+
+_SEQUENCES: dict[str, str] = {}
+COPY_ROWS_MIN = 200  # below this, a multi-row INSERT is cheaper than starting a COPY
+
+
+def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for rows inserted later in this transaction, ascending.
+
+    PostgreSQL draws them from the table's sequence. SQLite writers are serialised
+    (BEGIN IMMEDIATE), so the next ids after the largest one are ours; entries are never
+    deleted, so an id is never reused.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = _SEQUENCES.get(table.name)
+        if sequence is None:
+            sequence = session.execute(
+                select(func.pg_get_serial_sequence(table.name, "id"))
+            ).scalar_one()
+            _SEQUENCES[table.name] = sequence
+        return sorted(
+            session.execute(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+            ).scalars()
+        )
+    last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Multi-row insert; COPY on PostgreSQL (thousands of bound parameters cost more in the
+    driver than the server's work)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_ROWS_MIN:
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        names = ", ".join(columns)
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
 
 
 def get_entry(session: Session, entry_id: int) -> JournalEntry:
     entry = session.get(JournalEntry, entry_id)
-    if entry is None or not entry.sealed:
+    if entry is None:
         raise NotFound(f"no journal entry {entry_id}")
     return entry
 
@@ -358,15 +392,12 @@ def _sum_query(as_of: datetime | None, basis: str) -> Select[Any]:
     signed_sum = func.coalesce(
         func.sum(case((LedgerPosting.side == "D", amount), else_=-amount)), 0
     )
-    query = (
-        select(LedgerPosting.account_id, signed_sum)
-        .join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id)
-        .where(JournalEntry.sealed.is_(True))
-        .group_by(LedgerPosting.account_id)
-    )
+    query = select(LedgerPosting.account_id, signed_sum).group_by(LedgerPosting.account_id)
     if as_of is not None:
         column = JournalEntry.effective_at if basis == "effective" else JournalEntry.recorded_at
-        query = query.where(column <= as_of)
+        query = query.join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id).where(
+            column <= as_of
+        )
     return query
 
 
@@ -456,12 +487,7 @@ def list_entries(
     after_id: int | None,
     limit: int,
 ) -> list[JournalEntry]:
-    query = (
-        select(JournalEntry)
-        .where(JournalEntry.sealed.is_(True))
-        .order_by(JournalEntry.id)
-        .limit(limit)
-    )
+    query = select(JournalEntry).order_by(JournalEntry.id).limit(limit)
     filters = [
         (region_code, JournalEntry.region_code),
         (insutype, JournalEntry.insutype),
@@ -493,17 +519,11 @@ class VerifyReport:
     entries_checked: int = 0
     balance_mismatches: list[tuple[str, int, int]] = field(default_factory=list)
     chain_breaks: list[tuple[str, int, str]] = field(default_factory=list)
-    unsealed_entries: list[int] = field(default_factory=list)
     trial_balance_fen: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (
-            self.balance_mismatches
-            or self.chain_breaks
-            or self.unsealed_entries
-            or self.trial_balance_fen
-        )
+        return not (self.balance_mismatches or self.chain_breaks or self.trial_balance_fen)
 
 
 def verify(session: Session) -> VerifyReport:
@@ -515,9 +535,6 @@ def verify(session: Session) -> VerifyReport:
         if expected != account.balance_fen:
             report.balance_mismatches.append((account.code, account.balance_fen, expected))
     report.trial_balance_fen = sum(computed.values())
-    report.unsealed_entries = list(
-        session.scalars(select(JournalEntry.id).where(JournalEntry.sealed.is_(False)).limit(100))
-    )
     heads = dict(session.execute(select(LedgerChain.fund_key, LedgerChain.last_hash)).all())
     funds = session.execute(
         select(JournalEntry.region_code, JournalEntry.insutype).distinct()

@@ -33,7 +33,6 @@ def upgrade() -> None:
     sa.Column('memo', sa.String(length=300), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('entry_hash', sa.String(length=64), nullable=False),
-    sa.Column('sealed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['reverses_entry_id'], ['journal_entry.id'], name=op.f('fk_journal_entry_reverses_entry_id_journal_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_entry')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_journal_entry_idempotency_key')),
@@ -77,7 +76,7 @@ def upgrade() -> None:
     sa.CheckConstraint("side IN ('D', 'C')", name=op.f('ck_ledger_posting_side')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_ledger_posting_amount_positive')),
     sa.ForeignKeyConstraint(['account_id'], ['ledger_account.id'], name=op.f('fk_ledger_posting_account_id_ledger_account')),
-    sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_ledger_posting_entry_id_journal_entry')),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entry.id'], name=op.f('fk_ledger_posting_entry_id_journal_entry'), initially='DEFERRED', deferrable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_posting'))
     )
     with op.batch_alter_table('ledger_posting', schema=None) as batch_op:
@@ -89,59 +88,30 @@ def upgrade() -> None:
         _sqlite_guards()
 
 
-# Entries are inserted unsealed, their postings added, then sealed: the only update the
-# database accepts, and only when the entry balances with at least two postings. Postings
-# cannot be added to a sealed entry; nothing is ever updated or deleted otherwise.
-ENTRY_COLUMNS = (
-    "id", "kind", "idempotency_key", "request_hash", "business_ref", "region_code",
-    "insutype", "fixmedins_code", "period", "effective_at", "recorded_at",
-    "reverses_entry_id", "memo", "prev_hash", "entry_hash",
-)
+# An entry's postings are inserted first (their foreign key to the entry is checked at
+# commit), then the entry: its insert is refused unless those postings balance, with at
+# least two of them. Postings cannot be added to an entry that exists. Nothing is ever
+# updated or deleted. So an unbalanced or incomplete entry can never commit, on either
+# database, whatever SQL is sent.
 
 
 def _postgres_guards() -> None:
     op.execute(
         """
-        CREATE FUNCTION ledger_entry_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                IF NEW.sealed THEN
-                    RAISE EXCEPTION 'journal entries are inserted unsealed and sealed once balanced'
-                        USING ERRCODE = 'check_violation';
-                END IF;
-                RETURN NEW;
-            END IF;
-            IF TG_OP = 'DELETE' THEN
-                RAISE EXCEPTION 'journal_entry is append-only' USING ERRCODE = 'restrict_violation';
-            END IF;
-            IF OLD.sealed OR NOT NEW.sealed
-               OR (to_jsonb(NEW) - 'sealed') IS DISTINCT FROM (to_jsonb(OLD) - 'sealed') THEN
-                RAISE EXCEPTION 'journal_entry is append-only (only sealing is allowed)'
-                    USING ERRCODE = 'restrict_violation';
-            END IF;
-            RETURN NEW;
-        END $$
-        """
-    )
-    op.execute(
-        "CREATE TRIGGER journal_entry_guard BEFORE INSERT OR UPDATE OR DELETE ON journal_entry "
-        "FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard()"
-    )
-    # Set-based balance check of every entry sealed by one statement.
-    op.execute(
-        """
-        CREATE FUNCTION ledger_entry_sealed_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION ledger_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE bad RECORD;
         BEGIN
-            SELECT n.id, coalesce(sum(CASE WHEN p.side = 'D' THEN p.amount_fen END), 0) AS d,
-                   coalesce(sum(CASE WHEN p.side = 'C' THEN p.amount_fen END), 0) AS c,
-                   count(p.id) AS postings
+            -- LATERAL: one index lookup per new entry (transition tables have no
+            -- statistics; a join could scan every posting).
+            SELECT n.id, s.d, s.c, s.postings
               INTO bad
-              FROM sealed_rows n LEFT JOIN ledger_posting p ON p.entry_id = n.id
-             GROUP BY n.id
-            HAVING count(p.id) < 2
-                OR coalesce(sum(CASE WHEN p.side = 'D' THEN p.amount_fen END), 0)
-                   <> coalesce(sum(CASE WHEN p.side = 'C' THEN p.amount_fen END), 0)
+              FROM new_entries n
+             CROSS JOIN LATERAL (
+                   SELECT coalesce(sum(CASE WHEN p.side = 'D' THEN p.amount_fen END), 0) AS d,
+                          coalesce(sum(CASE WHEN p.side = 'C' THEN p.amount_fen END), 0) AS c,
+                          count(*) AS postings
+                     FROM ledger_posting p WHERE p.entry_id = n.id) s
+             WHERE s.postings < 2 OR s.d <> s.c
              LIMIT 1;
             IF FOUND THEN
                 RAISE EXCEPTION 'journal entry % is unbalanced (debits %, credits %, postings %)',
@@ -152,35 +122,17 @@ def _postgres_guards() -> None:
         """
     )
     op.execute(
-        "CREATE TRIGGER journal_entry_sealed_balanced AFTER UPDATE ON journal_entry "
-        "REFERENCING NEW TABLE AS sealed_rows FOR EACH STATEMENT "
-        "EXECUTE FUNCTION ledger_entry_sealed_balanced()"
+        "CREATE TRIGGER journal_entry_balanced AFTER INSERT ON journal_entry "
+        "REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT "
+        "EXECUTE FUNCTION ledger_entry_balanced()"
     )
-    # At commit every entry must be sealed: an unbalanced entry cannot commit.
     op.execute(
         """
-        CREATE FUNCTION ledger_entry_sealed_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION ledger_posting_new_entry() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NOT EXISTS (SELECT 1 FROM journal_entry WHERE id = NEW.id AND sealed) THEN
-                RAISE EXCEPTION 'journal entry % was not sealed (unbalanced) at commit', NEW.id
-                    USING ERRCODE = 'check_violation';
-            END IF;
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        "CREATE CONSTRAINT TRIGGER journal_entry_sealed_at_commit AFTER INSERT ON journal_entry "
-        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-        "EXECUTE FUNCTION ledger_entry_sealed_at_commit()"
-    )
-    op.execute(
-        """
-        CREATE FUNCTION ledger_posting_open_entry() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF EXISTS (SELECT 1 FROM new_postings p JOIN journal_entry e ON e.id = p.entry_id
-                       WHERE e.sealed) THEN
-                RAISE EXCEPTION 'postings cannot be added to a sealed journal entry'
+            IF EXISTS (SELECT 1 FROM new_postings p
+                       WHERE EXISTS (SELECT 1 FROM journal_entry e WHERE e.id = p.entry_id)) THEN
+                RAISE EXCEPTION 'postings cannot be added to a posted journal entry'
                     USING ERRCODE = 'restrict_violation';
             END IF;
             RETURN NULL;
@@ -188,45 +140,34 @@ def _postgres_guards() -> None:
         """
     )
     op.execute(
-        "CREATE TRIGGER ledger_posting_open_entry AFTER INSERT ON ledger_posting "
+        "CREATE TRIGGER ledger_posting_new_entry AFTER INSERT ON ledger_posting "
         "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT "
-        "EXECUTE FUNCTION ledger_posting_open_entry()"
-    )
-    op.execute(
-        "CREATE TRIGGER ledger_posting_append_only BEFORE UPDATE OR DELETE ON ledger_posting "
-        "FOR EACH STATEMENT EXECUTE FUNCTION fundledger_append_only()"
+        "EXECUTE FUNCTION ledger_posting_new_entry()"
     )
     for table in ("journal_entry", "ledger_posting"):
         op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION fundledger_append_only()"
         )
 
 
 def _sqlite_guards() -> None:
-    changed = " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in ENTRY_COLUMNS)
     statements = [
-        "CREATE TRIGGER journal_entry_insert_unsealed BEFORE INSERT ON journal_entry "
-        "WHEN NEW.sealed <> 0 BEGIN SELECT RAISE(ABORT, "
-        "'journal entries are inserted unsealed and sealed once balanced'); END",
-        "CREATE TRIGGER journal_entry_no_delete BEFORE DELETE ON journal_entry "
-        "BEGIN SELECT RAISE(ABORT, 'journal_entry is append-only'); END",
-        "CREATE TRIGGER journal_entry_only_sealing BEFORE UPDATE ON journal_entry "
-        f"WHEN OLD.sealed <> 0 OR NEW.sealed = 0 OR {changed} "
-        "BEGIN SELECT RAISE(ABORT, 'journal_entry is append-only (only sealing is allowed)'); END",
-        "CREATE TRIGGER journal_entry_sealed_balanced BEFORE UPDATE OF sealed ON journal_entry "
+        "CREATE TRIGGER journal_entry_balanced BEFORE INSERT ON journal_entry "
         "WHEN (SELECT count(*) FROM ledger_posting WHERE entry_id = NEW.id) < 2 "
         "OR (SELECT coalesce(sum(CASE WHEN side = 'D' THEN amount_fen ELSE -amount_fen END), 0) "
         "FROM ledger_posting WHERE entry_id = NEW.id) <> 0 "
         "BEGIN SELECT RAISE(ABORT, 'journal entry is unbalanced'); END",
-        "CREATE TRIGGER ledger_posting_open_entry BEFORE INSERT ON ledger_posting "
-        "WHEN (SELECT sealed FROM journal_entry WHERE id = NEW.entry_id) <> 0 "
-        "BEGIN SELECT RAISE(ABORT, 'postings cannot be added to a sealed journal entry'); END",
-        "CREATE TRIGGER ledger_posting_no_update BEFORE UPDATE ON ledger_posting "
-        "BEGIN SELECT RAISE(ABORT, 'ledger_posting is append-only'); END",
-        "CREATE TRIGGER ledger_posting_no_delete BEFORE DELETE ON ledger_posting "
-        "BEGIN SELECT RAISE(ABORT, 'ledger_posting is append-only'); END",
+        "CREATE TRIGGER ledger_posting_new_entry BEFORE INSERT ON ledger_posting "
+        "WHEN EXISTS (SELECT 1 FROM journal_entry WHERE id = NEW.entry_id) "
+        "BEGIN SELECT RAISE(ABORT, 'postings cannot be added to a posted journal entry'); END",
     ]
+    for table in ("journal_entry", "ledger_posting"):
+        for event in ("UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
     for statement in statements:
         op.execute(statement)
 
@@ -251,8 +192,5 @@ def downgrade() -> None:
 
     op.drop_table('journal_entry')
     if op.get_bind().dialect.name == "postgresql":
-        for function in (
-            "ledger_entry_guard", "ledger_entry_sealed_balanced",
-            "ledger_entry_sealed_at_commit", "ledger_posting_open_entry",
-        ):
+        for function in ("ledger_entry_balanced", "ledger_posting_new_entry"):
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")

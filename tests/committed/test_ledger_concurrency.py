@@ -71,21 +71,19 @@ def test_concurrent_posts_same_key_and_same_account() -> None:
         engine.dispose()
 
 
-@pytest.mark.skipif(
-    backend() != "postgresql", reason="deferred constraint triggers are PostgreSQL's"
-)
-def test_an_unsealed_entry_cannot_commit_on_postgresql() -> None:
+def test_postings_without_their_entry_cannot_commit() -> None:
+    """The postings' foreign key is deferred to commit: orphans are refused there."""
     with fresh_database() as url:
         engine = make_engine(url)
-        with pytest.raises(DatabaseError, match="not sealed"), engine.begin() as connection:
+        with transaction(make_sessionmaker(engine)) as session:
+            ledger.post(session, transfer_draft("a", acct("bank"), acct("appropriation"), 100), now=NOW)
+        with pytest.raises(DatabaseError, match=r"(?i)foreign key"), engine.begin() as connection:
             connection.execute(
                 text(
-                    "INSERT INTO journal_entry (kind, idempotency_key, request_hash, business_ref,"
-                    " region_code, insutype, effective_at, recorded_at, memo, prev_hash, entry_hash,"
-                    " sealed) VALUES ('raw', 'raw', 'x', 'raw', '640100', '310', now(), now(), '',"
-                    " 'x', 'x', false)"
+                    "INSERT INTO ledger_posting (entry_id, account_id, side, amount_fen) "
+                    "SELECT 777, id, 'D', 5 FROM ledger_account LIMIT 1"
                 )
             )
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM journal_entry")).scalar_one() == 0
+            assert connection.execute(text("SELECT count(*) FROM ledger_posting")).scalar_one() == 2
         engine.dispose()

@@ -113,6 +113,7 @@ def test_verify_detects_a_tampered_posting_and_balance(session: Session) -> None
     with session.begin_nested() as tamper:
         # An attacker with DDL rights removes the guard (transactional DDL: rolled back below).
         if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # run pending FK checks
             session.execute(text("ALTER TABLE ledger_posting DISABLE TRIGGER USER"))
         else:
             session.execute(text("DROP TRIGGER ledger_posting_no_update"))
