@@ -7,7 +7,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -106,3 +117,54 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT construct (for ON CONFLICT DO NOTHING)."""
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+_SEQUENCES: dict[str, str] = {}
+COPY_ROWS_MIN = 200  # below this, a multi-row INSERT is cheaper than starting a COPY
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for rows inserted later in this transaction, ascending.
+
+    PostgreSQL draws them from the table's sequence. SQLite writers are serialised
+    (BEGIN IMMEDIATE), so the next ids after the largest one are ours; entries are never
+    deleted, so an id is never reused.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = _SEQUENCES.get(table.name)
+        if sequence is None:
+            sequence = session.execute(
+                select(func.pg_get_serial_sequence(table.name, "id"))
+            ).scalar_one()
+            _SEQUENCES[table.name] = sequence
+        return sorted(
+            session.execute(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+            ).scalars()
+        )
+    last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Multi-row insert; COPY on PostgreSQL (thousands of bound parameters cost more in the
+    driver than the server's work)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_ROWS_MIN:
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        names = ", ".join(columns)
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])

@@ -60,6 +60,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.auth.router import router as auth_router
     from app.institutions.router import router as institutions_router
     from app.ledger.router import router as ledger_router
+    from app.settlements.router import router as settlements_router
     from app.trail.router import router as trail_router
     from app.workdays.router import router as calendar_router
 
@@ -70,6 +71,7 @@ def _include_routers(app: FastAPI) -> None:
         trail_router,
         alerts_router,
         ledger_router,
+        settlements_router,
     ):
         app.include_router(router)
 

@@ -5,6 +5,8 @@ from app.auth import models as auth_models
 from app.db import Base
 from app.institutions import models as institutions_models
 from app.ledger import models as ledger_models
+from app.monthly import models as monthly_models
+from app.settlements import models as settlements_models
 from app.trail import models as trail_models
 from app.workdays import models as workdays_models
 
@@ -14,6 +16,8 @@ __all__ = [
     "auth_models",
     "institutions_models",
     "ledger_models",
+    "monthly_models",
+    "settlements_models",
     "trail_models",
     "workdays_models",
 ]

@@ -15,9 +15,9 @@ from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert, insert_rows, reserve_ids
 from app.errors import Conflict, NotFound
 from app.ledger import rules
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerChain, LedgerPosting
@@ -46,13 +46,6 @@ def _chunks(items: Sequence[object], size: int = IN_LIST_CHUNK) -> Iterator[list
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def _insert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT (for ON CONFLICT DO NOTHING)."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
 
 
 def post(session: Session, draft: Draft, *, now: datetime) -> Posted:
@@ -84,7 +77,7 @@ def _lock_chain(session: Session, fund_key: str) -> tuple[int | None, str]:
     )
     row = session.execute(locked).first()
     if row is None:
-        statement = _insert(session, CHAIN).values(
+        statement = dialect_insert(session, CHAIN).values(
             fund_key=fund_key, last_entry_id=None, last_hash=rules.GENESIS_HASH
         )
         session.execute(statement.on_conflict_do_nothing())
@@ -131,7 +124,7 @@ def ensure_accounts(session: Session, codes: Sequence[str]) -> dict[str, int]:
                     "balance_fen": 0,
                 }
             )
-        statement = _insert(session, ACCOUNT)
+        statement = dialect_insert(session, ACCOUNT)
         session.execute(statement.on_conflict_do_nothing(), rows)
         for chunk in _chunks(missing):
             ids.update(
@@ -209,7 +202,7 @@ def _insert_entries(
     account_ids = ensure_accounts(
         session, [line.account for _, draft, _ in fresh for line in draft.lines]
     )
-    entry_ids = _reserve_ids(session, ENTRY, len(fresh))
+    entry_ids = reserve_ids(session, ENTRY, len(fresh))
     entry_rows = []
     posting_rows = []
     deltas: dict[int, int] = defaultdict(int)
@@ -247,8 +240,8 @@ def _insert_entries(
             )
             deltas[account_id] += line.amount_fen if line.side == "D" else -line.amount_fen
     assert sum(deltas.values()) == 0, "posted entries net to zero"
-    _insert_rows(session, POSTING, posting_rows)
-    _insert_rows(session, ENTRY, entry_rows)
+    insert_rows(session, POSTING, posting_rows)
+    insert_rows(session, ENTRY, entry_rows)
     changed = [{"account_id": a, "delta": d} for a, d in sorted(deltas.items()) if d]
     if changed:
         session.execute(
@@ -258,51 +251,6 @@ def _insert_entries(
             changed,
         )
     return entry_ids, prev_hash
-
-
-_SEQUENCES: dict[str, str] = {}
-COPY_ROWS_MIN = 200  # below this, a multi-row INSERT is cheaper than starting a COPY
-
-
-def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
-    """Ids for rows inserted later in this transaction, ascending.
-
-    PostgreSQL draws them from the table's sequence. SQLite writers are serialised
-    (BEGIN IMMEDIATE), so the next ids after the largest one are ours; entries are never
-    deleted, so an id is never reused.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = _SEQUENCES.get(table.name)
-        if sequence is None:
-            sequence = session.execute(
-                select(func.pg_get_serial_sequence(table.name, "id"))
-            ).scalar_one()
-            _SEQUENCES[table.name] = sequence
-        return sorted(
-            session.execute(
-                select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-            ).scalars()
-        )
-    last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    return list(range(last + 1, last + 1 + count))
-
-
-def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Multi-row insert; COPY on PostgreSQL (thousands of bound parameters cost more in the
-    driver than the server's work)."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_ROWS_MIN:
-        session.execute(table.insert(), rows)
-        return
-    columns = list(rows[0])
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        names = ", ".join(columns)
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[column] for column in columns])
 
 
 def get_entry(session: Session, entry_id: int) -> JournalEntry:
@@ -387,28 +335,31 @@ def balance_or_zero(session: Session, code: str) -> int:
     return 0 if row is None else rules.normal_balance(row.name, row.balance_fen)
 
 
-def _sum_query(as_of: datetime | None, basis: str) -> Select[Any]:
+def _sum_query(after: datetime | None = None, basis: str = "effective") -> Select[Any]:
+    """Σ debit − credit per account; with `after`, only entries later than that time."""
     amount = LedgerPosting.amount_fen
     signed_sum = func.coalesce(
         func.sum(case((LedgerPosting.side == "D", amount), else_=-amount)), 0
     )
     query = select(LedgerPosting.account_id, signed_sum).group_by(LedgerPosting.account_id)
-    if as_of is not None:
+    if after is not None:
         column = JournalEntry.effective_at if basis == "effective" else JournalEntry.recorded_at
         query = query.join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id).where(
-            column <= as_of
+            column > after
         )
     return query
 
 
 def balance_as_of(session: Session, code: str, as_of: datetime, *, basis: str = "effective") -> int:
-    """Balance from the postings of entries effective (or recorded) at or before `as_of`."""
+    """Balance from the entries effective (or recorded) at or before `as_of`: the maintained
+    balance less what was posted later, so a recent `as_of` reads few postings."""
     assert basis in ("effective", "recorded")
     account = _account(session, code)
     row = session.execute(
         _sum_query(as_of, basis).where(LedgerPosting.account_id == account.id)
     ).first()
-    return rules.normal_balance(account.name, int(row[1]) if row else 0)
+    later = int(row[1]) if row else 0
+    return rules.normal_balance(account.name, account.balance_fen - later)
 
 
 def balances(
@@ -429,12 +380,12 @@ def balances(
     if fixmedins_code:
         query = query.where(LedgerAccount.fixmedins_code == fixmedins_code)
     accounts = list(session.scalars(query))
-    sums: dict[int, int] | None = None
+    later: dict[int, int] = {}
     if as_of is not None:
-        sums = {int(a): int(b) for a, b in session.execute(_sum_query(as_of, basis))}
+        later = {int(a): int(b) for a, b in session.execute(_sum_query(as_of, basis))}
     result = []
     for account in accounts:
-        dmc = account.balance_fen if sums is None else sums.get(account.id, 0)
+        dmc = account.balance_fen - later.get(account.id, 0)
         result.append(
             AccountBalance(
                 account.code,
@@ -529,7 +480,7 @@ class VerifyReport:
 def verify(session: Session) -> VerifyReport:
     """Recompute every balance from postings and every hash chain from the entries."""
     report = VerifyReport()
-    computed = {int(a): int(b) for a, b in session.execute(_sum_query(None, "effective"))}
+    computed = {int(a): int(b) for a, b in session.execute(_sum_query())}
     for account in session.scalars(select(LedgerAccount).order_by(LedgerAccount.code)):
         expected = computed.get(account.id, 0)
         if expected != account.balance_fen:

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigId, Fen, JSONType, UTCDateTime
+
+
+class Settlement(Base):
+    """One discharge settlement (national interface 2304), as uploaded by the hospital."""
+
+    __tablename__ = "settlement"
+    __table_args__ = (
+        UniqueConstraint("fixmedins_code", "setl_id"),
+        CheckConstraint("insutype IN ('310', '390')", name="insutype"),
+        CheckConstraint("fund_amount_fen >= 0", name="fund_amount"),
+        # daily batch generation: a fund ledger's settlements up to a date
+        Index("ix_settlement_batching", "region_code", "insutype", "setl_date"),
+        Index("ix_settlement_period", "fixmedins_code", "insutype", "period"),
+        Index("ix_settlement_day", "fixmedins_code", "insutype", "setl_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    setl_id: Mapped[str] = mapped_column(String(30))
+    mdtrt_id: Mapped[str | None] = mapped_column(String(30))
+    psn_no: Mapped[str] = mapped_column(String(30))
+    insutype: Mapped[str] = mapped_column(String(3))
+    med_type: Mapped[str] = mapped_column(String(6))
+    insuplc_admdvs: Mapped[str] = mapped_column(String(6))
+    setl_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    setl_date: Mapped[date] = mapped_column(Date)  # Shanghai date of setl_time
+    medfee_sumamt_fen: Mapped[int] = mapped_column(Fen)
+    hifp_pay_fen: Mapped[int] = mapped_column(Fen)
+    hifob_pay_fen: Mapped[int] = mapped_column(Fen)
+    fund_amount_fen: Mapped[int] = mapped_column(Fen)  # hifp_pay (+ hifob_pay for 310)
+    fund_pay_sumamt_fen: Mapped[int | None] = mapped_column(Fen)
+    psn_cash_pay_fen: Mapped[int | None] = mapped_column(Fen)
+    acct_pay_fen: Mapped[int | None] = mapped_column(Fen)
+    clr_type: Mapped[str | None] = mapped_column(String(6))
+    clr_way: Mapped[str | None] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(String(6))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM (SPEC §4)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Revocation(Base):
+    """A revocation (national 2305) of one settlement: its own record, never an edit."""
+
+    __tablename__ = "revocation"
+    __table_args__ = (Index("ix_revocation_day", "fixmedins_code", "insutype", "revoked_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), unique=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    insutype: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_date: Mapped[date] = mapped_column(Date)
+    # The period a revocation of a batched settlement counts in (negative), SPEC §4.
+    period: Mapped[str] = mapped_column(String(7))
+    revoked_by: Mapped[str] = mapped_column(String(64))
+    # Set by the daily batch that posted its reversal (revoked after batching).
+    reversal_batch_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class SettlementList(Base):
+    """The settlement list (医保基金结算清单, national 4101A) was uploaded for a settlement."""
+
+    __tablename__ = "settlement_list"
+
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), primary_key=True)
+    list_no: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Reconciliation(Base):
+    """A hospital's daily totals (national 3201) and the result against the held totals."""
+
+    __tablename__ = "reconciliation"
+    __table_args__ = (
+        CheckConstraint("status IN ('RECONCILED', 'MISMATCHED')", name="status"),
+        Index("ix_reconciliation_day", "fixmedins_code", "insutype", "setl_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    insutype: Mapped[str] = mapped_column(String(3))
+    setl_date: Mapped[date] = mapped_column(Date)
+    submitted_count: Mapped[int] = mapped_column(Integer)
+    submitted_fund_fen: Mapped[int] = mapped_column(Fen)
+    held_count: Mapped[int] = mapped_column(Integer)
+    held_fund_fen: Mapped[int] = mapped_column(Fen)
+    status: Mapped[str] = mapped_column(String(12))
+    differences: Mapped[Any] = mapped_column(JSONType)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+
+
+class PeriodState(Base):
+    """Per institution and insurance type: the last declared period.
+
+    Uploads and revocations read it under a shared lock, declarations change it under an
+    exclusive one, so a settlement never lands in a period declared at the same moment.
+    """
+
+    __tablename__ = "period_state"
+
+    fixmedins_code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    insutype: Mapped[str] = mapped_column(String(3), primary_key=True)
+    declared_through: Mapped[str | None] = mapped_column(String(7))

@@ -1,0 +1,139 @@
+"""Pure rules of settlement intake: fund amount, eligibility, periods, held totals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from app.clock import business_date, period_add, period_of
+from app.errors import FieldError
+from app.institutions import rules as institution_rules
+from app.institutions.rules import Policy
+
+
+def fund_amount(insutype: str, hifp_pay_fen: int, hifob_pay_fen: int) -> int:
+    """基本医保统筹基金支付金额: hifp_pay, plus the large-expense subsidy for 310."""
+    return hifp_pay_fen + (hifob_pay_fen if insutype == "310" else 0)
+
+
+def assign_period(setl_day: date, declared_through: str | None) -> str:
+    """SPEC §4: the settlement's month, unless declared: then the earliest undeclared month."""
+    month = period_of(setl_day)
+    if declared_through is not None and month <= declared_through:
+        return period_add(declared_through, 1)
+    return month
+
+
+def revocation_period(settlement_period: str, declared_through: str | None) -> str:
+    """SPEC §4: the settlement's period while undeclared (they cancel out), else the earliest
+    undeclared period (as a negative amount)."""
+    if declared_through is not None and settlement_period <= declared_through:
+        return period_add(declared_through, 1)
+    return settlement_period
+
+
+@dataclass(frozen=True)
+class InstitutionContext:
+    """What eligibility needs to know of one institution, loaded once per upload."""
+
+    code: str
+    level: int
+    region_code: str
+    division_prefixes: tuple[str, ...]
+    med_type_prefixes: tuple[str, ...]
+    enrollments: Mapping[str, tuple[tuple[date, date | None], ...]]  # insutype -> spans
+    policies: Mapping[str, tuple[Policy, ...]]  # insutype -> fund ledger policy versions
+
+
+def eligibility_errors(
+    record: Mapping[str, Any], context: InstitutionContext | None, now: datetime
+) -> list[FieldError]:
+    """Every API.md rule beyond field types; each refusal names its field and rule."""
+    errors: list[FieldError] = []
+    if context is None:
+        return [FieldError("fixmedins_code", "institution_exists", "no such institution")]
+    insutype = record["insutype"]
+    setl_time: datetime = record["setl_time"]
+    if record["hifob_pay"] and insutype != "310":
+        errors.append(
+            FieldError("hifob_pay", "hifob_pay_only_310", "the large-expense subsidy is 310 only")
+        )
+    if record["hifp_pay"] + record["hifob_pay"] > record["medfee_sumamt"]:
+        errors.append(
+            FieldError(
+                "hifp_pay", "fund_within_total", "hifp_pay + hifob_pay exceeds medfee_sumamt"
+            )
+        )
+    if setl_time > now:
+        errors.append(FieldError("setl_time", "not_in_future", "setl_time is after the upload"))
+    if context.level < 2:
+        errors.append(
+            FieldError("fixmedins_code", "institution_level", "only level 2 and above are paid")
+        )
+    day = business_date(setl_time)
+    if not institution_rules.enrolled_on(context.enrollments.get(insutype, ()), day):
+        errors.append(
+            FieldError(
+                "insutype",
+                "institution_enrolled",
+                f"the institution is not enrolled for {insutype} on {day}",
+            )
+        )
+    if institution_rules.in_force(context.policies.get(insutype, ()), day) is None:
+        errors.append(
+            FieldError(
+                "insutype",
+                "fund_switched_on",
+                f"fund ledger {context.region_code}:{insutype} is not switched on on {day}",
+            )
+        )
+    if not institution_rules.in_region(record["insuplc_admdvs"], context.division_prefixes):
+        errors.append(
+            FieldError(
+                "insuplc_admdvs",
+                "same_pooling_region",
+                f"the insured person is not of pooling region {context.region_code}",
+            )
+        )
+    if not institution_rules.enabled_med_type(record["med_type"], context.med_type_prefixes):
+        errors.append(
+            FieldError("med_type", "inpatient_med_type", "not an enabled inpatient medical type")
+        )
+    return errors
+
+
+def content_hash(record: Mapping[str, Any]) -> str:
+    """Identity of an upload's content (for replay vs conflict); times compared as instants."""
+    canonical = {
+        key: (value.isoformat() if isinstance(value, datetime) else value)
+        for key, value in sorted(record.items())
+    }
+    raw = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    count: int
+    fund_fen: int
+
+
+def held_totals(
+    settlements: Sequence[tuple[date, int, int]], revocations: Sequence[tuple[date, int, int]]
+) -> dict[date, DayTotals]:
+    """SPEC §3.2: per date, settlements dated that day minus revocations made that day.
+    Inputs are (date, count, fund fen) groups."""
+    totals: dict[date, list[int]] = {}
+    for day, count, fund in settlements:
+        entry = totals.setdefault(day, [0, 0])
+        entry[0] += count
+        entry[1] += fund
+    for day, count, fund in revocations:
+        entry = totals.setdefault(day, [0, 0])
+        entry[0] -= count
+        entry[1] -= fund
+    return {day: DayTotals(count, fund) for day, (count, fund) in totals.items()}

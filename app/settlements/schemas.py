@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.money import Yuan, YuanNonNegative, YuanOut
+
+Code30 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,30}$")]
+SETTLEMENT_STATUSES = ("accepted", "batched", "paid", "revoked")
+
+
+class SettlementIn(BaseModel):
+    """A settlement record as the national interface 2304 names its fields (API.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fixmedins_code: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,12}$", examples=["H001"])]
+    setl_id: Code30
+    mdtrt_id: Code30 | None = None
+    psn_no: Annotated[str, Field(min_length=1, max_length=30)]
+    insutype: Literal["310", "390"]
+    med_type: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,6}$", examples=["21"])]
+    insuplc_admdvs: Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["640104"])]
+    setl_time: AwareDatetime
+    medfee_sumamt: YuanNonNegative
+    hifp_pay: YuanNonNegative
+    hifob_pay: YuanNonNegative = 0
+    fund_pay_sumamt: YuanNonNegative | None = None
+    psn_cash_pay: YuanNonNegative | None = None
+    acct_pay: YuanNonNegative | None = None
+    clr_type: Annotated[str, Field(max_length=6)] | None = None
+    clr_way: Annotated[str, Field(max_length=6)] | None = None
+
+    def record(self) -> dict[str, Any]:
+        """Plain values (fen integers, UTC instant) for storage and hashing."""
+        from datetime import UTC
+
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        values["setl_time"] = self.setl_time.astimezone(UTC)
+        return values
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: Annotated[list[Any], Field(max_length=5000)]
+
+
+class ItemError(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class BulkItemResult(BaseModel):
+    index: int
+    setl_id: str | None
+    outcome: Literal["created", "duplicate", "conflict", "invalid"]
+    errors: list[ItemError] = []
+
+
+class BulkOut(BaseModel):
+    created: int
+    duplicate: int
+    conflict: int
+    invalid: int
+    results: list[BulkItemResult]
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class RevocationOut(BaseModel):
+    reason: str
+    revoked_at: datetime
+    revoked_date: date
+    period: str
+
+
+class SettlementOut(BaseModel):
+    fixmedins_code: str
+    setl_id: str
+    mdtrt_id: str | None
+    insutype: str
+    med_type: str
+    insuplc_admdvs: str
+    setl_time: datetime
+    setl_date: date
+    period: str
+    medfee_sumamt: YuanOut
+    hifp_pay: YuanOut
+    hifob_pay: YuanOut
+    fund_amount: YuanOut
+    status: str
+    revocation: RevocationOut | None = None
+    list_no: str | None = None
+
+
+class ListIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    list_no: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
+
+
+class ReconciliationIn(BaseModel):
+    """The hospital's totals of one day (national 3201), optionally with its settlement ids."""
+
+    model_config = ConfigDict(extra="forbid")
+    fixmedins_code: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,12}$")]
+    insutype: Literal["310", "390"]
+    setl_date: date
+    count: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+    fund_amount: Yuan
+    setl_ids: Annotated[list[Code30], Field(max_length=100_000)] | None = None
+
+
+class Difference(BaseModel):
+    setl_id: str
+    issue: Literal["not_held", "not_sent"]
+
+
+class ReconciliationOut(BaseModel):
+    fixmedins_code: str
+    insutype: str
+    setl_date: date
+    status: Literal["RECONCILED", "MISMATCHED"]
+    count: int
+    fund_amount: YuanOut
+    held_count: int
+    held_fund_amount: YuanOut
+    differences: list[Difference]
+
+
+class DayStatusOut(BaseModel):
+    setl_date: date
+    held_count: int
+    held_fund_amount: YuanOut
+    status: Literal["RECONCILED", "MISMATCHED", "UNRECONCILED"]
