@@ -14,11 +14,13 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
+    bindparam,
     create_engine,
     event,
     func,
     select,
 )
+from sqlalchemy import any_ as sa_any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -70,6 +72,8 @@ JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Bound parameters (personal numbers among them) never appear in error messages or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -117,6 +121,21 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+def any_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """`column IN values` as one array parameter on PostgreSQL (`= ANY(:values)`): a list of
+    thousands costs one bound parameter, not thousands. SQLite callers chunk the list."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa_any(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def in_chunks(session: Session, values: list[Any], size: int = 900) -> list[list[Any]]:
+    """One chunk on PostgreSQL (array parameter), chunks below SQLite's variable limit else."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [values] if values else []
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def dialect_insert(session: Session, table: Any) -> Any:

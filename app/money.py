@@ -61,8 +61,20 @@ def _decimal_of(value: Any) -> Decimal:
     raise MoneyError("amount_type", 'an amount is a yuan string such as "1234.56"')
 
 
+_YUAN_PARTS_RE = re.compile(r"^(-?)(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?$")
+
+
 def to_fen(value: Any) -> int:
     """Yuan (string, JSON number as Decimal, int) -> integer fen. Refuses > 2 decimals."""
+    if type(value) is str:
+        # Fast path for the common case ("1234.56"): integer arithmetic, no Decimal.
+        match = _YUAN_PARTS_RE.match(value)
+        if match is not None:
+            sign, whole, cents = match.groups()
+            fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
+            if fen > MAX_FEN:
+                raise MoneyError("amount_max", "amount beyond 100000000000.00 yuan")
+            return -fen if sign else fen
     amount = _decimal_of(value)
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -108,12 +107,11 @@ def eligibility_errors(
 
 def content_hash(record: Mapping[str, Any]) -> str:
     """Identity of an upload's content (for replay vs conflict); times compared as instants."""
-    canonical = {
-        key: (value.isoformat() if isinstance(value, datetime) else value)
-        for key, value in sorted(record.items())
-    }
-    raw = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    parts = []
+    for key in sorted(record):
+        value = record[key]
+        parts.append(f"{key}={value.isoformat() if isinstance(value, datetime) else value!r}")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

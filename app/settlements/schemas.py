@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -35,9 +35,7 @@ class SettlementIn(BaseModel):
 
     def record(self) -> dict[str, Any]:
         """Plain values (fen integers, UTC instant) for storage and hashing."""
-        from datetime import UTC
-
-        values = {name: getattr(self, name) for name in type(self).model_fields}
+        values = dict(self.__dict__)
         values["setl_time"] = self.setl_time.astimezone(UTC)
         return values
 

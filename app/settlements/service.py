@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.clock import business_date
-from app.db import dialect_insert, insert_rows
+from app.db import any_of, dialect_insert, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.institutions import service as institutions
 from app.institutions.models import Enrollment, FundLedger, Institution, Region
@@ -195,11 +195,10 @@ def _existing_hashes(
         by_code[code].append(setl_id)
     found: dict[tuple[str, str], tuple[int, str]] = {}
     for code, ids in by_code.items():
-        for start in range(0, len(ids), IN_CHUNK):
+        for chunk in in_chunks(session, ids):
             rows = session.execute(
                 select(Settlement.setl_id, Settlement.id, Settlement.content_hash).where(
-                    Settlement.fixmedins_code == code,
-                    Settlement.setl_id.in_(ids[start : start + IN_CHUNK]),
+                    Settlement.fixmedins_code == code, any_of(session, Settlement.setl_id, chunk)
                 )
             )
             for setl_id, settlement_id, digest in rows:
@@ -277,8 +276,11 @@ def _store(
         )
         pending[key] = (index, digest)
         outcomes.append(Outcome(index, record.setl_id, "created"))
-    ids: dict[tuple[str, str], tuple[int, str]] = {}
+    ids: dict[tuple[str, str], int] = {key: stored[0] for key, stored in existing.items()}
     if rows:
+        for row, new_id in zip(rows, reserve_ids(session, SETTLEMENT, len(rows)), strict=True):
+            row["id"] = new_id
+            ids[(row["fixmedins_code"], row["setl_id"])] = new_id
         try:
             with session.begin_nested():
                 insert_rows(session, SETTLEMENT, rows)
@@ -288,14 +290,14 @@ def _store(
             raise Conflict(
                 "a concurrent upload stored some of these settlements; send the request again"
             ) from None
-        ids = _existing_hashes(session, list(pending))
     by_index = dict(records)
     result = []
     for item in outcomes:
         if item.settlement_id is None and item.outcome in ("created", "duplicate"):
             stored_record = by_index[item.index]
-            key = (stored_record.fixmedins_code, stored_record.setl_id)
-            item = replace(item, settlement_id=ids[key][0])
+            item = replace(
+                item, settlement_id=ids[(stored_record.fixmedins_code, stored_record.setl_id)]
+            )
         result.append(item)
     return result
 
