@@ -58,10 +58,12 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.auth.router import router as auth_router
+    from app.daily.router import router as daily_router
     from app.institutions.router import router as institutions_router
     from app.ledger.router import router as ledger_router
     from app.settlements.router import router as settlements_router
     from app.trail.router import router as trail_router
+    from app.treasury.router import router as treasury_router
     from app.workdays.router import router as calendar_router
 
     for router in (
@@ -72,6 +74,8 @@ def _include_routers(app: FastAPI) -> None:
         alerts_router,
         ledger_router,
         settlements_router,
+        daily_router,
+        treasury_router,
     ):
         app.include_router(router)
 

@@ -2,22 +2,28 @@
 
 from app.alerts import models as alerts_models
 from app.auth import models as auth_models
+from app.bank import models as bank_models
+from app.daily import models as daily_models
 from app.db import Base
 from app.institutions import models as institutions_models
 from app.ledger import models as ledger_models
 from app.monthly import models as monthly_models
 from app.settlements import models as settlements_models
 from app.trail import models as trail_models
+from app.treasury import models as treasury_models
 from app.workdays import models as workdays_models
 
 __all__ = [
     "Base",
     "alerts_models",
     "auth_models",
+    "bank_models",
+    "daily_models",
     "institutions_models",
     "ledger_models",
     "monthly_models",
     "settlements_models",
     "trail_models",
+    "treasury_models",
     "workdays_models",
 ]

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +31,8 @@ class Settlement(Base):
         Index("ix_settlement_batching", "region_code", "insutype", "setl_date"),
         Index("ix_settlement_period", "fixmedins_code", "insutype", "period"),
         Index("ix_settlement_day", "fixmedins_code", "insutype", "setl_date"),
+        # candidates of the next daily batch: uploaded since the previous one
+        Index("ix_settlement_uploaded", "region_code", "insutype", "uploaded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -61,7 +65,17 @@ class Revocation(Base):
     """A revocation (national 2305) of one settlement: its own record, never an edit."""
 
     __tablename__ = "revocation"
-    __table_args__ = (Index("ix_revocation_day", "fixmedins_code", "insutype", "revoked_date"),)
+    __table_args__ = (
+        Index("ix_revocation_day", "fixmedins_code", "insutype", "revoked_date"),
+        Index("ix_revocation_period", "fixmedins_code", "insutype", "period"),
+        # the next daily batch classifies the revocations not yet classified
+        Index(
+            "ix_revocation_unclassified",
+            "insutype",
+            postgresql_where=text("batched IS NULL"),
+            sqlite_where=text("batched IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), unique=True)
@@ -73,7 +87,10 @@ class Revocation(Base):
     # The period a revocation of a batched settlement counts in (negative), SPEC §4.
     period: Mapped[str] = mapped_column(String(7))
     revoked_by: Mapped[str] = mapped_column(String(64))
-    # Set by the daily batch that posted its reversal (revoked after batching).
+    # Classified by the next daily batch: whether the settlement had been batched before
+    # (then that batch posts the reversal and the revocation counts in its period), or not
+    # (then neither counts anywhere).
+    batched: Mapped[bool | None] = mapped_column(Boolean)
     reversal_batch_id: Mapped[int | None] = mapped_column(BigId)
 
 

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigId, Fen, JSONType, UTCDateTime
+
+INSTRUCTION_STATUSES = ("QUEUED", "ACCEPTED", "SUCCESS", "FAILED", "RETURNED", "UNKNOWN")
+
+
+class PaymentInstruction(Base):
+    """A payment instruction to the fund's bank (outbox): saved before any call to the bank."""
+
+    __tablename__ = "payment_instruction"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('QUEUED', 'ACCEPTED', 'SUCCESS', 'FAILED', 'RETURNED', 'UNKNOWN')",
+            name="status",
+        ),
+        CheckConstraint("kind IN ('daily', 'monthly', 'annual')", name="kind"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_payment_instruction_open", "status", "sent_at"),
+        Index("ix_payment_instruction_source", "source_kind", "source_id"),
+    )
+
+    instruction_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    payer_account: Mapped[str] = mapped_column(String(34))
+    payer_name: Mapped[str] = mapped_column(String(100))
+    payee_account: Mapped[str] = mapped_column(String(34))
+    payee_name: Mapped[str] = mapped_column(String(100))
+    payee_bank_code: Mapped[str] = mapped_column(String(12))
+    purpose: Mapped[str] = mapped_column(String(100))
+    requested_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))
+    source_kind: Mapped[str] = mapped_column(String(16))  # daily_line | statement | clearing
+    source_id: Mapped[int] = mapped_column(BigId)
+    period: Mapped[str | None] = mapped_column(String(7))
+    resend_of: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    receipt_no: Mapped[str | None] = mapped_column(String(40))
+    receipt: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_reason: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,58 @@
+"""Pure bank rules: instruction ids and the instruction state machine."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+INSTRUCTION_ID_RE = re.compile(r"^[A-Z0-9-]{1,30}$")
+RESENDS_MAX = 9
+
+# Legal transitions of a payment instruction (one place; anything else raises).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "QUEUED": frozenset({"ACCEPTED", "UNKNOWN", "SUCCESS", "FAILED"}),
+    "ACCEPTED": frozenset({"SUCCESS", "FAILED", "UNKNOWN"}),
+    "UNKNOWN": frozenset({"ACCEPTED", "SUCCESS", "FAILED"}),
+    "SUCCESS": frozenset({"RETURNED"}),
+    "FAILED": frozenset(),
+    "RETURNED": frozenset(),
+}
+FINAL = frozenset({"SUCCESS", "FAILED", "RETURNED"})
+AWAITING_RESULT = frozenset({"QUEUED", "ACCEPTED", "UNKNOWN"})
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+def check_transition(current: str, new: str) -> None:
+    if new not in TRANSITIONS[current]:
+        raise IllegalTransition(f"an instruction cannot go from {current} to {new}")
+
+
+def _fund_part(region_code: str, insutype: str) -> str:
+    return f"{region_code[:4]}{insutype}"
+
+
+def daily_instruction_id(business_date: date, region_code: str, insutype: str, code: str) -> str:
+    """D260306-6401310-H001 (API.md): business date, fund ledger, institution."""
+    return _checked(f"D{business_date:%y%m%d}-{_fund_part(region_code, insutype)}-{code}")
+
+
+def monthly_instruction_id(period: str, region_code: str, insutype: str, code: str) -> str:
+    return _checked(f"M{period[2:4]}{period[5:7]}-{_fund_part(region_code, insutype)}-{code}")
+
+
+def annual_instruction_id(year: int, region_code: str, insutype: str, code: str) -> str:
+    return _checked(f"A{year:04d}-{_fund_part(region_code, insutype)}-{code}")
+
+
+def resend_id(first_id: str, resend_number: int) -> str:
+    """A resend gets a new id linked to the first: <first>-R<n>."""
+    assert 1 <= resend_number <= RESENDS_MAX, f"at most {RESENDS_MAX} resends"
+    return _checked(f"{first_id}-R{resend_number}")
+
+
+def _checked(instruction_id: str) -> str:
+    assert INSTRUCTION_ID_RE.match(instruction_id), f"bad instruction id {instruction_id!r}"
+    return instruction_id

@@ -1,0 +1,588 @@
+"""Daily T+1 disbursement (SPEC §3.3–3.6): batch generation (set-based SQL), push, approval
+(maker–checker), hold-back, re-push and the hand-over of approved lines to the bank outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from app.auth.service import Principal
+from app.bank import rules as bank_rules
+from app.bank import service as bank
+from app.clock import shanghai
+from app.daily import rules
+from app.daily.models import DailyApproval, DailyBatch, DailyDetail, DailyLine
+from app.errors import Conflict, Forbidden, NotFound
+from app.institutions import rules as institution_rules
+from app.institutions import service as institutions
+from app.institutions.models import FundLedger
+from app.ledger import service as ledger
+from app.ledger.rules import Draft, DraftLines, account_code
+from app.settlements.models import Revocation, Settlement
+from app.trail import service as trail
+from app.workdays.rules import WorkCalendar
+
+# Candidates of a batch are the settlements uploaded since the previous batch was generated,
+# less this margin (covers transactions still open when that batch took its snapshot).
+CANDIDATE_MARGIN = timedelta(hours=1)
+SYSTEM_ACTOR = "system"
+
+
+def get_batch(session: Session, batch_id: int) -> DailyBatch:
+    batch = session.get(DailyBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"no daily batch {batch_id}")
+    return batch
+
+
+def find_batch(session: Session, fund_ledger_id: int, day: date) -> DailyBatch | None:
+    return session.scalar(
+        select(DailyBatch).where(
+            DailyBatch.fund_ledger_id == fund_ledger_id, DailyBatch.business_date == day
+        )
+    )
+
+
+def generate(
+    session: Session,
+    fund: FundLedger,
+    day: date,
+    *,
+    now: datetime,
+    calendar: WorkCalendar,
+    full_scan: bool = False,
+) -> DailyBatch | None:
+    """Build the batch of business date `day` for a fund ledger; running twice creates
+    nothing new. None when the fund ledger is not switched on by that date."""
+    existing = find_batch(session, fund.id, day)
+    if existing is not None:
+        return existing
+    versions = [v for v in institutions.policies(session, fund.id) if v.effective_from <= day]
+    if not versions:
+        return None
+    previous = session.scalar(
+        select(func.max(DailyBatch.generated_at)).where(DailyBatch.fund_ledger_id == fund.id)
+    )
+    batch = DailyBatch(
+        fund_ledger_id=fund.id,
+        region_code=fund.region_code,
+        insutype=fund.insutype,
+        business_date=day,
+        pay_date=rules.pay_date(calendar, day),
+        status="PUSHED",
+        generated_at=now,
+        pushed_at=now,
+        pushed_by=SYSTEM_ACTOR,
+        push_round=1,
+        approvals_required=1,
+    )
+    session.add(batch)
+    session.flush()
+    since = None if (previous is None or full_scan) else previous - CANDIDATE_MARGIN
+    _insert_details(session, batch, versions, since)
+    _insert_lines(session, batch)
+    reversed_by_institution = _classify_revocations(session, batch)
+    _totals(session, batch, versions)
+    _post_generation(session, batch, reversed_by_institution, now)
+    return batch
+
+
+def _insert_details(
+    session: Session,
+    batch: DailyBatch,
+    versions: list[institution_rules.Policy],
+    since: datetime | None,
+) -> None:
+    # The ratio of the policy version in force on each settlement's date, as a CASE.
+    ratio = case(
+        *[
+            (Settlement.setl_date >= version.effective_from, literal(version.daily_ratio_bp))
+            for version in sorted(versions, key=lambda v: v.effective_from, reverse=True)
+        ],
+        else_=None,
+    )
+    candidates = select(
+        literal(batch.id, BigInteger),
+        Settlement.fixmedins_code,
+        Settlement.id,
+        Settlement.setl_date,
+        Settlement.period,
+        Settlement.fund_amount_fen,
+        ratio,
+        # round half up of a non-negative amount × ratio (bp): integer arithmetic
+        (Settlement.fund_amount_fen * ratio + 5000) // 10000,
+    ).where(
+        Settlement.region_code == batch.region_code,
+        Settlement.insutype == batch.insutype,
+        Settlement.setl_date <= batch.business_date,
+        ~exists().where(Revocation.settlement_id == Settlement.id),
+        ~exists().where(DailyDetail.settlement_id == Settlement.id),
+    )
+    if since is not None:
+        candidates = candidates.where(Settlement.uploaded_at >= since)
+    session.execute(
+        insert(DailyDetail).from_select(
+            [
+                "batch_id",
+                "fixmedins_code",
+                "settlement_id",
+                "setl_date",
+                "period",
+                "fund_amount_fen",
+                "ratio_bp",
+                "daily_amount_fen",
+            ],
+            candidates,
+        )
+    )
+
+
+def _insert_lines(session: Session, batch: DailyBatch) -> None:
+    lines = (
+        select(
+            literal(batch.id, BigInteger),
+            DailyDetail.fixmedins_code,
+            func.count(),
+            func.sum(DailyDetail.fund_amount_fen),
+            func.sum(DailyDetail.daily_amount_fen),
+            func.min(DailyDetail.setl_date) < batch.business_date,
+            literal(False, Boolean),
+        )
+        .where(DailyDetail.batch_id == batch.id)
+        .group_by(DailyDetail.fixmedins_code)
+    )
+    session.execute(
+        insert(DailyLine).from_select(
+            [
+                "batch_id",
+                "fixmedins_code",
+                "settlement_count",
+                "fund_total_fen",
+                "amount_fen",
+                "late",
+                "held",
+            ],
+            lines,
+        )
+    )
+
+
+def _classify_revocations(session: Session, batch: DailyBatch) -> dict[str, int]:
+    """Revocations not yet classified: batched before (this batch posts their reversal and
+    they count in their period) or not (they count nowhere). Returns fund amounts to
+    reverse per institution."""
+    in_fund = exists().where(
+        Settlement.id == Revocation.settlement_id, Settlement.region_code == batch.region_code
+    )
+    session.execute(
+        update(Revocation)
+        .where(Revocation.batched.is_(None), Revocation.insutype == batch.insutype, in_fund)
+        .values(
+            batched=exists().where(DailyDetail.settlement_id == Revocation.settlement_id),
+            reversal_batch_id=batch.id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(Revocation.fixmedins_code, func.sum(Settlement.fund_amount_fen))
+        .join(Settlement, Settlement.id == Revocation.settlement_id)
+        .where(Revocation.reversal_batch_id == batch.id, Revocation.batched.is_(True))
+        .group_by(Revocation.fixmedins_code)
+    ).all()
+    return {code: int(amount) for code, amount in rows}
+
+
+def _totals(session: Session, batch: DailyBatch, versions: list[institution_rules.Policy]) -> None:
+    line_sums = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(DailyLine.settlement_count), 0),
+            func.coalesce(func.sum(DailyLine.amount_fen), 0),
+            func.coalesce(func.sum(DailyLine.fund_total_fen), 0),
+        ).where(DailyLine.batch_id == batch.id)
+    ).one()
+    detail_sums = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(DailyDetail.daily_amount_fen), 0),
+            func.coalesce(func.sum(DailyDetail.fund_amount_fen), 0),
+        ).where(DailyDetail.batch_id == batch.id)
+    ).one()
+    # Invariant: every line total is the exact sum of its details.
+    assert (line_sums[1], line_sums[2], line_sums[3]) == tuple(detail_sums), "lines = Σ details"
+    batch.line_count = int(line_sums[0])
+    batch.settlement_count = int(line_sums[1])
+    batch.amount_fen = int(line_sums[2])
+    batch.fund_total_fen = int(line_sums[3])
+    policy = versions[-1]
+    batch.approvals_required = rules.approvals_required(
+        batch.amount_fen, policy.approval_threshold_fen
+    )
+    if batch.line_count == 0:
+        batch.status = "EMPTY"
+    session.flush()
+
+
+def _post_generation(
+    session: Session, batch: DailyBatch, reversed_by_institution: dict[str, int], now: datetime
+) -> None:
+    """SPEC §6: each line accrues expense/payable of its fund amounts; settlements revoked
+    after batching since the last batch reverse it."""
+    drafts = []
+    prefix = f"daily:{batch.region_code}:{batch.insutype}:{batch.business_date}"
+    lines = session.execute(
+        select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.fund_total_fen).where(
+            DailyLine.batch_id == batch.id
+        )
+    ).all()
+    for line_id, code, fund_total in lines:
+        drafts.append(
+            _draft(
+                batch,
+                code,
+                f"{prefix}:{code}:accrual",
+                "daily_accrual",
+                fund_total,
+                f"daily_line:{line_id}",
+                now,
+            )
+        )
+    for code, amount in sorted(reversed_by_institution.items()):
+        drafts.append(
+            _draft(
+                batch,
+                code,
+                f"{prefix}:{code}:revoked",
+                "daily_revocation",
+                -amount,
+                f"daily_batch:{batch.id}:revocations",
+                now,
+            )
+        )
+    ledger.post_many(session, [d for d in drafts if d is not None], now=now)
+
+
+def _draft(
+    batch: DailyBatch, code: str, key: str, kind: str, amount_fen: int, ref: str, now: datetime
+) -> Draft | None:
+    lines = (
+        DraftLines()
+        .transfer(
+            account_code("expense", batch.region_code, batch.insutype, code),
+            account_code("payable", batch.region_code, batch.insutype, code),
+            amount_fen,
+        )
+        .result()
+    )
+    if not lines:
+        return None
+    return Draft(
+        kind=kind,
+        key=key,
+        region_code=batch.region_code,
+        insutype=batch.insutype,
+        fixmedins_code=code,
+        lines=lines,
+        effective_at=now,
+        business_ref=ref,
+    )
+
+
+# --- finance side: approval, rejection, hold-back, re-push ----------------------------------
+
+
+def _makers(session: Session, batch: DailyBatch) -> set[str]:
+    held_by = session.scalars(
+        select(DailyLine.held_by).where(
+            DailyLine.batch_id == batch.id, DailyLine.held_by.is_not(None)
+        )
+    )
+    return {batch.pushed_by, *(name for name in held_by if name)}
+
+
+def approvals(session: Session, batch: DailyBatch) -> list[DailyApproval]:
+    return list(
+        session.scalars(
+            select(DailyApproval)
+            .where(DailyApproval.batch_id == batch.id, DailyApproval.push_round == batch.push_round)
+            .order_by(DailyApproval.id)
+        )
+    )
+
+
+def approve(session: Session, batch_id: int, *, actor: Principal, now: datetime) -> DailyBatch:
+    """Approve (maker–checker; a second, different accountant above the threshold).
+    Approving again what one already approved returns the batch unchanged."""
+    batch = get_batch(session, batch_id)
+    current = approvals(session, batch)
+    if any(a.approver == actor.name for a in current) and batch.status in (
+        "PUSHED",
+        "APPROVED",
+        "SUBMITTED",
+    ):
+        return batch
+    if batch.status != "PUSHED":
+        raise Conflict(f"daily batch {batch_id} is {batch.status}, not awaiting approval")
+    if actor.name in _makers(session, batch):
+        raise Forbidden("nobody approves what they pushed or changed (maker–checker)")
+    session.add(
+        DailyApproval(
+            batch_id=batch.id, push_round=batch.push_round, approver=actor.name, approved_at=now
+        )
+    )
+    if len(current) + 1 >= batch.approvals_required:
+        batch.status = "APPROVED"
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="daily_batch.approve",
+        entity="daily_batch",
+        key=str(batch.id),
+        before={"status": "PUSHED"},
+        after={"status": batch.status},
+        now=now,
+    )
+    return batch
+
+
+def reject(
+    session: Session, batch_id: int, reason: str, *, actor: Principal, now: datetime
+) -> DailyBatch:
+    batch = get_batch(session, batch_id)
+    if batch.status == "REJECTED" and batch.rejected_reason == reason:
+        return batch
+    if batch.status != "PUSHED":
+        raise Conflict(f"daily batch {batch_id} is {batch.status}, not awaiting approval")
+    batch.status = "REJECTED"
+    batch.rejected_reason = reason
+    batch.rejected_by = actor.name
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="daily_batch.reject",
+        entity="daily_batch",
+        key=str(batch.id),
+        before={"status": "PUSHED"},
+        after={"status": "REJECTED", "reason": reason},
+        now=now,
+    )
+    return batch
+
+
+def hold_line(
+    session: Session, batch_id: int, code: str, held: bool, *, actor: Principal, now: datetime
+) -> DailyLine:
+    """Hold back (or release) one line of a rejected batch: its settlements then wait for the
+    monthly settlement."""
+    batch = get_batch(session, batch_id)
+    if batch.status != "REJECTED":
+        raise Conflict("lines are held back only in a rejected batch, before it is pushed again")
+    line = get_line(session, batch_id, code)
+    if line.held != held:
+        line.held = held
+        line.held_by = actor.name
+        session.flush()
+        trail.record(
+            session,
+            actor=actor,
+            action="daily_line.hold" if held else "daily_line.release",
+            entity="daily_batch",
+            key=f"{batch.id}:{code}",
+            before={"held": not held},
+            after={"held": held},
+            now=now,
+        )
+    return line
+
+
+def push(session: Session, batch_id: int, *, actor: Principal, now: datetime) -> DailyBatch:
+    """Push a rejected batch to finance again (a new approval round)."""
+    batch = get_batch(session, batch_id)
+    if batch.status != "REJECTED":
+        raise Conflict(
+            f"daily batch {batch_id} is {batch.status}; only a rejected batch is pushed again"
+        )
+    batch.status = "PUSHED"
+    batch.push_round += 1
+    batch.pushed_by = actor.name
+    batch.pushed_at = now
+    batch.rejected_reason = None
+    held_amount = session.scalar(
+        select(func.coalesce(func.sum(DailyLine.amount_fen), 0)).where(
+            DailyLine.batch_id == batch.id, DailyLine.held.is_(False)
+        )
+    )
+    policy = institutions.policy_on(session, batch.fund_ledger_id, batch.business_date)
+    threshold = policy.approval_threshold_fen if policy else None
+    batch.approvals_required = rules.approvals_required(int(held_amount or 0), threshold)
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="daily_batch.push",
+        entity="daily_batch",
+        key=str(batch.id),
+        before={"status": "REJECTED"},
+        after={"status": "PUSHED", "round": batch.push_round},
+        now=now,
+    )
+    return batch
+
+
+def get_line(session: Session, batch_id: int, code: str) -> DailyLine:
+    line = session.scalar(
+        select(DailyLine).where(DailyLine.batch_id == batch_id, DailyLine.fixmedins_code == code)
+    )
+    if line is None:
+        raise NotFound(f"no line of {code} in daily batch {batch_id}")
+    return line
+
+
+# --- submission -------------------------------------------------------------------------------
+
+
+def submission_open(policy: institution_rules.Policy, now: datetime) -> bool:
+    """Nothing is sent at or after the cutoff (15:00 by default)."""
+    return shanghai(now).time() < policy.cutoff_time
+
+
+def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:
+    """Hand every approved batch with pay_date ≤ today to the bank outbox: one instruction per
+    non-zero line not held back or withdrawn. Returns the new instruction ids."""
+    batches = list(
+        session.scalars(
+            select(DailyBatch)
+            .where(
+                DailyBatch.fund_ledger_id == fund.id,
+                DailyBatch.status == "APPROVED",
+                DailyBatch.pay_date <= today,
+            )
+            .order_by(DailyBatch.business_date)
+        )
+    )
+    items: list[bank.NewInstruction] = []
+    assignments: list[dict[str, Any]] = []
+    for batch in batches:
+        lines = session.execute(
+            select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.amount_fen).where(
+                DailyLine.batch_id == batch.id,
+                DailyLine.held.is_(False),
+                DailyLine.withdrawn_at.is_(None),
+                DailyLine.instruction_id.is_(None),
+                DailyLine.amount_fen > 0,
+            )
+        ).all()
+        for line_id, code, amount in lines:
+            instruction_id = bank_rules.daily_instruction_id(
+                batch.business_date, batch.region_code, batch.insutype, code
+            )
+            items.append(
+                bank.NewInstruction(
+                    instruction_id=instruction_id,
+                    kind="daily",
+                    fixmedins_code=code,
+                    amount_fen=int(amount),
+                    purpose=f"医保基金日拨付 {batch.business_date}",
+                    source_kind="daily_line",
+                    source_id=line_id,
+                )
+            )
+            assignments.append({"line_id": line_id, "instruction_id": instruction_id})
+        batch.status = "SUBMITTED"
+        batch.submitted_at = now
+    bank.create_instructions(session, fund, items, requested_date=today, now=now)
+    for assignment in assignments:
+        session.execute(
+            update(DailyLine)
+            .where(DailyLine.id == assignment["line_id"])
+            .values(instruction_id=assignment["instruction_id"])
+        )
+    session.flush()
+    return [item.instruction_id for item in items]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def line_status(line: DailyLine, instruction_status: str | None) -> str:
+    """SCENARIOS.md: PAID, FAILED, RETURNED, PENDING (sent, no final result) or NOT_SENT."""
+    if instruction_status is None:
+        return "NOT_SENT"
+    return {
+        "SUCCESS": "PAID",
+        "FAILED": "FAILED",
+        "RETURNED": "RETURNED",
+    }.get(instruction_status, "PENDING")
+
+
+def list_batches(
+    session: Session,
+    *,
+    region_code: str | None,
+    insutype: str | None,
+    status: str | None,
+    business_date: date | None,
+    after_id: int | None,
+    limit: int,
+) -> list[DailyBatch]:
+    query = select(DailyBatch).order_by(DailyBatch.id).limit(limit)
+    for value, column in (
+        (region_code, DailyBatch.region_code),
+        (insutype, DailyBatch.insutype),
+        (status, DailyBatch.status),
+        (business_date, DailyBatch.business_date),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if after_id is not None:
+        query = query.where(DailyBatch.id > after_id)
+    return list(session.scalars(query))
+
+
+def lines_of(session: Session, batch_ids: list[int], code: str | None = None) -> list[DailyLine]:
+    if not batch_ids:
+        return []
+    query = (
+        select(DailyLine)
+        .where(DailyLine.batch_id.in_(batch_ids))
+        .order_by(DailyLine.batch_id, DailyLine.fixmedins_code)
+    )
+    if code is not None:
+        query = query.where(DailyLine.fixmedins_code == code)
+    return list(session.scalars(query))
+
+
+def details_of(session: Session, batch_id: int, code: str) -> list[tuple[DailyDetail, str]]:
+    return [
+        (detail, setl_id)
+        for detail, setl_id in session.execute(
+            select(DailyDetail, Settlement.setl_id)
+            .join(Settlement, Settlement.id == DailyDetail.settlement_id)
+            .where(DailyDetail.batch_id == batch_id, DailyDetail.fixmedins_code == code)
+            .order_by(DailyDetail.settlement_id)
+        ).all()
+    ]
+
+
+def fund_ledgers_switched_on(session: Session, day: date) -> list[FundLedger]:
+    """Fund ledgers with a policy version effective on or before `day`."""
+    return [
+        fund
+        for fund in institutions.list_fund_ledgers(session)
+        if any(v.effective_from <= day for v in institutions.policies(session, fund.id))
+    ]
