@@ -36,6 +36,9 @@ class DailyBatch(Base):
     region_code: Mapped[str] = mapped_column(String(6))
     insutype: Mapped[str] = mapped_column(String(3))
     business_date: Mapped[date] = mapped_column(Date)
+    # Members: the fund ledger's settlements with batch_date in [first_batch_date (None: from
+    # the beginning), business_date], less those revoked before generation.
+    first_batch_date: Mapped[date | None] = mapped_column(Date)
     pay_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10))
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -53,8 +56,8 @@ class DailyBatch(Base):
 
 
 class DailyLine(Base):
-    """One institution's payment summary (支付汇总单) in a batch; its details are the
-    DailyDetail rows with the same batch and institution."""
+    """One institution's payment summary (支付汇总单) in a batch; its details (明细) are the
+    batch's member settlements of that institution, each with its stored daily amount."""
 
     __tablename__ = "daily_line"
     __table_args__ = (UniqueConstraint("batch_id", "fixmedins_code"),)
@@ -71,27 +74,6 @@ class DailyLine(Base):
     # Set when a monthly computation takes over its settlements before it was sent.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     instruction_id: Mapped[str | None] = mapped_column(String(30), unique=True)
-
-
-class DailyDetail(Base):
-    """One settlement in a daily line (明细): its fund amount and daily amount."""
-
-    __tablename__ = "daily_detail"
-    __table_args__ = (
-        Index("ix_daily_detail_line", "batch_id", "fixmedins_code"),
-        Index("ix_daily_detail_period", "fixmedins_code", "period"),
-    )
-
-    settlement_id: Mapped[int] = mapped_column(
-        ForeignKey("settlement.id"), primary_key=True, autoincrement=False
-    )
-    batch_id: Mapped[int] = mapped_column(ForeignKey("daily_batch.id"))
-    fixmedins_code: Mapped[str] = mapped_column(String(30))
-    setl_date: Mapped[date] = mapped_column(Date)
-    period: Mapped[str] = mapped_column(String(7))
-    fund_amount_fen: Mapped[int] = mapped_column(Fen)
-    ratio_bp: Mapped[int] = mapped_column(Integer)
-    daily_amount_fen: Mapped[int] = mapped_column(Fen)
 
 
 class DailyApproval(Base):

@@ -120,14 +120,14 @@ def get_line(
     out = _lines_out(session, {batch.id: batch}, [line])[0]
     details = [
         DetailOut(
-            setl_id=setl_id,
-            setl_date=d.setl_date,
-            period=d.period,
-            fund_amount=d.fund_amount_fen,
-            daily_ratio=d.ratio_bp,
-            daily_amount=d.daily_amount_fen,
+            setl_id=settlement.setl_id,
+            setl_date=settlement.setl_date,
+            period=settlement.period,
+            fund_amount=settlement.fund_amount_fen,
+            daily_ratio=settlement.ratio_bp,
+            daily_amount=settlement.daily_amount_fen,
         )
-        for d, setl_id in service.details_of(session, batch_id, fixmedins_code)
+        for settlement in service.details_of(session, batch, fixmedins_code)
     ]
     return LineDetailOut(**out.model_dump(), details=details)
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    case,
+    and_,
     exists,
     func,
     insert,
@@ -24,20 +24,18 @@ from app.bank import rules as bank_rules
 from app.bank import service as bank
 from app.clock import shanghai
 from app.daily import rules
-from app.daily.models import DailyApproval, DailyBatch, DailyDetail, DailyLine
+from app.daily.models import DailyApproval, DailyBatch, DailyLine
 from app.errors import Conflict, Forbidden, NotFound
 from app.institutions import rules as institution_rules
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
 from app.ledger import service as ledger
 from app.ledger.rules import Draft, DraftLines, account_code
-from app.settlements.models import Revocation, Settlement
+from app.settlements import service as settlements
+from app.settlements.models import BatchState, Revocation, Settlement
 from app.trail import service as trail
 from app.workdays.rules import WorkCalendar
 
-# Candidates of a batch are the settlements uploaded since the previous batch was generated,
-# less this margin (covers transactions still open when that batch took its snapshot).
-CANDIDATE_MARGIN = timedelta(hours=1)
 SYSTEM_ACTOR = "system"
 
 
@@ -63,24 +61,31 @@ def generate(
     *,
     now: datetime,
     calendar: WorkCalendar,
-    full_scan: bool = False,
 ) -> DailyBatch | None:
-    """Build the batch of business date `day` for a fund ledger; running twice creates
-    nothing new. None when the fund ledger is not switched on by that date."""
+    """Build the batch of business date `day` for a fund ledger (SPEC §3.3): one aggregate
+    INSERT … SELECT … GROUP BY over its member settlements. Running twice creates nothing
+    new; None when the fund ledger is not switched on by that date."""
     existing = find_batch(session, fund.id, day)
     if existing is not None:
         return existing
     versions = [v for v in institutions.policies(session, fund.id) if v.effective_from <= day]
     if not versions:
         return None
-    previous = session.scalar(
-        select(func.max(DailyBatch.generated_at)).where(DailyBatch.fund_ledger_id == fund.id)
-    )
+    last = settlements.lock_batch_states(session, [fund.id], exclusive=True)[fund.id]
+    existing = find_batch(session, fund.id, day)  # generated while we waited for the lock
+    if existing is not None:
+        return existing
+    if last is not None and last > day:
+        raise Conflict(
+            f"the batch of {last} is generated; batches are generated in date order, "
+            f"so {day}'s settlements are in later batches"
+        )
     batch = DailyBatch(
         fund_ledger_id=fund.id,
         region_code=fund.region_code,
         insutype=fund.insutype,
         business_date=day,
+        first_batch_date=None if last is None else last + timedelta(days=1),
         pay_date=rules.pay_date(calendar, day),
         status="PUSHED",
         generated_at=now,
@@ -91,78 +96,46 @@ def generate(
     )
     session.add(batch)
     session.flush()
-    since = None if (previous is None or full_scan) else previous - CANDIDATE_MARGIN
-    _insert_details(session, batch, versions, since)
     _insert_lines(session, batch)
-    reversed_by_institution = _classify_revocations(session, batch)
+    session.execute(
+        update(BatchState)
+        .where(BatchState.fund_ledger_id == fund.id)
+        .values(last_generated_date=day)
+    )
+    reversed_by_institution = _take_revocations(session, batch)
     _totals(session, batch, versions)
     _post_generation(session, batch, reversed_by_institution, now)
     return batch
 
 
-def _insert_details(
-    session: Session,
-    batch: DailyBatch,
-    versions: list[institution_rules.Policy],
-    since: datetime | None,
-) -> None:
-    # The ratio of the policy version in force on each settlement's date, as a CASE.
-    ratio = case(
-        *[
-            (Settlement.setl_date >= version.effective_from, literal(version.daily_ratio_bp))
-            for version in sorted(versions, key=lambda v: v.effective_from, reverse=True)
-        ],
-        else_=None,
-    )
-    candidates = select(
-        literal(batch.id, BigInteger),
-        Settlement.fixmedins_code,
-        Settlement.id,
-        Settlement.setl_date,
-        Settlement.period,
-        Settlement.fund_amount_fen,
-        ratio,
-        # round half up of a non-negative amount × ratio (bp): integer arithmetic
-        (Settlement.fund_amount_fen * ratio + 5000) // 10000,
-    ).where(
+def members(batch: DailyBatch) -> Any:
+    """WHERE condition on Settlement: the batch's member settlements (SPEC §3.3: accepted,
+    not revoked before batching, batch date in the batch's range)."""
+    condition = and_(
         Settlement.region_code == batch.region_code,
         Settlement.insutype == batch.insutype,
-        Settlement.setl_date <= batch.business_date,
-        ~exists().where(Revocation.settlement_id == Settlement.id),
-        ~exists().where(DailyDetail.settlement_id == Settlement.id),
+        Settlement.batch_date <= batch.business_date,
+        ~exists().where(Revocation.settlement_id == Settlement.id, Revocation.batched.is_(False)),
     )
-    if since is not None:
-        candidates = candidates.where(Settlement.uploaded_at >= since)
-    session.execute(
-        insert(DailyDetail).from_select(
-            [
-                "batch_id",
-                "fixmedins_code",
-                "settlement_id",
-                "setl_date",
-                "period",
-                "fund_amount_fen",
-                "ratio_bp",
-                "daily_amount_fen",
-            ],
-            candidates,
-        )
-    )
+    if batch.first_batch_date is not None:
+        condition = and_(condition, Settlement.batch_date >= batch.first_batch_date)
+    return condition
 
 
 def _insert_lines(session: Session, batch: DailyBatch) -> None:
+    # At generation every revocation of a member is a revocation before batching.
     lines = (
         select(
             literal(batch.id, BigInteger),
-            DailyDetail.fixmedins_code,
+            Settlement.fixmedins_code,
             func.count(),
-            func.sum(DailyDetail.fund_amount_fen),
-            func.sum(DailyDetail.daily_amount_fen),
-            func.min(DailyDetail.setl_date) < batch.business_date,
+            func.sum(Settlement.fund_amount_fen),
+            func.sum(Settlement.daily_amount_fen),
+            func.min(Settlement.setl_date) < batch.business_date,
             literal(False, Boolean),
         )
-        .where(DailyDetail.batch_id == batch.id)
-        .group_by(DailyDetail.fixmedins_code)
+        .where(members(batch))
+        .group_by(Settlement.fixmedins_code)
     )
     session.execute(
         insert(DailyLine).from_select(
@@ -180,26 +153,27 @@ def _insert_lines(session: Session, batch: DailyBatch) -> None:
     )
 
 
-def _classify_revocations(session: Session, batch: DailyBatch) -> dict[str, int]:
-    """Revocations not yet classified: batched before (this batch posts their reversal and
-    they count in their period) or not (they count nowhere). Returns fund amounts to
-    reverse per institution."""
+def _take_revocations(session: Session, batch: DailyBatch) -> dict[str, int]:
+    """Revocations of settlements batched earlier, not yet reversed: this batch posts their
+    reversal. Returns fund amounts per institution."""
     in_fund = exists().where(
         Settlement.id == Revocation.settlement_id, Settlement.region_code == batch.region_code
     )
     session.execute(
         update(Revocation)
-        .where(Revocation.batched.is_(None), Revocation.insutype == batch.insutype, in_fund)
-        .values(
-            batched=exists().where(DailyDetail.settlement_id == Revocation.settlement_id),
-            reversal_batch_id=batch.id,
+        .where(
+            Revocation.batched.is_(True),
+            Revocation.reversal_batch_id.is_(None),
+            Revocation.insutype == batch.insutype,
+            in_fund,
         )
+        .values(reversal_batch_id=batch.id)
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
         select(Revocation.fixmedins_code, func.sum(Settlement.fund_amount_fen))
         .join(Settlement, Settlement.id == Revocation.settlement_id)
-        .where(Revocation.reversal_batch_id == batch.id, Revocation.batched.is_(True))
+        .where(Revocation.reversal_batch_id == batch.id)
         .group_by(Revocation.fixmedins_code)
     ).all()
     return {code: int(amount) for code, amount in rows}
@@ -214,15 +188,6 @@ def _totals(session: Session, batch: DailyBatch, versions: list[institution_rule
             func.coalesce(func.sum(DailyLine.fund_total_fen), 0),
         ).where(DailyLine.batch_id == batch.id)
     ).one()
-    detail_sums = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(DailyDetail.daily_amount_fen), 0),
-            func.coalesce(func.sum(DailyDetail.fund_amount_fen), 0),
-        ).where(DailyDetail.batch_id == batch.id)
-    ).one()
-    # Invariant: every line total is the exact sum of its details.
-    assert (line_sums[1], line_sums[2], line_sums[3]) == tuple(detail_sums), "lines = Σ details"
     batch.line_count = int(line_sums[0])
     batch.settlement_count = int(line_sums[1])
     batch.amount_fen = int(line_sums[2])
@@ -234,6 +199,26 @@ def _totals(session: Session, batch: DailyBatch, versions: list[institution_rule
     if batch.line_count == 0:
         batch.status = "EMPTY"
     session.flush()
+
+
+def check_line_totals(session: Session, batch: DailyBatch) -> None:
+    """Invariant (asserted in tests and by verification): every line total is the exact sum
+    of its details' daily amounts."""
+    details = dict(
+        session.execute(
+            select(Settlement.fixmedins_code, func.sum(Settlement.daily_amount_fen))
+            .where(members(batch))
+            .group_by(Settlement.fixmedins_code)
+        ).all()
+    )
+    lines = dict(
+        session.execute(
+            select(DailyLine.fixmedins_code, DailyLine.amount_fen).where(
+                DailyLine.batch_id == batch.id
+            )
+        ).all()
+    )
+    assert lines == {code: int(total) for code, total in details.items()}, "line = Σ details"
 
 
 def _post_generation(
@@ -567,16 +552,16 @@ def lines_of(session: Session, batch_ids: list[int], code: str | None = None) ->
     return list(session.scalars(query))
 
 
-def details_of(session: Session, batch_id: int, code: str) -> list[tuple[DailyDetail, str]]:
-    return [
-        (detail, setl_id)
-        for detail, setl_id in session.execute(
-            select(DailyDetail, Settlement.setl_id)
-            .join(Settlement, Settlement.id == DailyDetail.settlement_id)
-            .where(DailyDetail.batch_id == batch_id, DailyDetail.fixmedins_code == code)
-            .order_by(DailyDetail.settlement_id)
-        ).all()
-    ]
+def details_of(session: Session, batch: DailyBatch, code: str) -> list[Settlement]:
+    """A line's details (明细): the batch's member settlements of that institution. Members
+    revoked after batching stay in it (a batch never changes)."""
+    return list(
+        session.scalars(
+            select(Settlement)
+            .where(members(batch), Settlement.fixmedins_code == code)
+            .order_by(Settlement.id)
+        )
+    )
 
 
 def fund_ledgers_switched_on(session: Session, day: date) -> list[FundLedger]:

@@ -204,6 +204,7 @@ def add_policy_version(
         raise Conflict(f"fund ledger {fund.key} already has {POLICY_VERSIONS_MAX} versions")
     if any(version.effective_from == data.effective_from for version in existing):
         raise Conflict(f"a policy version from {data.effective_from} exists for {fund.key}")
+    _check_no_rerating(session, fund, existing, data)
     version = PolicyVersion(
         fund_ledger_id=fund.id,
         effective_from=data.effective_from,
@@ -231,6 +232,33 @@ def add_policy_version(
         now=now,
     )
     return version
+
+
+def _check_no_rerating(
+    session: Session, fund: FundLedger, existing: list[PolicyVersion], data: PolicyIn
+) -> None:
+    """Each settlement's daily amount is fixed at upload with the ratio in force on its date;
+    a version may not change the ratio of dates that already have settlements."""
+    from app.settlements.models import Settlement
+
+    before = [v for v in existing if v.effective_from < data.effective_from]
+    later = [v for v in existing if v.effective_from > data.effective_from]
+    current = before[-1].daily_ratio_bp if before else None
+    if current == data.daily_ratio:
+        return
+    until = later[0].effective_from if later else None
+    query = select(Settlement.id).where(
+        Settlement.region_code == fund.region_code,
+        Settlement.insutype == fund.insutype,
+        Settlement.setl_date >= data.effective_from,
+    )
+    if until is not None:
+        query = query.where(Settlement.setl_date < until)
+    if session.scalar(query.limit(1)) is not None:
+        raise Conflict(
+            f"settlements dated from {data.effective_from} exist in {fund.key}: a new daily "
+            "ratio applies to later dates only"
+        )
 
 
 def policy_versions(session: Session, fund_ledger_id: int) -> list[PolicyVersion]:

@@ -14,10 +14,10 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, case, func, select, update
+from sqlalchemy import Select, Table, and_, bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
 
-from app.db import dialect_insert, insert_rows, reserve_ids
+from app.db import any_of, dialect_insert, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, NotFound
 from app.ledger import rules
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerChain, LedgerPosting
@@ -87,10 +87,10 @@ def _lock_chain(session: Session, fund_key: str) -> tuple[int | None, str]:
 
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(list(keys)):
+    for chunk in in_chunks(session, list(keys)):
         rows = session.execute(
             select(JournalEntry.idempotency_key, JournalEntry.id, JournalEntry.request_hash).where(
-                JournalEntry.idempotency_key.in_(chunk)
+                any_of(session, JournalEntry.idempotency_key, chunk)
             )
         )
         for key, entry_id, digest in rows:
@@ -102,10 +102,12 @@ def ensure_accounts(session: Session, codes: Sequence[str]) -> dict[str, int]:
     """Account ids by code, creating missing accounts (first use)."""
     wanted = sorted(set(codes))
     ids: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+    for chunk in in_chunks(session, wanted):
         ids.update(
             session.execute(
-                select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.code.in_(chunk))
+                select(LedgerAccount.code, LedgerAccount.id).where(
+                    any_of(session, LedgerAccount.code, chunk)
+                )
             ).all()
         )
     missing = [code for code in wanted if code not in ids]
@@ -126,11 +128,11 @@ def ensure_accounts(session: Session, codes: Sequence[str]) -> dict[str, int]:
             )
         statement = dialect_insert(session, ACCOUNT)
         session.execute(statement.on_conflict_do_nothing(), rows)
-        for chunk in _chunks(missing):
+        for chunk in in_chunks(session, missing):
             ids.update(
                 session.execute(
                     select(LedgerAccount.code, LedgerAccount.id).where(
-                        LedgerAccount.code.in_(chunk)
+                        any_of(session, LedgerAccount.code, chunk)
                     )
                 ).all()
             )
@@ -242,15 +244,32 @@ def _insert_entries(
     assert sum(deltas.values()) == 0, "posted entries net to zero"
     insert_rows(session, POSTING, posting_rows)
     insert_rows(session, ENTRY, entry_rows)
-    changed = [{"account_id": a, "delta": d} for a, d in sorted(deltas.items()) if d]
-    if changed:
-        session.execute(
-            update(ACCOUNT)
-            .where(ACCOUNT.c.id == bindparam("account_id"))
-            .values(balance_fen=ACCOUNT.c.balance_fen + bindparam("delta")),
-            changed,
-        )
+    _apply_deltas(session, {a: d for a, d in deltas.items() if d})
     return entry_ids, prev_hash
+
+
+def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
+    """balance_fen += delta per account, in account order (a stable lock order)."""
+    if not deltas:
+        return
+    ordered = sorted(deltas.items())
+    if session.get_bind().dialect.name == "postgresql" and len(ordered) > 20:
+        # One statement with two array parameters instead of one UPDATE per account.
+        session.execute(
+            text(
+                "UPDATE ledger_account SET balance_fen = ledger_account.balance_fen + d.delta "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta) "
+                "WHERE ledger_account.id = d.id"
+            ),
+            {"ids": [a for a, _ in ordered], "deltas": [d for _, d in ordered]},
+        )
+        return
+    session.execute(
+        update(ACCOUNT)
+        .where(ACCOUNT.c.id == bindparam("account_id"))
+        .values(balance_fen=ACCOUNT.c.balance_fen + bindparam("delta")),
+        [{"account_id": a, "delta": d} for a, d in ordered],
+    )
 
 
 def get_entry(session: Session, entry_id: int) -> JournalEntry:

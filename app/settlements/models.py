@@ -31,8 +31,8 @@ class Settlement(Base):
         Index("ix_settlement_batching", "region_code", "insutype", "setl_date"),
         Index("ix_settlement_period", "fixmedins_code", "insutype", "period"),
         Index("ix_settlement_day", "fixmedins_code", "insutype", "setl_date"),
-        # candidates of the next daily batch: uploaded since the previous one
-        Index("ix_settlement_uploaded", "region_code", "insutype", "uploaded_at"),
+        # the members of a daily batch
+        Index("ix_settlement_batch", "region_code", "insutype", "batch_date"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -56,6 +56,13 @@ class Settlement(Base):
     clr_way: Mapped[str | None] = mapped_column(String(6))
     region_code: Mapped[str] = mapped_column(String(6))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM (SPEC §4)
+    # The business date of the daily batch that takes it: its settlement date, or the day
+    # after the fund ledger's last generated batch when that is later (fixed at upload,
+    # under the fund ledger's batch lock). The batch of D takes dates after the previous
+    # batch's up to D.
+    batch_date: Mapped[date] = mapped_column(Date)
+    ratio_bp: Mapped[int] = mapped_column(Integer)  # daily_ratio in force on setl_date
+    daily_amount_fen: Mapped[int] = mapped_column(Fen)  # round(fund_amount × ratio)
     content_hash: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     uploaded_by: Mapped[str] = mapped_column(String(64))
@@ -68,12 +75,12 @@ class Revocation(Base):
     __table_args__ = (
         Index("ix_revocation_day", "fixmedins_code", "insutype", "revoked_date"),
         Index("ix_revocation_period", "fixmedins_code", "insutype", "period"),
-        # the next daily batch classifies the revocations not yet classified
+        # revocations of batched settlements whose reversal the next batch posts
         Index(
-            "ix_revocation_unclassified",
+            "ix_revocation_unreversed",
             "insutype",
-            postgresql_where=text("batched IS NULL"),
-            sqlite_where=text("batched IS NULL"),
+            postgresql_where=text("batched AND reversal_batch_id IS NULL"),
+            sqlite_where=text("batched AND reversal_batch_id IS NULL"),
         ),
     )
 
@@ -87,10 +94,10 @@ class Revocation(Base):
     # The period a revocation of a batched settlement counts in (negative), SPEC §4.
     period: Mapped[str] = mapped_column(String(7))
     revoked_by: Mapped[str] = mapped_column(String(64))
-    # Classified by the next daily batch: whether the settlement had been batched before
-    # (then that batch posts the reversal and the revocation counts in its period), or not
-    # (then neither counts anywhere).
-    batched: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether the settlement's daily batch was generated before the revocation: then the
+    # next batch posts the reversal and the revocation counts in its period; else the
+    # settlement is in no batch and neither counts anywhere (SPEC §4).
+    batched: Mapped[bool] = mapped_column(Boolean)
     reversal_batch_id: Mapped[int | None] = mapped_column(BigId)
 
 
@@ -140,3 +147,19 @@ class PeriodState(Base):
     fixmedins_code: Mapped[str] = mapped_column(String(30), primary_key=True)
     insutype: Mapped[str] = mapped_column(String(3), primary_key=True)
     declared_through: Mapped[str | None] = mapped_column(String(7))
+
+
+class BatchState(Base):
+    """Per fund ledger: the business date of the last generated daily batch.
+
+    Uploads and revocations read it under a shared lock (to fix a settlement's batch date and
+    whether a revocation comes after batching); batch generation moves it under an exclusive
+    lock. So no settlement slips past the batch that should take it.
+    """
+
+    __tablename__ = "batch_state"
+
+    fund_ledger_id: Mapped[int] = mapped_column(
+        ForeignKey("fund_ledger.id"), primary_key=True, autoincrement=False
+    )
+    last_generated_date: Mapped[date | None] = mapped_column(Date)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.clock import business_date, period_add, period_of
@@ -27,6 +27,14 @@ def assign_period(setl_day: date, declared_through: str | None) -> str:
     return month
 
 
+def batch_date(setl_day: date, last_generated: date | None) -> date:
+    """The daily batch that takes a settlement: its date, unless that batch is generated
+    already; then the next one to be generated."""
+    if last_generated is not None and setl_day <= last_generated:
+        return last_generated + timedelta(days=1)
+    return setl_day
+
+
 def revocation_period(settlement_period: str, declared_through: str | None) -> str:
     """SPEC §4: the settlement's period while undeclared (they cancel out), else the earliest
     undeclared period (as a negative amount)."""
@@ -46,6 +54,7 @@ class InstitutionContext:
     med_type_prefixes: tuple[str, ...]
     enrollments: Mapping[str, tuple[tuple[date, date | None], ...]]  # insutype -> spans
     policies: Mapping[str, tuple[Policy, ...]]  # insutype -> fund ledger policy versions
+    fund_ids: Mapping[str, int]  # insutype -> fund ledger id
 
 
 def eligibility_errors(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.clock import business_date
+from app.daily import rules as daily_rules
 from app.db import any_of, dialect_insert, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.institutions import service as institutions
@@ -24,6 +25,7 @@ from app.institutions.models import Enrollment, FundLedger, Institution, Region
 from app.institutions.rules import Policy
 from app.settlements import rules
 from app.settlements.models import (
+    BatchState,
     PeriodState,
     Reconciliation,
     Revocation,
@@ -74,8 +76,10 @@ def load_contexts(session: Session, codes: Iterable[str]) -> dict[str, Instituti
         )
     regions = {region.code for _, region in rows}
     policies: dict[tuple[str, str], tuple[Policy, ...]] = {}
+    fund_ids: dict[tuple[str, str], int] = {}
     for fund in session.scalars(select(FundLedger).where(FundLedger.region_code.in_(regions))):
         policies[(fund.region_code, fund.insutype)] = tuple(institutions.policies(session, fund.id))
+        fund_ids[(fund.region_code, fund.insutype)] = fund.id
     contexts = {}
     for institution, region in rows:
         contexts[institution.code] = InstitutionContext(
@@ -87,6 +91,11 @@ def load_contexts(session: Session, codes: Iterable[str]) -> dict[str, Instituti
             enrollments={k: tuple(v) for k, v in spans[institution.code].items()},
             policies={
                 insutype: policies.get((region.code, insutype), ()) for insutype in ("310", "390")
+            },
+            fund_ids={
+                insutype: fund_ids[(region.code, insutype)]
+                for insutype in ("310", "390")
+                if (region.code, insutype) in fund_ids
             },
         )
     return contexts
@@ -121,6 +130,28 @@ def lock_period_states(
         for state in session.scalars(query):
             states[(state.fixmedins_code, state.insutype)] = state.declared_through
     return states
+
+
+def lock_batch_states(
+    session: Session, fund_ids: Iterable[int], *, exclusive: bool = False
+) -> dict[int, date | None]:
+    """Last generated batch date per fund ledger, locked for this transaction: shared for
+    uploads and revocations, exclusive for batch generation."""
+    wanted = sorted(set(fund_ids))
+    if not wanted:
+        return {}
+    statement = dialect_insert(session, BatchState.__table__)
+    session.execute(
+        statement.on_conflict_do_nothing(),
+        [{"fund_ledger_id": fund_id, "last_generated_date": None} for fund_id in wanted],
+    )
+    rows = session.execute(
+        select(BatchState.fund_ledger_id, BatchState.last_generated_date)
+        .where(BatchState.fund_ledger_id.in_(wanted))
+        .order_by(BatchState.fund_ledger_id)
+        .with_for_update(read=not exclusive)
+    ).all()
+    return {fund_id: last for fund_id, last in rows}
 
 
 # --- uploads ---------------------------------------------------------------------------------
@@ -216,6 +247,15 @@ def _store(
     if not records:
         return []
     contexts = load_contexts(session, (record.fixmedins_code for _, record in records))
+    batch_states = lock_batch_states(
+        session,
+        [
+            fund_id
+            for _, r in records
+            if (context := contexts.get(r.fixmedins_code)) is not None
+            and (fund_id := context.fund_ids.get(r.insutype)) is not None
+        ],
+    )
     states = lock_period_states(
         session,
         [(r.fixmedins_code, r.insutype) for _, r in records if r.fixmedins_code in contexts],
@@ -243,6 +283,8 @@ def _store(
             continue
         assert context is not None
         day = business_date(values["setl_time"])
+        fund_amount = rules.fund_amount(record.insutype, record.hifp_pay, record.hifob_pay)
+        ratio = daily_rules.ratio_on(context.policies[record.insutype], day)
         rows.append(
             {
                 "fixmedins_code": record.fixmedins_code,
@@ -257,9 +299,7 @@ def _store(
                 "medfee_sumamt_fen": record.medfee_sumamt,
                 "hifp_pay_fen": record.hifp_pay,
                 "hifob_pay_fen": record.hifob_pay,
-                "fund_amount_fen": rules.fund_amount(
-                    record.insutype, record.hifp_pay, record.hifob_pay
-                ),
+                "fund_amount_fen": fund_amount,
                 "fund_pay_sumamt_fen": record.fund_pay_sumamt,
                 "psn_cash_pay_fen": record.psn_cash_pay,
                 "acct_pay_fen": record.acct_pay,
@@ -269,6 +309,11 @@ def _store(
                 "period": rules.assign_period(
                     day, states.get((record.fixmedins_code, record.insutype))
                 ),
+                "batch_date": rules.batch_date(
+                    day, batch_states[context.fund_ids[record.insutype]]
+                ),
+                "ratio_bp": ratio,
+                "daily_amount_fen": daily_rules.daily_amount(fund_amount, ratio),
                 "content_hash": digest,
                 "uploaded_at": now,
                 "uploaded_by": actor.name,
@@ -321,6 +366,8 @@ def revoke(
 ) -> tuple[Revocation, bool]:
     """Revoke once (national 2305); repeating returns the first revocation."""
     settlement = get_settlement(session, code, setl_id, actor=actor)
+    fund = institutions.get_fund_ledger(session, settlement.region_code, settlement.insutype)
+    last_generated = lock_batch_states(session, [fund.id])[fund.id]
     states = lock_period_states(session, [(code, settlement.insutype)])
     existing = session.scalar(select(Revocation).where(Revocation.settlement_id == settlement.id))
     if existing is not None:
@@ -338,6 +385,7 @@ def revoke(
         revoked_date=business_date(now),
         period=rules.revocation_period(settlement.period, states[(code, settlement.insutype)]),
         revoked_by=actor.name,
+        batched=last_generated is not None and settlement.batch_date <= last_generated,
     )
     session.add(revocation)
     session.flush()

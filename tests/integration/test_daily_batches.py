@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.daily import rules
 from app.daily import service as daily
-from app.daily.models import DailyBatch, DailyDetail, DailyLine
+from app.daily.models import DailyBatch, DailyLine
 from app.institutions import service as institutions
 from app.institutions.schemas import PolicyIn
 from app.ledger import service as ledger
@@ -63,11 +63,12 @@ def test_sql_rounding_matches_the_rule(session: Session) -> None:
     for index, amount in enumerate(amounts):
         settle(session, "H001", f"S{index}", amount, FRI)
     batch = generate(session, FRI)
-    details = session.scalars(select(DailyDetail).where(DailyDetail.batch_id == batch.id)).all()
+    details = daily.details_of(session, batch, "H001")
     assert len(details) == len(amounts)
     for detail in details:
         assert detail.daily_amount_fen == rules.daily_amount(detail.fund_amount_fen, 6000)
     assert _lines(session, batch)["H001"].amount_fen == sum(rules.daily_amount(a, 6000) for a in amounts)
+    daily.check_line_totals(session, batch)
 
 
 def test_ratio_change_mid_month_applies_by_settlement_date(session: Session) -> None:
@@ -80,7 +81,7 @@ def test_ratio_change_mid_month_applies_by_settlement_date(session: Session) -> 
     settle(session, "H001", "OLD", 100_000, date(2026, 3, 14), uploaded=at(date(2026, 3, 16), 9))
     settle(session, "H001", "NEW", 100_000, date(2026, 3, 16))
     batch = generate(session, date(2026, 3, 16))
-    details = {d.ratio_bp: d.daily_amount_fen for d in session.scalars(select(DailyDetail).where(DailyDetail.batch_id == batch.id))}
+    details = {d.ratio_bp: d.daily_amount_fen for d in daily.details_of(session, batch, "H001")}
     assert details == {6000: 60_000, 7000: 70_000}
     assert _lines(session, batch)["H001"].late is True
 
@@ -111,6 +112,8 @@ def test_revocation_before_and_after_batching(session: Session) -> None:
     assert _lines(session, saturday) == {}  # nothing new; the batch of Friday is unchanged
     assert saturday.status == "EMPTY"
     assert _lines(session, friday)["H001"].amount_fen == 36_000
+    assert [d.setl_id for d in daily.details_of(session, friday, "H001")] == ["KEEP", "LATER"]
+    daily.check_line_totals(session, friday)
     assert _balance(session, "payable", "H001") == 10_000  # 60,000 accrued - 50,000 reversed
     assert _balance(session, "expense", "H001") == 10_000
     assert ledger.trial_balance(session).balanced
@@ -135,3 +138,53 @@ def test_zero_fund_settlement_makes_a_zero_line_that_posts_nothing(session: Sess
     batch = generate(session, FRI)
     assert _lines(session, batch)["H001"].amount_fen == 0
     assert _balance(session, "payable", "H001") == 0
+
+
+def test_settlements_uploaded_after_their_batch_go_to_the_next_one(session: Session) -> None:
+    builders.institution(session, "H001")
+    settle(session, "H001", "S1", 10_000, FRI)
+    friday = generate(session, FRI)
+    # uploaded on Saturday 00:20 but committed after Friday's batch took its lock
+    settle(session, "H001", "S2", 20_000, FRI, uploaded=at(SAT, 0))
+    generate(session, SAT)
+    sunday = generate(session, date(2026, 3, 8))
+    assert _lines(session, friday)["H001"].settlement_count == 1
+    assert _lines(session, sunday) == {}
+    saturday = daily.find_batch(session, friday.fund_ledger_id, SAT)
+    assert saturday is not None and _lines(session, saturday)["H001"].late is True
+
+
+def test_batches_are_generated_in_date_order(session: Session) -> None:
+    import pytest
+
+    from app.errors import Conflict
+
+    builders.institution(session, "H001")
+    settle(session, "H001", "S1", 10_000, FRI)
+    generate(session, SAT)  # takes Friday's settlement too
+    with pytest.raises(Conflict):
+        generate(session, FRI)
+
+
+def test_policy_cannot_rerate_stored_settlements(session: Session) -> None:
+    import pytest
+
+    from app.errors import Conflict
+
+    fund = builders.fund(session)
+    builders.institution(session, "H001")
+    settle(session, "H001", "S1", 10_000, date(2026, 3, 16))
+    with pytest.raises(Conflict):
+        institutions.add_policy_version(
+            session, fund, PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
+            actor=ADMIN, now=NOW,
+        )
+    # the same ratio (a deposit-rate change) or a later date is fine
+    institutions.add_policy_version(
+        session, fund, PolicyIn.model_validate({"effective_from": "2026-03-15", "deposit_rate": "0.06"}),
+        actor=ADMIN, now=NOW,
+    )
+    institutions.add_policy_version(
+        session, fund, PolicyIn.model_validate({"effective_from": "2026-03-17", "daily_ratio": "0.70"}),
+        actor=ADMIN, now=NOW,
+    )

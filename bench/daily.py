@@ -1,0 +1,125 @@
+"""Daily batch benchmark (issue 6), PostgreSQL: one business date with N settlements over
+M institutions (seeding by COPY, not timed); batch generation time and peak memory against
+the limit of a bare INSERT … SELECT … GROUP BY over the same table.
+
+Run: .venv/bin/python -m bench.daily [--settlements 1000000] [--institutions 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from datetime import UTC, date, datetime, time as clock_time, timedelta
+
+from sqlalchemy import text
+
+from app.auth.service import Principal
+from app.clock import SHANGHAI
+from app.daily import service as daily
+from app.db import insert_rows, make_engine, make_sessionmaker, transaction
+from app.institutions import service as institutions
+from app.institutions.schemas import FundLedgerIn, PolicyIn, RegionIn
+from app.settlements.service import SETTLEMENT
+from app.workdays.rules import WorkCalendar
+from bench.common import Timer, fresh_postgres
+
+ADMIN = Principal(None, "bench", "admin")
+DAY = date(2026, 10, 12)
+NOW = datetime(2026, 10, 13, tzinfo=UTC)
+
+
+def _seed(url: str, settlements: int, count: int) -> None:
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as session:
+        institutions.create_region(session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW)
+        fund = institutions.create_fund_ledger(
+            session,
+            FundLedgerIn(region_code="640100", insutype="310", name="职工", expenditure_account="95588001",
+                         expenditure_account_name="支出户"),
+            actor=ADMIN, now=NOW,
+        )
+        institutions.add_policy_version(session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW)
+        session.execute(
+            text(
+                "INSERT INTO institution (code, name, level, region_code, bank_account, bank_account_name,"
+                " bank_code, med_type_prefixes) SELECT 'H' || lpad(g::text, 5, '0'), 'H', 3, '640100',"
+                " '6222000000000001', 'H', '102871000011', '[\"2\"]' FROM generate_series(0, :n - 1) g"
+            ),
+            {"n": count},
+        )
+    start = datetime.combine(DAY, clock_time(8), tzinfo=SHANGHAI)
+    chunk = 100_000
+    for first in range(0, settlements, chunk):
+        rows = []
+        for i in range(first, min(settlements, first + chunk)):
+            fund_fen = 100_000 + (i * 7919) % 900_000
+            rows.append({
+                "id": i + 1, "fixmedins_code": f"H{i % count:05d}", "setl_id": f"S{i:09d}",
+                "mdtrt_id": None, "psn_no": f"P{i}", "insutype": "310", "med_type": "21",
+                "insuplc_admdvs": "640104", "setl_time": start + timedelta(seconds=i % 36000),
+                "setl_date": DAY, "medfee_sumamt_fen": fund_fen + 10_000, "hifp_pay_fen": fund_fen,
+                "hifob_pay_fen": 0, "fund_amount_fen": fund_fen, "fund_pay_sumamt_fen": None,
+                "psn_cash_pay_fen": None, "acct_pay_fen": None, "clr_type": None, "clr_way": None,
+                "region_code": "640100", "period": "2026-10", "content_hash": "0" * 64,
+                "uploaded_at": start + timedelta(seconds=i % 36000), "uploaded_by": "bench",
+            })
+        with transaction(factory) as session:
+            insert_rows(session, SETTLEMENT, rows)
+    with engine.begin() as connection:
+        connection.execute(text("SELECT setval('settlement_id_seq', :n)"), {"n": settlements})
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(settlements: int, count: int) -> dict[str, float]:
+    with fresh_postgres() as url:
+        _seed(url, settlements, count)
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        rss_before = _rss_mb()
+        timer = Timer()
+        with transaction(factory) as session:
+            fund = institutions.get_fund_ledger(session, "640100", "310")
+            batch = daily.generate(session, fund, DAY, now=NOW, calendar=WorkCalendar())
+            assert batch is not None and batch.settlement_count == settlements
+            assert batch.line_count == count
+        generation = timer.seconds
+        rss_after = _rss_mb()
+        with engine.begin() as connection:
+            connection.execute(text(
+                "CREATE TABLE bare_line (fixmedins_code text, settlements bigint, fund bigint, amount bigint)"
+            ))
+        timer = Timer()
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
+                " sum((fund_amount_fen * 6000 + 5000) / 10000) FROM settlement"
+                " WHERE region_code = '640100' AND insutype = '310' AND setl_date <= :d"
+                " GROUP BY fixmedins_code"
+            ), {"d": DAY})
+        bare = timer.seconds
+        engine.dispose()
+    return {"generation": generation, "bare": bare, "rss_before": rss_before, "rss_after": rss_after}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--settlements", type=int, default=1_000_000)
+    parser.add_argument("--institutions", type=int, default=10_000)
+    args = parser.parse_args()
+    result = run(args.settlements, args.institutions)
+    print(f"| {args.settlements:,} settlements, {args.institutions:,} institutions | generation "
+          f"{result['generation']:.1f} s | bare INSERT…SELECT…GROUP BY {result['bare']:.1f} s | "
+          f"ratio {result['generation'] / result['bare']:.1f} | peak RSS {result['rss_before']:.0f} → "
+          f"{result['rss_after']:.0f} MB |")
+
+
+if __name__ == "__main__":
+    time.sleep(0)
+    main()
