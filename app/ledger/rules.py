@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -137,36 +136,32 @@ def mirror(lines: Iterable[Line]) -> tuple[Line, ...]:
     )
 
 
-def _dump(payload: Mapping[str, object]) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def content(draft: Draft, reverses_key: str | None) -> dict[str, object]:
-    """What an idempotency key stands for: the money and its tags (not times, not the memo)."""
-    return {
-        "kind": draft.kind,
-        "fund": f"{draft.region_code}:{draft.insutype}",
-        "institution": draft.fixmedins_code,
-        "period": draft.period,
-        "business_ref": draft.business_ref,
-        "reverses": reverses_key,
-        "postings": [[line.account, line.side, line.amount_fen] for line in draft.lines],
-    }
-
-
 def request_hash(draft: Draft, reverses_key: str | None) -> str:
-    return hashlib.sha256(_dump(content(draft, reverses_key))).hexdigest()
+    """SHA-256 of the canonical content (unit-separated fields, postings in order)."""
+    fields = [
+        draft.kind,
+        draft.region_code,
+        draft.insutype,
+        draft.fixmedins_code or "",
+        draft.period or "",
+        draft.business_ref,
+        reverses_key or "",
+    ]
+    fields.extend(f"{line.account}|{line.side}|{line.amount_fen}" for line in draft.lines)
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
 def chain_hash(
     prev_hash: str, key: str, request_digest: str, effective_at: datetime, recorded_at: datetime
 ) -> str:
     """SHA-256 over the previous hash and the entry's canonical form (tamper evidence)."""
-    payload = {
-        "prev": prev_hash,
-        "key": key,
-        "request": request_digest,
-        "effective_at": effective_at.astimezone(UTC).isoformat(),
-        "recorded_at": recorded_at.astimezone(UTC).isoformat(),
-    }
-    return hashlib.sha256(_dump(payload)).hexdigest()
+    canonical = "\x1f".join(
+        (
+            prev_hash,
+            key,
+            request_digest,
+            effective_at.astimezone(UTC).isoformat(),
+            recorded_at.astimezone(UTC).isoformat(),
+        )
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -126,8 +126,7 @@ def ensure_accounts(session: Session, codes: Sequence[str]) -> dict[str, int]:
                     "balance_fen": 0,
                 }
             )
-        statement = dialect_insert(session, ACCOUNT)
-        session.execute(statement.on_conflict_do_nothing(), rows)
+        _insert_accounts(session, rows)
         for chunk in in_chunks(session, missing):
             ids.update(
                 session.execute(
@@ -138,6 +137,26 @@ def ensure_accounts(session: Session, codes: Sequence[str]) -> dict[str, int]:
             )
     assert all(code in ids for code in wanted)
     return ids
+
+
+def _insert_accounts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Create accounts, ignoring those created meanwhile (ON CONFLICT DO NOTHING)."""
+    if session.get_bind().dialect.name == "postgresql" and len(rows) > 20:
+        # One statement with array parameters (thousands of rows on a first batch).
+        columns = ("code", "name", "region_code", "insutype", "fixmedins_code", "normal_side")
+        session.execute(
+            text(
+                "INSERT INTO ledger_account (code, name, region_code, insutype, fixmedins_code,"
+                " normal_side, balance_fen) SELECT c, n, r, i, f, s, 0 FROM unnest("
+                "CAST(:code AS text[]), CAST(:name AS text[]), CAST(:region_code AS text[]),"
+                " CAST(:insutype AS text[]), CAST(:fixmedins_code AS text[]),"
+                " CAST(:normal_side AS text[])) AS u(c, n, r, i, f, s)"
+                " ON CONFLICT (code) DO NOTHING"
+            ),
+            {column: [row[column] for row in rows] for column in columns},
+        )
+        return
+    session.execute(dialect_insert(session, ACCOUNT).on_conflict_do_nothing(), rows)
 
 
 def _reversed_keys(session: Session, drafts: Sequence[Draft]) -> dict[int, str]:
