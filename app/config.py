@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     bank_url: str = "http://127.0.0.1:8900"
     bank_id: str = "FUNDBANK"
     bank_secret: str = DEV_BANK_SECRET
+    # Earlier secrets still accepted on callbacks while the bank rotates keys.
+    bank_secrets_previous: list[str] = Field(default_factory=list)
     callback_url: str = "http://127.0.0.1:8000/api/v1/bank/receipts"
     log_level: str = "INFO"
     body_limit_bytes: int = Field(default=BODY_LIMIT_BYTES_DEFAULT, gt=0)

@@ -58,6 +58,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.auth.router import router as auth_router
+    from app.bank.router import router as bank_router
     from app.daily.router import router as daily_router
     from app.institutions.router import router as institutions_router
     from app.ledger.router import router as ledger_router
@@ -76,6 +77,7 @@ def _include_routers(app: FastAPI) -> None:
         settlements_router,
         daily_router,
         treasury_router,
+        bank_router,
     ):
         app.include_router(router)
 

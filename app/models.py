@@ -8,6 +8,7 @@ from app.db import Base
 from app.institutions import models as institutions_models
 from app.ledger import models as ledger_models
 from app.monthly import models as monthly_models
+from app.scheduling import models as scheduling_models
 from app.settlements import models as settlements_models
 from app.trail import models as trail_models
 from app.treasury import models as treasury_models
@@ -22,6 +23,7 @@ __all__ = [
     "institutions_models",
     "ledger_models",
     "monthly_models",
+    "scheduling_models",
     "settlements_models",
     "trail_models",
     "treasury_models",

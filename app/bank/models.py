@@ -55,3 +55,41 @@ class PaymentInstruction(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class BankEvent(Base):
+    """A result callback from the bank (inbox): stored, unique on its event id, before it is
+    applied; a replay answers what the first delivery got."""
+
+    __tablename__ = "bank_event"
+
+    event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[Any] = mapped_column(JSONType)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    instruction_id: Mapped[str | None] = mapped_column(String(30), index=True)
+    status: Mapped[str | None] = mapped_column(String(10))
+    http_status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(200))
+
+
+class BankReturn(Base):
+    """Money the bank returned after a success (退票), owed to the institution again, per
+    settlement period for a daily payment (SPEC §4 `returned`)."""
+
+    __tablename__ = "bank_return"
+    __table_args__ = (
+        Index("uq_bank_return_instruction_period", "instruction_id", "period", unique=True),
+        Index("ix_bank_return_open", "fixmedins_code", "insutype", "taken_by"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instruction_id: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(8))
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str | None] = mapped_column(String(7))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    returned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_by: Mapped[str | None] = mapped_column(String(40))  # "statement:<id>" / "clearing:<id>"

@@ -12,7 +12,8 @@ RESENDS_MAX = 9
 TRANSITIONS: dict[str, frozenset[str]] = {
     "QUEUED": frozenset({"ACCEPTED", "UNKNOWN", "SUCCESS", "FAILED"}),
     "ACCEPTED": frozenset({"SUCCESS", "FAILED", "UNKNOWN"}),
-    "UNKNOWN": frozenset({"ACCEPTED", "SUCCESS", "FAILED"}),
+    # The bank does not know it (status query 404): nothing moved, send the same id again.
+    "UNKNOWN": frozenset({"ACCEPTED", "SUCCESS", "FAILED", "QUEUED"}),
     "SUCCESS": frozenset({"RETURNED"}),
     "FAILED": frozenset(),
     "RETURNED": frozenset(),

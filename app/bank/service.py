@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,14 +12,18 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from app.alerts import service as alerts
+from app.bank import gateway as gateway_module
 from app.bank import rules
-from app.bank.models import PaymentInstruction
+from app.bank.models import BankEvent, BankReturn, PaymentInstruction
 from app.db import insert_rows
 from app.institutions.models import FundLedger, Institution
 from app.ledger import service as ledger
 from app.ledger.rules import Draft, DraftLines, account_code
+from app.money import to_fen, yuan
 
 INSTRUCTION = cast(Table, PaymentInstruction.__table__)
+log = logging.getLogger("fundledger.bank")
 
 
 @dataclass(frozen=True)
@@ -115,3 +121,381 @@ def statuses(session: Session, instruction_ids: Sequence[str]) -> dict[str, str]
         )
     ).all()
     return {instruction_id: status for instruction_id, status in rows}
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def payload(instruction: PaymentInstruction, callback_url: str) -> dict[str, Any]:
+    """The payment instruction as the bank protocol writes it (API.md)."""
+    return {
+        "instruction_id": instruction.instruction_id,
+        "payer_account": instruction.payer_account,
+        "payer_name": instruction.payer_name,
+        "payee_account": instruction.payee_account,
+        "payee_name": instruction.payee_name,
+        "payee_bank_code": instruction.payee_bank_code,
+        "amount": yuan(instruction.amount_fen),
+        "currency": "CNY",
+        "purpose": instruction.purpose,
+        "requested_date": instruction.requested_date.isoformat(),
+        "callback_url": callback_url,
+    }
+
+
+def send_queued(ctx: Any, instruction_ids: Sequence[str]) -> dict[str, str]:
+    """Send saved instructions (outbox), one short transaction per step; the HTTP call is
+    never inside a transaction. Returns the resulting status per instruction."""
+    outcomes: dict[str, str] = {}
+    for instruction_id in instruction_ids:
+        outcomes[instruction_id] = _send_one(ctx, instruction_id)
+    return outcomes
+
+
+def _send_one(ctx: Any, instruction_id: str) -> str:
+    from app.db import transaction
+
+    for _attempt in range(gateway_module.CONNECT_RETRIES_MAX):
+        with transaction(ctx.session_factory) as session:
+            instruction = _locked(session, instruction_id)
+            if instruction.status != "QUEUED":
+                return instruction.status
+            body = payload(instruction, ctx.settings.callback_url)
+            instruction.attempts += 1
+            instruction.sent_at = ctx.clock.now()
+        result = ctx.gateway.send(body)
+        with transaction(ctx.session_factory) as session:
+            instruction = _locked(session, instruction_id)
+            if result.outcome == "not_sent":
+                instruction.last_error = result.detail[:300]
+                continue  # nothing left: retry with the same id
+            if result.outcome == "refused":
+                instruction.last_error = result.detail[:300]
+                alerts.raise_alert(
+                    session,
+                    kind="bank_refused",
+                    subject=instruction_id,
+                    detail=result.detail,
+                    now=ctx.clock.now(),
+                )
+                return instruction.status
+            if instruction.status == "QUEUED":
+                transition(instruction, "ACCEPTED" if result.outcome == "accepted" else "UNKNOWN")
+            if result.outcome == "accepted" and result.status in ("ACCEPTED", None):
+                return instruction.status
+        # UNKNOWN, or the bank answered with a result already: ask for the status.
+        return query_and_apply(ctx, instruction_id)
+    return "QUEUED"
+
+
+def query_and_apply(ctx: Any, instruction_id: str) -> str:
+    """Ask the bank for the status and apply what it says (never a new instruction)."""
+    from app.db import transaction
+
+    try:
+        result = ctx.gateway.query(instruction_id)
+    except ConnectionError as error:
+        log.warning("status query of %s failed: %s", instruction_id, error)
+        with transaction(ctx.session_factory) as session:
+            return _locked(session, instruction_id).status
+    with transaction(ctx.session_factory) as session:
+        instruction = _locked(session, instruction_id)
+        now = ctx.clock.now()
+        if not result.found:
+            if instruction.status == "UNKNOWN":
+                transition(instruction, "QUEUED")  # the bank never took it: same id again
+            return instruction.status
+        body = result.body or {}
+        status = result.status
+        if status == "ACCEPTED":
+            if instruction.status in ("QUEUED", "UNKNOWN"):
+                transition(instruction, "ACCEPTED")
+            return instruction.status
+        if status in ("SUCCESS", "FAILED", "RETURNED"):
+            receipt = body.get("receipt")
+            if status == "RETURNED" and instruction.status in AWAITING:
+                apply_result(
+                    session,
+                    instruction,
+                    "SUCCESS",
+                    instruction.amount_fen,
+                    instruction.payee_account,
+                    receipt,
+                    None,
+                    now,
+                )
+            apply_result(
+                session,
+                instruction,
+                status,
+                instruction.amount_fen,
+                instruction.payee_account,
+                receipt,
+                body.get("failure") or body.get("return"),
+                now,
+            )
+        return instruction.status
+
+
+def requery_due(ctx: Any) -> dict[str, str]:
+    """Instructions sent ≥ 30 min ago (configurable) without a result: ask the bank; those
+    that never left (connection failures) are sent again with the same id before cutoff."""
+    from datetime import timedelta
+
+    from app.db import transaction
+
+    now = ctx.clock.now()
+    older_than = now - timedelta(seconds=ctx.settings.bank_requery_after_s)
+    with transaction(ctx.session_factory) as session:
+        waiting = list(
+            session.scalars(
+                select(PaymentInstruction.instruction_id).where(
+                    PaymentInstruction.status.in_(["ACCEPTED", "UNKNOWN"]),
+                    PaymentInstruction.sent_at <= older_than,
+                )
+            )
+        )
+        unsent = list(
+            session.scalars(
+                select(PaymentInstruction.instruction_id).where(
+                    PaymentInstruction.status == "QUEUED", PaymentInstruction.attempts > 0
+                )
+            )
+        )
+    results = {i: query_and_apply(ctx, i) for i in waiting}
+    results.update(send_queued(ctx, unsent))
+    return results
+
+
+# --- results -----------------------------------------------------------------------------------
+
+AWAITING = rules.AWAITING_RESULT
+
+
+class Contradiction(Exception):
+    """A result that contradicts a final one: 409, an alert, nothing posted."""
+
+
+def _locked(session: Session, instruction_id: str) -> PaymentInstruction:
+    instruction = session.scalar(
+        select(PaymentInstruction)
+        .where(PaymentInstruction.instruction_id == instruction_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert instruction is not None, instruction_id
+    return instruction
+
+
+def find(session: Session, instruction_id: str) -> PaymentInstruction | None:
+    return session.scalar(
+        select(PaymentInstruction)
+        .where(PaymentInstruction.instruction_id == instruction_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def apply_result(
+    session: Session,
+    instruction: PaymentInstruction,
+    status: str,
+    amount_fen: int,
+    payee_account: str,
+    receipt: dict[str, Any] | None,
+    failure: dict[str, Any] | None,
+    now: datetime,
+) -> str:
+    """Apply a bank result (callback or status query) with its ledger posting, in the
+    caller's transaction. Returns "applied" or "already"; raises Contradiction."""
+    if amount_fen != instruction.amount_fen or payee_account != instruction.payee_account:
+        raise Contradiction("the result's amount or payee differs from the instruction")
+    receipt_no = (receipt or {}).get("receipt_no")
+    if status == "SUCCESS":
+        if not receipt_no:
+            raise Contradiction("a success carries an electronic receipt")
+        receipt_amount = (receipt or {}).get("amount")
+        if receipt_amount is not None and receipt_amount != yuan(instruction.amount_fen):
+            raise Contradiction("the receipt amount differs from the instruction")
+        if instruction.status in ("SUCCESS", "RETURNED"):
+            if instruction.receipt_no == receipt_no:
+                return "already"
+            raise Contradiction("another receipt number for a paid instruction")
+        if instruction.status == "FAILED":
+            raise Contradiction("success after a failure")
+        transition(instruction, "SUCCESS")
+        instruction.receipt_no = receipt_no
+        instruction.receipt = receipt
+        instruction.result_at = now
+        _post(session, instruction, "success", "in_transit", "bank", now)
+    elif status == "FAILED":
+        if instruction.status == "FAILED":
+            return "already"
+        if instruction.status in ("SUCCESS", "RETURNED"):
+            raise Contradiction("failure after a success")
+        transition(instruction, "FAILED")
+        instruction.failure_code = (failure or {}).get("code")
+        instruction.failure_reason = ((failure or {}).get("reason") or "")[:200]
+        instruction.result_at = now
+        _post(session, instruction, "failed", "in_transit", "payable", now)
+    elif status == "RETURNED":
+        if instruction.status == "RETURNED":
+            return "already"
+        if instruction.status != "SUCCESS":
+            raise Contradiction("a return without a prior success")
+        if receipt_no and receipt_no != instruction.receipt_no:
+            raise Contradiction("a return of another receipt")
+        transition(instruction, "RETURNED")
+        instruction.returned_at = now
+        instruction.return_reason = ((failure or {}).get("reason") or "")[:200]
+        _post(session, instruction, "returned", "bank", "payable", now)
+        _record_return(session, instruction, now)
+    else:
+        raise Contradiction(f"unknown status {status}")
+    session.flush()
+    _notify_source(session, instruction, now)
+    return "applied"
+
+
+def _post(
+    session: Session,
+    instruction: PaymentInstruction,
+    event: str,
+    debit: str,
+    credit: str,
+    now: datetime,
+) -> None:
+    def code(name: str) -> str:
+        per_institution = name in ("payable",)
+        return account_code(
+            name,
+            instruction.region_code,
+            instruction.insutype,
+            instruction.fixmedins_code if per_institution else None,
+        )
+
+    ledger.post(
+        session,
+        Draft(
+            kind=f"instruction_{event}",
+            key=f"instruction:{instruction.instruction_id}:{event}",
+            region_code=instruction.region_code,
+            insutype=instruction.insutype,
+            fixmedins_code=instruction.fixmedins_code,
+            period=instruction.period,
+            lines=DraftLines().transfer(code(debit), code(credit), instruction.amount_fen).result(),
+            effective_at=now,
+            business_ref=f"instruction:{instruction.instruction_id}",
+        ),
+        now=now,
+    )
+
+
+def _record_return(session: Session, instruction: PaymentInstruction, now: datetime) -> None:
+    """Owed again (SPEC §4 `returned`); a daily payment is split by its settlements' periods."""
+    parts: list[tuple[str | None, int]] = [(instruction.period, instruction.amount_fen)]
+    if instruction.kind == "daily":
+        from app.daily import service as daily
+
+        parts = daily.line_amounts_by_period(session, instruction.source_id)
+        assert sum(amount for _, amount in parts) == instruction.amount_fen
+    for period, amount in parts:
+        session.add(
+            BankReturn(
+                instruction_id=instruction.instruction_id,
+                kind=instruction.kind,
+                region_code=instruction.region_code,
+                insutype=instruction.insutype,
+                fixmedins_code=instruction.fixmedins_code,
+                period=period,
+                amount_fen=amount,
+                returned_at=now,
+            )
+        )
+
+
+def _notify_source(session: Session, instruction: PaymentInstruction, now: datetime) -> None:
+    """Statements and clearings follow their payment's result."""
+    if instruction.source_kind == "daily_line":
+        return
+    module_name = {"statement": "app.monthly.service", "clearing": "app.annual.service"}[
+        instruction.source_kind
+    ]
+    module = __import__(module_name, fromlist=["on_payment_result"])
+    module.on_payment_result(session, instruction, now)
+
+
+# --- callbacks (inbox) ------------------------------------------------------------------------
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def store_event(
+    session: Session, event_id: str, body: bytes, parsed: dict[str, Any], now: datetime
+) -> str:
+    """Store a callback before applying it: "new", "known" (same body), or "conflict" (another
+    body under a known id: an alert is raised, the caller answers 409)."""
+    digest = body_hash(body)
+    existing = session.get(BankEvent, event_id)
+    if existing is not None:
+        if existing.body_hash != digest:
+            alerts.raise_alert(
+                session,
+                kind="bank_event_conflict",
+                subject=event_id,
+                detail="the same event id arrived with another body",
+                now=now,
+            )
+            return "conflict"
+        return "known"
+    event = BankEvent(
+        event_id=event_id,
+        body_hash=digest,
+        body=parsed,
+        received_at=now,
+        instruction_id=parsed.get("instruction_id"),
+        status=parsed.get("status"),
+        http_status=0,
+        outcome="stored",
+    )
+    session.add(event)
+    session.flush()
+    return "new"
+
+
+def apply_event(session: Session, event_id: str, now: datetime) -> tuple[int, str]:
+    """Apply a stored callback once; its HTTP answer is stored with it."""
+    event = session.get(BankEvent, event_id, with_for_update=True, populate_existing=True)
+    assert event is not None
+    if event.http_status:
+        return (200 if event.http_status == 200 else event.http_status), event.outcome
+    body = event.body
+    instruction = find(session, body["instruction_id"])
+    if instruction is None:
+        event.http_status, event.outcome = 404, "unknown instruction"
+        return event.http_status, event.outcome
+    try:
+        result = apply_result(
+            session,
+            instruction,
+            body["status"],
+            to_fen(body["amount"]),
+            body["payee_account"],
+            body.get("receipt"),
+            body.get("failure"),
+            now,
+        )
+    except (Contradiction, rules.IllegalTransition) as error:
+        alerts.raise_alert(
+            session,
+            kind="bank_contradiction",
+            subject=event_id,
+            detail=f"{instruction.instruction_id}: {error}",
+            now=now,
+        )
+        event.http_status, event.outcome = 409, str(error)[:200]
+        return event.http_status, event.outcome
+    event.http_status, event.outcome = 200, result
+    return 200, result

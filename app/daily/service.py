@@ -607,3 +607,17 @@ def fund_ledgers_switched_on(session: Session, day: date) -> list[FundLedger]:
         for fund in institutions.list_fund_ledgers(session)
         if any(v.effective_from <= day for v in institutions.policies(session, fund.id))
     ]
+
+
+def line_amounts_by_period(session: Session, line_id: int) -> list[tuple[str | None, int]]:
+    """A line's daily amount split by the periods of its settlements (for a returned payment)."""
+    line = session.get(DailyLine, line_id)
+    assert line is not None
+    batch = get_batch(session, line.batch_id)
+    rows = session.execute(
+        select(Settlement.period, func.sum(Settlement.daily_amount_fen))
+        .where(members(batch), Settlement.fixmedins_code == line.fixmedins_code)
+        .group_by(Settlement.period)
+        .order_by(Settlement.period)
+    ).all()
+    return [(period, int(amount)) for period, amount in rows]

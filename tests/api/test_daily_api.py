@@ -55,7 +55,8 @@ def test_approve_then_submit(client: TestClient, session: Session) -> None:
     shown = client.get(f"/api/v1/daily-batches/{batch_id}", headers=headers["acc1"]).json()
     assert shown["status"] == "PUSHED" and shown["pushed_by"] == "system"
     assert [(l["fixmedins_code"], l["amount"], l["status"]) for l in shown["lines"]] == [
-        ("H001", "6000.00", "NOT_SENT"), ("H002", "3000.00", "NOT_SENT")
+        ("H001", "6000.00", "NOT_SENT"),
+        ("H002", "3000.00", "NOT_SENT"),
     ]
     approved = client.post(f"/api/v1/daily-batches/{batch_id}/approve", headers=headers["acc1"])
     assert approved.status_code == 200 and approved.json()["status"] == "APPROVED"
@@ -70,16 +71,29 @@ def test_approve_then_submit(client: TestClient, session: Session) -> None:
     assert ledger.balance_or_zero(session, account_code("in_transit", "640100", "310")) == -900_000
     line = client.get(f"/api/v1/daily-batches/{batch_id}/lines/H001", headers=headers["h1"]).json()
     assert line["status"] == "PENDING" and line["instruction_id"] == "D260306-6401310-H001"
-    assert line["details"][0]["daily_amount"] == "6000.00" and line["details"][0]["daily_ratio"] == "0.60"
+    assert (
+        line["details"][0]["daily_amount"] == "6000.00"
+        and line["details"][0]["daily_ratio"] == "0.60"
+    )
     assert ledger.trial_balance(session).balanced
 
 
 def test_reject_hold_back_and_push_again(client: TestClient, session: Session) -> None:
     headers, batch_id = _setup(session)
     base = f"/api/v1/daily-batches/{batch_id}"
-    assert client.post(f"{base}/lines/H002/hold", json={"held": True}, headers=headers["op"]).status_code == 409
-    rejected = client.post(f"{base}/reject", json={"reason": "H002 账户待核实"}, headers=headers["acc1"])
-    assert rejected.json()["status"] == "REJECTED" and rejected.json()["rejected_reason"] == "H002 账户待核实"
+    assert (
+        client.post(
+            f"{base}/lines/H002/hold", json={"held": True}, headers=headers["op"]
+        ).status_code
+        == 409
+    )
+    rejected = client.post(
+        f"{base}/reject", json={"reason": "H002 账户待核实"}, headers=headers["acc1"]
+    )
+    assert (
+        rejected.json()["status"] == "REJECTED"
+        and rejected.json()["rejected_reason"] == "H002 账户待核实"
+    )
     assert client.post(f"{base}/approve", headers=headers["acc1"]).status_code == 409
     held = client.post(f"{base}/lines/H002/hold", json={"held": True}, headers=headers["op"])
     assert [l["held"] for l in held.json()["lines"]] == [False, True]
@@ -88,8 +102,15 @@ def test_reject_hold_back_and_push_again(client: TestClient, session: Session) -
     assert client.post(f"{base}/approve", headers=headers["acc2"]).json()["status"] == "APPROVED"
     assert _submit(session, MON) == ["D260306-6401310-H001"]  # the held line is not sent
     assert _payable(session, "H002") == 500_000  # its settlement waits for the monthly settlement
-    events = client.get("/api/v1/audit-events", params={"entity": "daily_batch"}, headers=headers["op"]).json()["items"]
-    assert [e["action"] for e in events] == ["daily_batch.reject", "daily_line.hold", "daily_batch.push", "daily_batch.approve"]
+    events = client.get(
+        "/api/v1/audit-events", params={"entity": "daily_batch"}, headers=headers["op"]
+    ).json()["items"]
+    assert [e["action"] for e in events] == [
+        "daily_batch.reject",
+        "daily_line.hold",
+        "daily_batch.push",
+        "daily_batch.approve",
+    ]
 
 
 def test_roles(client: TestClient, session: Session) -> None:
@@ -105,7 +126,9 @@ def test_roles(client: TestClient, session: Session) -> None:
 
 def test_maker_cannot_approve(session: Session) -> None:
     _setup(session)
-    batch = daily.find_batch(session, institutions.get_fund_ledger(session, "640100", "310").id, FRI)
+    batch = daily.find_batch(
+        session, institutions.get_fund_ledger(session, "640100", "310").id, FRI
+    )
     assert batch is not None
     now = at(MON, 9)
     daily.reject(session, batch.id, "x", actor=Principal(None, "acc1", "accountant"), now=now)
@@ -116,14 +139,23 @@ def test_maker_cannot_approve(session: Session) -> None:
         daily.approve(session, batch.id, actor=maker, now=now)
     with pytest.raises(Forbidden):
         daily.approve(session, batch.id, actor=Principal(None, "op", "accountant"), now=now)
-    assert daily.approve(session, batch.id, actor=Principal(None, "acc2", "accountant"), now=now).status == "APPROVED"
+    assert (
+        daily.approve(
+            session, batch.id, actor=Principal(None, "acc2", "accountant"), now=now
+        ).status
+        == "APPROVED"
+    )
 
 
 def test_second_approval_above_threshold(client: TestClient, session: Session) -> None:
     headers, batch_id = _setup(session, threshold="8000.00")  # the batch pays 9,000.00
     base = f"/api/v1/daily-batches/{batch_id}"
     first = client.post(f"{base}/approve", headers=headers["acc1"]).json()
-    assert (first["status"], first["approvals_required"], first["approved_by"]) == ("PUSHED", 2, ["acc1"])
+    assert (first["status"], first["approvals_required"], first["approved_by"]) == (
+        "PUSHED",
+        2,
+        ["acc1"],
+    )
     assert client.post(f"{base}/approve", headers=headers["acc1"]).json()["status"] == "PUSHED"
     second = client.post(f"{base}/approve", headers=headers["acc2"]).json()
     assert second["status"] == "APPROVED" and second["approved_by"] == ["acc1", "acc2"]
@@ -136,9 +168,17 @@ def test_appropriations(client: TestClient, session: Session) -> None:
     assert client.post(url, json=body, headers=headers["op"]).status_code == 403
     assert client.post(url, json=body, headers=headers["acc1"]).status_code == 201
     assert client.post(url, json=body, headers=headers["acc1"]).status_code == 200
-    assert client.post(url, json={**body, "amount": "1.00"}, headers=headers["acc1"]).status_code == 409
+    assert (
+        client.post(url, json={**body, "amount": "1.00"}, headers=headers["acc1"]).status_code
+        == 409
+    )
     bad = client.post(url, json={**body, "amount": "0"}, headers=headers["acc1"])
     assert bad.status_code == 422 and bad.json()["errors"][0]["rule"] == "amount_positive"
-    assert [row["amount"] for row in client.get(url, headers=headers["acc1"]).json()] == ["100000.00"]
+    assert [row["amount"] for row in client.get(url, headers=headers["acc1"]).json()] == [
+        "100000.00"
+    ]
     assert ledger.balance_or_zero(session, account_code("bank", "640100", "310")) == 10_000_000
-    assert ledger.balance_or_zero(session, account_code("appropriation", "640100", "310")) == 10_000_000
+    assert (
+        ledger.balance_or_zero(session, account_code("appropriation", "640100", "310"))
+        == 10_000_000
+    )

@@ -28,13 +28,19 @@ def test_upload_and_replay(client: TestClient, headers: dict, session: Session) 
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["fund_amount"] == "10000.00"  # hifp_pay + hifob_pay for 310
-    assert (body["setl_date"], body["period"], body["status"]) == ("2026-03-06", "2026-03", "accepted")
+    assert (body["setl_date"], body["period"], body["status"]) == (
+        "2026-03-06",
+        "2026-03",
+        "accepted",
+    )
     again = client.post("/api/v1/settlements", json=record(), headers=headers["H001"])
     assert again.status_code == 200 and again.json() == body
     # the same instant written in another offset is the same content
     same = record(setl_time="2026-03-06T01:10:00+00:00")
     assert client.post("/api/v1/settlements", json=same, headers=headers["H001"]).status_code == 200
-    other = client.post("/api/v1/settlements", json=record(hifp_pay="9000.01"), headers=headers["H001"])
+    other = client.post(
+        "/api/v1/settlements", json=record(hifp_pay="9000.01"), headers=headers["H001"]
+    )
     assert other.status_code == 409
     assert _count(session) == 1
 
@@ -71,7 +77,9 @@ CATALOGUE = [
 
 
 @pytest.mark.parametrize(("overrides", "field", "rule"), CATALOGUE)
-def test_bad_input_catalogue(client: TestClient, headers: dict, session: Session, overrides: dict, field: str, rule: str) -> None:
+def test_bad_input_catalogue(
+    client: TestClient, headers: dict, session: Session, overrides: dict, field: str, rule: str
+) -> None:
     response = client.post("/api/v1/settlements", json=record(**overrides), headers=headers["H001"])
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -82,7 +90,9 @@ def test_bad_input_catalogue(client: TestClient, headers: dict, session: Session
 
 
 def _raw(client: TestClient, headers: dict, raw: bytes):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/settlements", content=raw, headers={**headers, "content-type": "application/json"})
+    return client.post(
+        "/api/v1/settlements", content=raw, headers={**headers, "content-type": "application/json"}
+    )
 
 
 def test_json_level_refusals(client: TestClient, headers: dict, session: Session) -> None:
@@ -93,18 +103,33 @@ def test_json_level_refusals(client: TestClient, headers: dict, session: Session
         (b'{"setl_id": ', "body", "json_invalid"),
         (exponent.encode(), "hifp_pay", "amount_format"),
         (float_three.encode(), "hifp_pay", "amount_decimals"),
-        (text.replace('"setl_id": "S1"', '"setl_id": "S1", "setl_id": "S2"').encode(), "body", "json_invalid"),
+        (
+            text.replace('"setl_id": "S1"', '"setl_id": "S1", "setl_id": "S2"').encode(),
+            "body",
+            "json_invalid",
+        ),
     ]:
         response = _raw(client, headers["H001"], raw)
         assert response.status_code == 422, raw
-        assert response.json()["errors"][0] == {**response.json()["errors"][0], "field": field, "rule": rule}
+        assert response.json()["errors"][0] == {
+            **response.json()["errors"][0],
+            "field": field,
+            "rule": rule,
+        }
     # a JSON number with two decimals is fine
-    assert _raw(client, headers["H001"], text.replace('"9000.00"', "9000.00").encode()).status_code == 201
+    assert (
+        _raw(client, headers["H001"], text.replace('"9000.00"', "9000.00").encode()).status_code
+        == 201
+    )
     assert _count(session) == 1
 
 
-def test_level_one_institution_is_refused(client: TestClient, headers: dict, session: Session) -> None:
-    response = client.post("/api/v1/settlements", json=record(fixmedins_code="H003"), headers=headers["H003"])
+def test_level_one_institution_is_refused(
+    client: TestClient, headers: dict, session: Session
+) -> None:
+    response = client.post(
+        "/api/v1/settlements", json=record(fixmedins_code="H003"), headers=headers["H003"]
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["rule"] == "institution_level"
     assert _count(session) == 0
@@ -112,7 +137,8 @@ def test_level_one_institution_is_refused(client: TestClient, headers: dict, ses
 
 def test_not_enrolled_for_insurance_type(client: TestClient, headers: dict) -> None:
     response = client.post(
-        "/api/v1/settlements", json=record(fixmedins_code="H002", insutype="390", hifob_pay="0"),
+        "/api/v1/settlements",
+        json=record(fixmedins_code="H002", insutype="390", hifob_pay="0"),
         headers=headers["H002"],
     )
     assert response.status_code == 422
@@ -121,15 +147,22 @@ def test_not_enrolled_for_insurance_type(client: TestClient, headers: dict) -> N
     ]
 
 
-def test_another_or_unknown_institution_is_404(client: TestClient, headers: dict, session: Session) -> None:
+def test_another_or_unknown_institution_is_404(
+    client: TestClient, headers: dict, session: Session
+) -> None:
     for code in ("H002", "H999"):
-        response = client.post("/api/v1/settlements", json=record(fixmedins_code=code), headers=headers["H001"])
+        response = client.post(
+            "/api/v1/settlements", json=record(fixmedins_code=code), headers=headers["H001"]
+        )
         assert response.status_code == 404
     assert _count(session) == 0
 
 
 def test_only_hospitals_upload(client: TestClient, headers: dict) -> None:
-    assert client.post("/api/v1/settlements", json=record(), headers=headers["operator"]).status_code == 403
+    assert (
+        client.post("/api/v1/settlements", json=record(), headers=headers["operator"]).status_code
+        == 403
+    )
     assert client.post("/api/v1/settlements", json=record()).status_code == 401
 
 
@@ -147,7 +180,11 @@ def test_oversize_bodies(client: TestClient, headers: dict, session: Session) ->
 
 
 def _raw_bulk(client: TestClient, headers: dict, raw: bytes):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/settlements/bulk", content=raw, headers={**headers, "content-type": "application/json"})
+    return client.post(
+        "/api/v1/settlements/bulk",
+        content=raw,
+        headers={**headers, "content-type": "application/json"},
+    )
 
 
 def test_bulk_judges_each_item(client: TestClient, headers: dict, session: Session) -> None:
@@ -163,21 +200,35 @@ def test_bulk_judges_each_item(client: TestClient, headers: dict, session: Sessi
         "not an object",
         record("S5", insutype="390", hifob_pay="0.00"),  # created
     ]
-    response = client.post("/api/v1/settlements/bulk", json={"items": items}, headers=headers["H001"])
+    response = client.post(
+        "/api/v1/settlements/bulk", json={"items": items}, headers=headers["H001"]
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     outcomes = [(r["index"], r["setl_id"], r["outcome"]) for r in body["results"]]
     assert outcomes == [
-        (0, "S0", "duplicate"), (1, "S1", "created"), (2, "S0", "conflict"), (3, "S2", "invalid"),
-        (4, "S3", "invalid"), (5, "S1", "duplicate"), (6, "S4", "invalid"), (7, None, "invalid"),
+        (0, "S0", "duplicate"),
+        (1, "S1", "created"),
+        (2, "S0", "conflict"),
+        (3, "S2", "invalid"),
+        (4, "S3", "invalid"),
+        (5, "S1", "duplicate"),
+        (6, "S4", "invalid"),
+        (7, None, "invalid"),
         (8, "S5", "created"),
     ]
     assert (body["created"], body["duplicate"], body["conflict"], body["invalid"]) == (2, 2, 1, 4)
     assert body["results"][3]["errors"][0]["rule"] == "inpatient_med_type"
     assert body["results"][4]["errors"][0]["rule"] == "institution_exists"
-    assert body["results"][6]["errors"][0] == {"field": "hifp_pay", "rule": "amount_decimals", "message": "at most two decimals (fen)"}
+    assert body["results"][6]["errors"][0] == {
+        "field": "hifp_pay",
+        "rule": "amount_decimals",
+        "message": "at most two decimals (fen)",
+    }
     assert _count(session) == 3
-    replay = client.post("/api/v1/settlements/bulk", json={"items": items}, headers=headers["H001"]).json()
+    replay = client.post(
+        "/api/v1/settlements/bulk", json={"items": items}, headers=headers["H001"]
+    ).json()
     assert (replay["created"], replay["duplicate"]) == (0, 4)
     assert _count(session) == 3
 
@@ -185,14 +236,31 @@ def test_bulk_judges_each_item(client: TestClient, headers: dict, session: Sessi
 def test_listing_with_filters_and_cursor(client: TestClient, headers: dict) -> None:
     for i in range(5):
         client.post("/api/v1/settlements", json=record(f"S{i}"), headers=headers["H001"])
-    client.post("/api/v1/settlements", json=record("X1", fixmedins_code="H002"), headers=headers["H002"])
+    client.post(
+        "/api/v1/settlements", json=record("X1", fixmedins_code="H002"), headers=headers["H002"]
+    )
     page = client.get("/api/v1/settlements", params={"limit": 2}, headers=headers["H001"]).json()
     assert [s["setl_id"] for s in page["items"]] == ["S0", "S1"]
-    rest = client.get("/api/v1/settlements", params={"limit": 10, "cursor": page["next_cursor"]}, headers=headers["H001"]).json()
-    assert [s["setl_id"] for s in rest["items"]] == ["S2", "S3", "S4"] and rest["next_cursor"] is None
+    rest = client.get(
+        "/api/v1/settlements",
+        params={"limit": 10, "cursor": page["next_cursor"]},
+        headers=headers["H001"],
+    ).json()
+    assert [s["setl_id"] for s in rest["items"]] == ["S2", "S3", "S4"] and rest[
+        "next_cursor"
+    ] is None
     # a hospital never sees another's, whatever it asks for
-    other = client.get("/api/v1/settlements", params={"fixmedins_code": "H002"}, headers=headers["H001"]).json()
+    other = client.get(
+        "/api/v1/settlements", params={"fixmedins_code": "H002"}, headers=headers["H001"]
+    ).json()
     assert {s["fixmedins_code"] for s in other["items"]} == {"H001"}
-    all_rows = client.get("/api/v1/settlements", params={"period": "2026-03"}, headers=headers["accountant"]).json()
+    all_rows = client.get(
+        "/api/v1/settlements", params={"period": "2026-03"}, headers=headers["accountant"]
+    ).json()
     assert len(all_rows["items"]) == 6
-    assert client.get("/api/v1/settlements", params={"period": "2026-13"}, headers=headers["accountant"]).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/settlements", params={"period": "2026-13"}, headers=headers["accountant"]
+        ).status_code
+        == 422
+    )

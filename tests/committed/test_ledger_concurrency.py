@@ -76,7 +76,9 @@ def test_postings_without_their_entry_cannot_commit() -> None:
     with fresh_database() as url:
         engine = make_engine(url)
         with transaction(make_sessionmaker(engine)) as session:
-            ledger.post(session, transfer_draft("a", acct("bank"), acct("appropriation"), 100), now=NOW)
+            ledger.post(
+                session, transfer_draft("a", acct("bank"), acct("appropriation"), 100), now=NOW
+            )
         with pytest.raises(DatabaseError, match=r"(?i)foreign key"), engine.begin() as connection:
             connection.execute(
                 text(

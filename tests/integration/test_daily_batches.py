@@ -36,7 +36,12 @@ def test_spec_example_batches(session: Session) -> None:
     settle(session, "H001", "S2", 333_333, FRI, hour=16)
     batch = generate(session, FRI)
     line = _lines(session, batch)["H001"]
-    assert (line.settlement_count, line.amount_fen, line.fund_total_fen, line.late) == (2, 800_000, 1_333_333, False)
+    assert (line.settlement_count, line.amount_fen, line.fund_total_fen, line.late) == (
+        2,
+        800_000,
+        1_333_333,
+        False,
+    )
     assert batch.pay_date == MON and batch.status == "PUSHED"
     assert _balance(session, "payable", "H001") == 1_333_333  # accrual of the fund amounts
     assert _balance(session, "expense", "H001") == 1_333_333
@@ -67,15 +72,20 @@ def test_sql_rounding_matches_the_rule(session: Session) -> None:
     assert len(details) == len(amounts)
     for detail in details:
         assert detail.daily_amount_fen == rules.daily_amount(detail.fund_amount_fen, 6000)
-    assert _lines(session, batch)["H001"].amount_fen == sum(rules.daily_amount(a, 6000) for a in amounts)
+    assert _lines(session, batch)["H001"].amount_fen == sum(
+        rules.daily_amount(a, 6000) for a in amounts
+    )
     daily.check_line_totals(session, batch)
 
 
 def test_ratio_change_mid_month_applies_by_settlement_date(session: Session) -> None:
     fund = builders.fund(session)
     institutions.add_policy_version(
-        session, fund, PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
-        actor=ADMIN, now=NOW,
+        session,
+        fund,
+        PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
+        actor=ADMIN,
+        now=NOW,
     )
     builders.institution(session, "H001")
     settle(session, "H001", "OLD", 100_000, date(2026, 3, 14), uploaded=at(date(2026, 3, 16), 9))
@@ -176,15 +186,24 @@ def test_policy_cannot_rerate_stored_settlements(session: Session) -> None:
     settle(session, "H001", "S1", 10_000, date(2026, 3, 16))
     with pytest.raises(Conflict):
         institutions.add_policy_version(
-            session, fund, PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
-            actor=ADMIN, now=NOW,
+            session,
+            fund,
+            PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
+            actor=ADMIN,
+            now=NOW,
         )
     # the same ratio (a deposit-rate change) or a later date is fine
     institutions.add_policy_version(
-        session, fund, PolicyIn.model_validate({"effective_from": "2026-03-15", "deposit_rate": "0.06"}),
-        actor=ADMIN, now=NOW,
+        session,
+        fund,
+        PolicyIn.model_validate({"effective_from": "2026-03-15", "deposit_rate": "0.06"}),
+        actor=ADMIN,
+        now=NOW,
     )
     institutions.add_policy_version(
-        session, fund, PolicyIn.model_validate({"effective_from": "2026-03-17", "daily_ratio": "0.70"}),
-        actor=ADMIN, now=NOW,
+        session,
+        fund,
+        PolicyIn.model_validate({"effective_from": "2026-03-17", "daily_ratio": "0.70"}),
+        actor=ADMIN,
+        now=NOW,
     )

@@ -32,12 +32,16 @@ def test_postings_cannot_be_updated_or_deleted(session: Session) -> None:
 
 def test_entries_cannot_be_updated_or_deleted(session: Session) -> None:
     entry_id = _posted(session)
-    _refused(session, "UPDATE journal_entry SET memo = 'x' WHERE id = :i", "append-only", i=entry_id)
+    _refused(
+        session, "UPDATE journal_entry SET memo = 'x' WHERE id = :i", "append-only", i=entry_id
+    )
     _refused(session, "DELETE FROM journal_entry WHERE id = :i", "append-only", i=entry_id)
 
 
 def _account_id(session: Session) -> int:
-    return session.execute(text("SELECT id FROM ledger_account WHERE code = :c"), {"c": acct("bank")}).scalar_one()
+    return session.execute(
+        text("SELECT id FROM ledger_account WHERE code = :c"), {"c": acct("bank")}
+    ).scalar_one()
 
 
 def test_postings_cannot_be_added_to_a_posted_entry(session: Session) -> None:
@@ -45,13 +49,17 @@ def test_postings_cannot_be_added_to_a_posted_entry(session: Session) -> None:
     _refused(
         session,
         "INSERT INTO ledger_posting (entry_id, account_id, side, amount_fen) VALUES (:e, :a, 'D', 5)",
-        "posted journal entry", e=entry_id, a=_account_id(session),
+        "posted journal entry",
+        e=entry_id,
+        a=_account_id(session),
     )
 
 
 def _raw_posting(session: Session, entry_id: int, side: str, amount: int) -> None:
     session.execute(
-        text("INSERT INTO ledger_posting (entry_id, account_id, side, amount_fen) VALUES (:e, :a, :s, :m)"),
+        text(
+            "INSERT INTO ledger_posting (entry_id, account_id, side, amount_fen) VALUES (:e, :a, :s, :m)"
+        ),
         {"e": entry_id, "a": _account_id(session), "s": side, "m": amount},
     )
 

@@ -27,7 +27,11 @@ def test_rounding_per_settlement() -> None:
 
 def test_line_is_the_sum_of_its_details_not_rounded_again() -> None:
     d = date(2026, 3, 6)
-    details = [Detail(d, 333_333, 6000), Detail(d, 333_333, 6000), Detail(date(2026, 3, 5), 1, 6000)]
+    details = [
+        Detail(d, 333_333, 6000),
+        Detail(d, 333_333, 6000),
+        Detail(date(2026, 3, 5), 1, 6000),
+    ]
     line = line_of(details, d)
     assert line.amount_fen == 200_000 + 200_000 + 1  # not round(666,667 × 0.6) = 400,000
     assert line.fund_total_fen == 666_667

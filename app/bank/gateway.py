@@ -1,0 +1,115 @@
+"""The bank gateway: HTTP client of the bank protocol (API.md "Bank protocol")."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from app.bank import signing
+from app.clock import Clock
+
+log = logging.getLogger("fundledger.bank")
+
+CONNECT_RETRIES_MAX = 3
+POOL_CONNECTIONS_MAX = 10
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """`accepted`: the bank took it (202, or its earlier answer); `unknown`: money may have
+    moved (timeout after sending, 5xx, 409, unreadable); `not_sent`: the connection failed
+    before sending (retry with the same id); `refused`: the bank refused it (4xx) and moved
+    nothing."""
+
+    outcome: str
+    status: str | None = None  # the bank's status when it told one
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    found: bool
+    status: str | None = None
+    body: dict[str, Any] | None = None
+
+
+class BankGateway(Protocol):
+    def send(self, instruction: dict[str, Any]) -> SendResult: ...
+
+    def query(self, instruction_id: str) -> StatusResult: ...
+
+
+class HttpBankGateway:
+    """Signed requests with explicit timeouts and connection limits (STYLE.md 6)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        secret: str,
+        bank_id: str,
+        clock: Clock,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.secret = secret
+        self.bank_id = bank_id
+        self.clock = clock
+        self.client = httpx.Client(
+            base_url=base_url,
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(max_connections=POOL_CONNECTIONS_MAX),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _signed(self, message_id: str, body: bytes) -> dict[str, str]:
+        headers = signing.headers(self.secret, message_id, self.clock.now(), body)
+        headers["X-Client-Id"] = self.bank_id
+        return headers
+
+    def send(self, instruction: dict[str, Any]) -> SendResult:
+        body = json.dumps(instruction, ensure_ascii=False, separators=(",", ":")).encode()
+        instruction_id = instruction["instruction_id"]
+        headers = {
+            **self._signed(instruction_id, body),
+            "Idempotency-Key": instruction_id,
+            "content-type": "application/json",
+        }
+        try:
+            response = self.client.post("/payments", content=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            return SendResult("not_sent", detail=f"connection failed before sending: {error}")
+        except httpx.HTTPError as error:  # read/write timeout, protocol error: maybe sent
+            return SendResult("unknown", detail=f"no readable answer: {type(error).__name__}")
+        if response.status_code in (200, 202):
+            try:
+                status = response.json().get("status")
+            except ValueError:
+                return SendResult("unknown", detail="unreadable answer")
+            return SendResult("accepted", status=status if isinstance(status, str) else None)
+        if response.status_code == 409 or response.status_code >= 500:
+            return SendResult("unknown", detail=f"bank answered {response.status_code}")
+        return SendResult(
+            "refused", detail=f"bank answered {response.status_code}: {response.text[:200]}"
+        )
+
+    def query(self, instruction_id: str) -> StatusResult:
+        headers = self._signed(f"query-{instruction_id}", b"")
+        try:
+            response = self.client.get(f"/payments/{instruction_id}", headers=headers)
+        except httpx.HTTPError as error:
+            raise ConnectionError(f"status query failed: {error}") from error
+        if response.status_code == 404:
+            return StatusResult(found=False)
+        if response.status_code != 200:
+            raise ConnectionError(f"status query answered {response.status_code}")
+        body = response.json()
+        return StatusResult(found=True, status=body.get("status"), body=body)

@@ -1,0 +1,327 @@
+"""The bundled bank simulator: the bank's side of the protocol (API.md), as a real HTTP app.
+
+It verifies signatures, is idempotent on the instruction id (same id and body: the first
+answer; another body: 409), answers status queries, and delivers signed callbacks by rules:
+the scenario's `bank` rules, a seeded random failure rate, delays, duplicate and
+out-of-order deliveries, dropped callbacks (only a status query then tells), stalls and 5xx
+answers for the adversarial tests. It keeps its state in memory and uses its own clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from app.bank import signing
+from app.clock import Clock, at_shanghai, business_date
+from app.workdays.rules import WorkCalendar
+
+REQUEST_BODY_MAX = 64 * 1024
+RETURN_TIME = clock_time(10, 0)
+
+
+@dataclass
+class SimPayment:
+    instruction_id: str
+    request: dict[str, Any]
+    body_hash: str
+    received_at: datetime
+    final_status: str  # SUCCESS | FAILED (what the bank decided)
+    result_at: datetime
+    receipt: dict[str, Any] | None = None
+    failure: dict[str, Any] | None = None
+    return_at: datetime | None = None
+    return_reason: str | None = None
+
+    def status_at(self, now: datetime) -> str:
+        if self.return_at is not None and now >= self.return_at:
+            return "RETURNED"
+        if now >= self.result_at:
+            return self.final_status
+        return "ACCEPTED"
+
+
+@dataclass(order=True)
+class Delivery:
+    due: datetime
+    sequence: int
+    url: str = field(compare=False)
+    event: dict[str, Any] = field(compare=False)
+
+
+@dataclass
+class SimOptions:
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    failure_rate: float = 0.0
+    seed: int = 0
+    delay_minutes: int = 1
+    duplicate_deliveries: bool = False
+    reverse_order: bool = False
+    drop_callbacks: bool = False
+
+
+class BankSimulator:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        clock: Clock,
+        calendar: WorkCalendar | None = None,
+        options: SimOptions | None = None,
+    ) -> None:
+        self.secret = secret
+        self.clock = clock
+        self.calendar = calendar or WorkCalendar()
+        self.options = options or SimOptions()
+        self.random = random.Random(self.options.seed)  # noqa: S311 - seeded simulation
+        self.payments: dict[str, SimPayment] = {}
+        self.deliveries: list[Delivery] = []
+        self.delivered: list[dict[str, Any]] = []
+        self.requests_received = 0
+        self.stall_next_s = 0.0  # the next POST sleeps this long before answering
+        self.fail_next = 0  # the next N requests answer 500 (after recording the payment)
+        self._lock = threading.Lock()
+        self._counter = 0
+        self.app = self._build_app()
+
+    # -- protocol ------------------------------------------------------------------------------
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(title="bank simulator", docs_url=None, redoc_url=None)
+
+        @app.post("/payments")
+        async def create(request: Request) -> JSONResponse:
+            body = await request.body()
+            response, stall = self._create(dict(request.headers), body)
+            if stall:
+                await asyncio.sleep(stall)  # answers late; other requests go on meanwhile
+            return response
+
+        @app.get("/payments/{instruction_id}")
+        async def status(instruction_id: str, request: Request) -> JSONResponse:
+            return self._status(dict(request.headers), instruction_id)
+
+        return app
+
+    def _verify(self, headers: dict[str, str], body: bytes) -> JSONResponse | None:
+        try:
+            signing.verify([self.secret], headers, body, self.clock.now())
+        except signing.SignatureError as error:
+            return JSONResponse({"error": str(error)}, status_code=401)
+        return None
+
+    def _create(self, headers: dict[str, str], body: bytes) -> tuple[JSONResponse, float]:
+        if len(body) > REQUEST_BODY_MAX:
+            return JSONResponse({"error": "too large"}, status_code=413), 0.0
+        refused = self._verify(headers, body)
+        if refused is not None:
+            return refused, 0.0
+        try:
+            request = json.loads(body)
+            instruction_id = request["instruction_id"]
+            amount = request["amount"]
+            assert isinstance(amount, str)
+        except (ValueError, KeyError, AssertionError):
+            return JSONResponse({"error": "malformed instruction"}, status_code=400), 0.0
+        if headers.get("idempotency-key") != instruction_id:
+            return JSONResponse({"error": "Idempotency-Key differs"}, status_code=400), 0.0
+        digest = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            self.requests_received += 1
+            existing = self.payments.get(instruction_id)
+            if existing is not None:
+                if existing.body_hash != digest:
+                    return JSONResponse(
+                        {"error": "another body under this id"}, status_code=409
+                    ), 0.0
+                answer = {"instruction_id": instruction_id, "status": "ACCEPTED"}
+            else:
+                self._accept(instruction_id, request, digest)
+                answer = {"instruction_id": instruction_id, "status": "ACCEPTED"}
+            stall, self.stall_next_s = self.stall_next_s, 0.0
+            fail = self.fail_next > 0
+            self.fail_next = max(0, self.fail_next - 1)
+        if fail:
+            return JSONResponse({"error": "internal error"}, status_code=500), stall
+        return JSONResponse(answer, status_code=202), stall
+
+    def _status(self, headers: dict[str, str], instruction_id: str) -> JSONResponse:
+        refused = self._verify(headers, b"")
+        if refused is not None:
+            return refused
+        with self._lock:
+            payment = self.payments.get(instruction_id)
+            if payment is None:
+                return JSONResponse({"error": "unknown instruction"}, status_code=404)
+            now = self.clock.now()
+            status = payment.status_at(now)
+            body: dict[str, Any] = {
+                "instruction_id": instruction_id,
+                "status": status,
+                "amount": payment.request["amount"],
+            }
+            if status in ("SUCCESS", "RETURNED"):
+                body["receipt"] = payment.receipt
+            if status == "FAILED":
+                body["failure"] = payment.failure
+            if status == "RETURNED":
+                body["return"] = {"code": "RETURNED", "reason": payment.return_reason}
+        return JSONResponse(body, status_code=200)
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    @staticmethod
+    def describe(instruction_id: str) -> dict[str, str]:
+        """kind, insutype and institution from an id like D260306-6401310-H001[-R1]."""
+        parts = instruction_id.split("-")
+        kind = {"D": "daily", "M": "monthly", "A": "annual"}.get(parts[0][:1], "daily")
+        return {"kind": kind, "insutype": parts[1][-3:], "fixmedins_code": parts[2]}
+
+    def _rule_for(self, instruction_id: str, pay_date: str) -> dict[str, Any] | None:
+        facts = {**self.describe(instruction_id), "pay_date": pay_date}
+        for rule in self.options.rules:
+            keys = ("fixmedins_code", "insutype", "kind", "pay_date")
+            if all(rule[key] == facts[key] for key in keys if key in rule):
+                return rule
+        return None
+
+    def _next(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def _accept(self, instruction_id: str, request: dict[str, Any], digest: str) -> None:
+        now = self.clock.now()
+        today = business_date(now)
+        result_at = now + timedelta(minutes=self.options.delay_minutes)
+        rule = self._rule_for(instruction_id, today.isoformat())
+        status = "SUCCESS"
+        if rule is not None and rule.get("status") == "FAILED":
+            status = "FAILED"
+        elif (
+            rule is None
+            and self.options.failure_rate
+            and self.random.random() < self.options.failure_rate
+        ):
+            status = "FAILED"
+            rule = {"reason": "收款账户状态异常"}
+        payment = SimPayment(
+            instruction_id=instruction_id,
+            request=request,
+            body_hash=digest,
+            received_at=now,
+            final_status=status,
+            result_at=result_at,
+        )
+        if status == "SUCCESS":
+            number = self._next()
+            payment.receipt = {
+                "receipt_no": f"HD{today:%Y%m%d}{number:08d}",
+                "bank_serial": f"SN{number:012d}",
+                "paid_at": result_at.isoformat(),
+                "payer_account": request.get("payer_account"),
+                "payee_account": request.get("payee_account"),
+                "amount": request["amount"],
+            }
+            if rule is not None and rule.get("status") == "RETURNED":
+                day = self.calendar.nth_after(today, int(rule.get("return_after", 1)))
+                payment.return_at = at_shanghai(day, RETURN_TIME)
+                payment.return_reason = rule.get("reason", "收款账户已销户")
+        else:
+            payment.failure = {
+                "code": "ACCOUNT_ERROR",
+                "reason": (rule or {}).get("reason", "收款失败"),
+            }
+        self.payments[instruction_id] = payment
+        url = request.get("callback_url", "")
+        self._schedule(result_at, url, self._event(payment, status))
+        if payment.return_at is not None:
+            self._schedule(payment.return_at, url, self._event(payment, "RETURNED"))
+
+    def _event(self, payment: SimPayment, status: str) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "event_id": f"EVT-{self._next():010d}",
+            "instruction_id": payment.instruction_id,
+            "status": status,
+            "amount": payment.request["amount"],
+            "payee_account": payment.request.get("payee_account"),
+            "receipt": payment.receipt if status in ("SUCCESS", "RETURNED") else None,
+            "failure": payment.failure if status == "FAILED" else None,
+        }
+        if status == "RETURNED":
+            event["failure"] = {"code": "RETURNED", "reason": payment.return_reason}
+        return event
+
+    def _schedule(self, due: datetime, url: str, event: dict[str, Any]) -> None:
+        if self.options.drop_callbacks:
+            return
+        copies = 2 if self.options.duplicate_deliveries else 1
+        for _ in range(copies):
+            self.deliveries.append(Delivery(due, self._next(), url, event))
+
+    # -- delivery ------------------------------------------------------------------------------
+
+    def next_delivery(self) -> datetime | None:
+        with self._lock:
+            return min((d.due for d in self.deliveries), default=None)
+
+    def signed(self, event: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+        body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = signing.headers(self.secret, event["event_id"], self.clock.now(), body)
+        headers["content-type"] = "application/json"
+        return headers, body
+
+    def deliver_due(
+        self, post: Callable[[str, dict[str, str], bytes], int]
+    ) -> list[tuple[str, int]]:
+        """POST every callback due by now (signed now); returns (event id, HTTP status)."""
+        now = self.clock.now()
+        with self._lock:
+            due = sorted(d for d in self.deliveries if d.due <= now)
+            self.deliveries = [d for d in self.deliveries if d.due > now]
+        if self.options.reverse_order:
+            due.reverse()
+        results = []
+        for delivery in due:
+            headers, body = self.signed(delivery.event)
+            status = post(delivery.url, headers, body)
+            self.delivered.append({**delivery.event, "http_status": status})
+            results.append((delivery.event["event_id"], status))
+        return results
+
+
+def serve_in_thread(app: Any, host: str = "127.0.0.1") -> tuple[str, Callable[[], None]]:
+    """Run an ASGI app under uvicorn in a daemon thread on a free port: (base url, stop)."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the simulator did not start"
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://{host}:{port}", stop

@@ -1,0 +1,94 @@
+"""Every scheduled job: when it runs, for which business date, and what it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from app.clock import business_date as date_of
+from app.clock import shanghai
+from app.workdays.rules import WorkCalendar
+from jobs import alerts_check, daily_batch, submission
+from jobs.context import JobContext
+
+CATCH_UP_DAYS_MAX = 31
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    at: time  # Shanghai wall-clock time
+    working_days_only: bool
+    # business date of the run at a given Shanghai date (daily batch: the day before)
+    date_offset_days: int
+    run: Callable[[JobContext, date], dict[str, Any]]
+    catch_up: bool  # missed business dates are run at start-up, in order
+    description: str
+
+    def business_date(self, run_day: date) -> date:
+        return run_day - timedelta(days=self.date_offset_days)
+
+    def runs_on(self, day: date, calendar: WorkCalendar) -> bool:
+        return calendar.is_working(day) if self.working_days_only else True
+
+    def next_run(self, now: datetime, calendar: WorkCalendar) -> datetime:
+        local = shanghai(now)
+        day = local.date()
+        if local.time() >= self.at or not self.runs_on(day, calendar):
+            day += timedelta(days=1)
+        while not self.runs_on(day, calendar):
+            day += timedelta(days=1)
+        return datetime.combine(day, self.at, tzinfo=local.tzinfo)
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def register(spec: JobSpec) -> None:
+    JOBS[spec.name] = spec
+
+
+register(
+    JobSpec(
+        "alerts",
+        time(0, 0),
+        False,
+        0,
+        alerts_check.run,
+        False,
+        "deadline alerts: calendar confirmation and late documents",
+    )
+)
+register(
+    JobSpec(
+        "daily_batch",
+        time(0, 30),
+        False,
+        1,
+        daily_batch.run,
+        True,
+        "daily batch of the previous day for every fund ledger (SPEC §3.3)",
+    )
+)
+register(
+    JobSpec(
+        "submission",
+        time(14, 30),
+        True,
+        0,
+        submission.run,
+        False,
+        "approved payments due today to the bank, before the 15:00 cutoff",
+    )
+)
+
+
+def due_today(spec: JobSpec, now: datetime, calendar: WorkCalendar) -> date | None:
+    """The business date a run at `now` is for, or None when the job does not run today or
+    its time has not come."""
+    local = shanghai(now)
+    if not spec.runs_on(local.date(), calendar) or local.time() < spec.at:
+        return None
+    return spec.business_date(date_of(now))

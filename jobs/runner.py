@@ -1,0 +1,48 @@
+"""Run one job for one business date: cross-process lock, job_run record, outcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.scheduling import service as scheduling
+from jobs.context import JobContext
+from jobs.registry import JOBS
+
+log = logging.getLogger("fundledger.jobs")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    job: str
+    business_date: date | None
+    status: str  # SUCCEEDED | FAILED | SKIPPED
+    detail: Any
+
+
+def run_job(ctx: JobContext, name: str, business_date: date) -> RunOutcome:
+    spec = JOBS[name]
+    with scheduling.job_lock(ctx.engine, name) as acquired:
+        if not acquired:
+            return RunOutcome(name, business_date, "SKIPPED", "another process runs it")
+        run_id = scheduling.claim(
+            ctx.session_factory, name, business_date, runner=ctx.runner, now=ctx.clock.now()
+        )
+        if run_id is None:
+            return RunOutcome(name, business_date, "SKIPPED", "already done")
+        try:
+            detail = spec.run(ctx, business_date)
+        except Exception as error:
+            log.exception("job %s for %s failed", name, business_date)
+            scheduling.finish(
+                ctx.session_factory,
+                run_id,
+                ok=False,
+                detail={"error": repr(error)[:500]},
+                now=ctx.clock.now(),
+            )
+            return RunOutcome(name, business_date, "FAILED", repr(error)[:500])
+        scheduling.finish(ctx.session_factory, run_id, ok=True, detail=detail, now=ctx.clock.now())
+        return RunOutcome(name, business_date, "SUCCEEDED", detail)

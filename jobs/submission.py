@@ -1,0 +1,59 @@
+"""14:30 on working days: approved payments due today go to the bank (SPEC §3.6, §4)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.alerts import service as alerts
+from app.bank import service as bank
+from app.daily import service as daily
+from app.db import transaction
+from app.institutions import service as institutions
+from app.institutions.models import FundLedger
+from jobs.context import JobContext
+
+
+def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with transaction(ctx.session_factory) as session:
+        fund_ids = [fund.id for fund in institutions.list_fund_ledgers(session)]
+    queued: list[str] = []
+    late: list[str] = []
+    for fund_id in fund_ids:
+        with transaction(ctx.session_factory) as session:
+            fund = session.get(FundLedger, fund_id)
+            assert fund is not None
+            policy = institutions.policy_on(session, fund.id, business_date)
+            if policy is None:
+                continue
+            if not daily.submission_open(policy, now):
+                # Nothing is sent after the cutoff: it waits for the next working day.
+                alerts.raise_alert(
+                    session,
+                    kind="submission_after_cutoff",
+                    subject=f"{fund.key}:{business_date}",
+                    detail=f"submission ran after the {policy.cutoff_time:%H:%M} cutoff; "
+                    "payments wait for the next working day",
+                    now=now,
+                )
+                late.append(fund.key)
+                continue
+            queued += daily.submit_due(session, fund, today=business_date, now=now)
+            queued += _other_payments(session, fund, business_date, now)
+    sent = bank.send_queued(ctx, queued) if ctx.gateway is not None else {}
+    return {"queued": queued, "sent": sent, "after_cutoff": late}
+
+
+def _other_payments(session: Any, fund: FundLedger, today: date, now: Any) -> list[str]:
+    """Monthly statements and annual clearings approved for payment (their issues)."""
+    ids: list[str] = []
+    for module_name in ("app.monthly.service", "app.annual.service"):
+        try:
+            module = __import__(module_name, fromlist=["submit_due"])
+        except ImportError:
+            continue
+        submit = getattr(module, "submit_due", None)
+        if submit is not None:
+            ids += submit(session, fund, today=today, now=now)
+    return ids

@@ -1,0 +1,66 @@
+"""The bank simulator on a real uvicorn server, and a job context pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.bank.gateway import HttpBankGateway
+from app.bank.simulator import BankSimulator, SimOptions, serve_in_thread
+from app.clock import Clock
+from app.config import DEV_BANK_SECRET, Settings
+from jobs.context import JobContext
+
+CALLBACK_URL = "http://testserver/api/v1/bank/receipts"
+
+
+@contextmanager
+def simulator(
+    clock: Clock, options: SimOptions | None = None
+) -> Iterator[tuple[BankSimulator, str]]:
+    sim = BankSimulator(secret=DEV_BANK_SECRET, clock=clock, options=options)
+    url, stop = serve_in_thread(sim.app)
+    try:
+        yield sim, url
+    finally:
+        stop()
+
+
+def context(
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    bank_url: str,
+    *,
+    read_timeout_s: float = 5.0,
+) -> JobContext:
+    settings = Settings(environment="test", database_url="sqlite://", callback_url=CALLBACK_URL)
+    gateway = HttpBankGateway(
+        bank_url,
+        secret=DEV_BANK_SECRET,
+        bank_id="FUNDBANK",
+        clock=clock,
+        connect_timeout_s=1.0,
+        read_timeout_s=read_timeout_s,
+    )
+    return JobContext(
+        session_factory=session_factory,
+        engine=None,
+        clock=clock,
+        settings=settings,  # type: ignore[arg-type]
+        gateway=gateway,
+    )
+
+
+def poster(client: TestClient) -> Any:
+    """Deliver simulator callbacks through the service's real callback endpoint."""
+
+    def post(url: str, headers: dict[str, str], body: bytes) -> int:
+        return client.post(
+            url.replace("http://testserver", ""), content=body, headers=headers
+        ).status_code
+
+    return post
