@@ -14,6 +14,7 @@ from app.auth.service import Principal
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, transaction
+from jobs.context import JobContext
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="fundledger service")
 db_cli = typer.Typer(no_args_is_help=True, help="database schema")
@@ -26,6 +27,10 @@ cli.add_typer(users_cli, name="users")
 cli.add_typer(tokens_cli, name="tokens")
 ledger_cli = typer.Typer(no_args_is_help=True, help="the double-entry ledger")
 cli.add_typer(ledger_cli, name="ledger")
+scenario_cli = typer.Typer(no_args_is_help=True, help="deterministic scenarios")
+cli.add_typer(scenario_cli, name="scenario")
+jobs_cli = typer.Typer(no_args_is_help=True, help="scheduled jobs")
+cli.add_typer(jobs_cli, name="jobs")
 
 
 def _actor() -> str:
@@ -223,6 +228,121 @@ def ledger_verify() -> None:
     if not report.ok:
         raise typer.Exit(1)
     typer.echo("ledger verified: balances, chains and trial balance agree")
+
+
+@scenario_cli.command("run")
+def scenario_run(
+    file: Annotated[str, typer.Argument(help="scenario JSON (SCENARIOS.md)")],
+    db: Annotated[
+        str | None, typer.Option(help="database URL (default: a temporary SQLite file)")
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option(help="write the result JSON here (default: stdout)")
+    ] = None,
+) -> None:
+    """Play a scenario on a simulated clock and print its result JSON."""
+    import json
+
+    from app.scenarios import runner
+
+    logging.basicConfig(level=logging.WARNING)
+    result = runner.run_file(file, db)
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        typer.echo(text)
+
+
+def _job_context() -> JobContext:
+    from app.bank.gateway import HttpBankGateway
+    from app.clock import SystemClock
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    clock = SystemClock()
+    gateway = HttpBankGateway(
+        settings.bank_url,
+        secret=settings.bank_secret,
+        bank_id=settings.bank_id,
+        clock=clock,
+        connect_timeout_s=settings.bank_connect_timeout_s,
+        read_timeout_s=settings.bank_read_timeout_s,
+    )
+    return JobContext(
+        session_factory=make_sessionmaker(engine),
+        engine=engine,
+        clock=clock,
+        settings=settings,
+        gateway=gateway,
+    )
+
+
+@jobs_cli.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="job name (fundledger jobs list)")],
+    day: Annotated[str, typer.Option("--date", help="business date YYYY-MM-DD")],
+) -> None:
+    """Run one job for one business date now (recorded in job_run; a done date is skipped)."""
+    from jobs.registry import JOBS
+    from jobs.runner import run_job
+
+    if name not in JOBS:
+        typer.echo(f"unknown job {name!r}; jobs: {', '.join(sorted(JOBS))}", err=True)
+        raise typer.Exit(2)
+    outcome = run_job(_job_context(), name, _parse_date(day))
+    typer.echo(f"{outcome.job} {outcome.business_date}: {outcome.status} {outcome.detail}")
+    if outcome.status == "FAILED":
+        raise typer.Exit(1)
+
+
+@jobs_cli.command("list")
+def jobs_list() -> None:
+    """The scheduled jobs with their times and last runs."""
+    from app.scheduling import service as scheduling
+    from jobs.registry import JOBS
+
+    with transaction(_factory()) as session:
+        for spec in sorted(JOBS.values(), key=lambda s: s.at):
+            last = scheduling.last_run(session, spec.name)
+            when = "working days" if spec.working_days_only else "every day"
+            last_text = f"{last.business_date} {last.status}" if last else "never"
+            typer.echo(
+                f"{spec.name:22} {spec.at:%H:%M} {when:13} last: {last_text}  {spec.description}"
+            )
+
+
+@cli.command()
+def scheduler(
+    catch_up_only: Annotated[
+        bool, typer.Option(help="run what is due or missed, then exit")
+    ] = False,
+) -> None:
+    """The job process: cron schedule in Asia/Shanghai, one active run per job."""
+    from jobs import scheduler as job_scheduler
+
+    logging.basicConfig(level=get_settings().log_level)
+    ctx = _job_context()
+    if catch_up_only:
+        for outcome in job_scheduler.catch_up(ctx):
+            typer.echo(f"{outcome.job} {outcome.business_date}: {outcome.status}")
+        return
+    job_scheduler.run_forever(ctx)
+
+
+@cli.command("bank-sim")
+def bank_sim(
+    port: Annotated[int, typer.Option(help="port")] = 8900,
+    host: Annotated[str, typer.Option(help="interface")] = "127.0.0.1",
+    failure_rate: Annotated[float, typer.Option(help="share of payments that fail")] = 0.0,
+) -> None:
+    """The bank simulator as its own server (real clock; callbacks to each callback_url)."""
+    from app.bank import simulator
+
+    simulator.serve_forever(
+        host=host, port=port, secret=get_settings().bank_secret, failure_rate=failure_rate
+    )
 
 
 def _parse_date(text: str) -> date:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-from datetime import UTC, date, datetime, time as clock_time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 
 from sqlalchemy import text
 
@@ -33,14 +34,24 @@ def _seed(url: str, settlements: int, count: int) -> None:
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        institutions.create_region(session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW)
+        institutions.create_region(
+            session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW
+        )
         fund = institutions.create_fund_ledger(
             session,
-            FundLedgerIn(region_code="640100", insutype="310", name="职工", expenditure_account="95588001",
-                         expenditure_account_name="支出户"),
-            actor=ADMIN, now=NOW,
+            FundLedgerIn(
+                region_code="640100",
+                insutype="310",
+                name="职工",
+                expenditure_account="95588001",
+                expenditure_account_name="支出户",
+            ),
+            actor=ADMIN,
+            now=NOW,
         )
-        institutions.add_policy_version(session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW)
+        institutions.add_policy_version(
+            session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW
+        )
         session.execute(
             text(
                 "INSERT INTO institution (code, name, level, region_code, bank_account, bank_account_name,"
@@ -55,17 +66,37 @@ def _seed(url: str, settlements: int, count: int) -> None:
         rows = []
         for i in range(first, min(settlements, first + chunk)):
             fund_fen = 100_000 + (i * 7919) % 900_000
-            rows.append({
-                "id": i + 1, "fixmedins_code": f"H{i % count:05d}", "setl_id": f"S{i:09d}",
-                "mdtrt_id": None, "psn_no": f"P{i}", "insutype": "310", "med_type": "21",
-                "insuplc_admdvs": "640104", "setl_time": start + timedelta(seconds=i % 36000),
-                "setl_date": DAY, "medfee_sumamt_fen": fund_fen + 10_000, "hifp_pay_fen": fund_fen,
-                "hifob_pay_fen": 0, "fund_amount_fen": fund_fen, "fund_pay_sumamt_fen": None,
-                "psn_cash_pay_fen": None, "acct_pay_fen": None, "clr_type": None, "clr_way": None,
-                "region_code": "640100", "period": "2026-10", "batch_date": DAY, "ratio_bp": 6000,
-                "daily_amount_fen": (fund_fen * 6000 + 5000) // 10000, "content_hash": "0" * 64,
-                "uploaded_at": start + timedelta(seconds=i % 36000), "uploaded_by": "bench",
-            })
+            rows.append(
+                {
+                    "id": i + 1,
+                    "fixmedins_code": f"H{i % count:05d}",
+                    "setl_id": f"S{i:09d}",
+                    "mdtrt_id": None,
+                    "psn_no": f"P{i}",
+                    "insutype": "310",
+                    "med_type": "21",
+                    "insuplc_admdvs": "640104",
+                    "setl_time": start + timedelta(seconds=i % 36000),
+                    "setl_date": DAY,
+                    "medfee_sumamt_fen": fund_fen + 10_000,
+                    "hifp_pay_fen": fund_fen,
+                    "hifob_pay_fen": 0,
+                    "fund_amount_fen": fund_fen,
+                    "fund_pay_sumamt_fen": None,
+                    "psn_cash_pay_fen": None,
+                    "acct_pay_fen": None,
+                    "clr_type": None,
+                    "clr_way": None,
+                    "region_code": "640100",
+                    "period": "2026-10",
+                    "batch_date": DAY,
+                    "ratio_bp": 6000,
+                    "daily_amount_fen": (fund_fen * 6000 + 5000) // 10000,
+                    "content_hash": "0" * 64,
+                    "uploaded_at": start + timedelta(seconds=i % 36000),
+                    "uploaded_by": "bench",
+                }
+            )
         with transaction(factory) as session:
             insert_rows(session, SETTLEMENT, rows)
     with engine.begin() as connection:
@@ -85,9 +116,11 @@ def run(settlements: int, count: int) -> dict[str, float]:
         factory = make_sessionmaker(engine)
         with engine.begin() as connection:  # the same warm cache for both
             connection.execute(text("SELECT count(*), sum(fund_amount_fen) FROM settlement"))
-            connection.execute(text(
-                "CREATE TABLE bare_line (fixmedins_code text, settlements bigint, fund bigint, amount bigint)"
-            ))
+            connection.execute(
+                text(
+                    "CREATE TABLE bare_line (fixmedins_code text, settlements bigint, fund bigint, amount bigint)"
+                )
+            )
         posting = {"seconds": 0.0}
         original = daily._post_generation
 
@@ -108,16 +141,24 @@ def run(settlements: int, count: int) -> dict[str, float]:
         rss_after = _rss_mb()
         timer = Timer()
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
-                " sum((fund_amount_fen * 6000 + 5000) / 10000) FROM settlement"
-                " WHERE region_code = '640100' AND insutype = '310' AND setl_date <= :d"
-                " GROUP BY fixmedins_code"
-            ), {"d": DAY})
+            connection.execute(
+                text(
+                    "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
+                    " sum((fund_amount_fen * 6000 + 5000) / 10000) FROM settlement"
+                    " WHERE region_code = '640100' AND insutype = '310' AND setl_date <= :d"
+                    " GROUP BY fixmedins_code"
+                ),
+                {"d": DAY},
+            )
         bare = timer.seconds
         engine.dispose()
-    return {"generation": generation, "posting": posting["seconds"], "bare": bare,
-            "rss_before": rss_before, "rss_after": rss_after}
+    return {
+        "generation": generation,
+        "posting": posting["seconds"],
+        "bare": bare,
+        "rss_before": rss_before,
+        "rss_after": rss_after,
+    }
 
 
 def main() -> None:
@@ -127,10 +168,12 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.settlements, args.institutions)
     lines_only = result["generation"] - result["posting"]
-    print(f"| {args.settlements:,} | {args.institutions:,} | {result['generation']:.2f} s | "
-          f"{result['posting']:.2f} s | {lines_only:.2f} s | {result['bare']:.2f} s | "
-          f"{result['generation'] / result['bare']:.1f} | {lines_only / result['bare']:.1f} | "
-          f"{result['rss_before']:.0f} → {result['rss_after']:.0f} MB |")
+    print(
+        f"| {args.settlements:,} | {args.institutions:,} | {result['generation']:.2f} s | "
+        f"{result['posting']:.2f} s | {lines_only:.2f} s | {result['bare']:.2f} s | "
+        f"{result['generation'] / result['bare']:.1f} | {lines_only / result['bare']:.1f} | "
+        f"{result['rss_before']:.0f} → {result['rss_after']:.0f} MB |"
+    )
 
 
 if __name__ == "__main__":

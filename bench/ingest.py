@@ -43,24 +43,44 @@ def _seed(url: str) -> dict[str, str]:
     factory = make_sessionmaker(make_engine(url))
     tokens = {}
     with transaction(factory) as session:
-        institutions.create_region(session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW)
+        institutions.create_region(
+            session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW
+        )
         fund = institutions.create_fund_ledger(
             session,
-            FundLedgerIn(region_code="640100", insutype="310", name="职工", expenditure_account="95588001",
-                         expenditure_account_name="支出户"),
-            actor=ADMIN, now=NOW,
+            FundLedgerIn(
+                region_code="640100",
+                insutype="310",
+                name="职工",
+                expenditure_account="95588001",
+                expenditure_account_name="支出户",
+            ),
+            actor=ADMIN,
+            now=NOW,
         )
-        institutions.add_policy_version(session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW)
+        institutions.add_policy_version(
+            session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW
+        )
         for i in range(INSTITUTIONS):
             code = f"H{i:04d}"
             institutions.create_institution(
                 session,
-                InstitutionIn(code=code, name=code, level=3, region_code="640100", bank_account="6222000000000001",
-                              bank_account_name=code, bank_code="102871000011",
-                              enrollments=[EnrollmentIn(insutype="310", start_date=date(2026, 1, 1))]),
-                actor=ADMIN, now=NOW,
+                InstitutionIn(
+                    code=code,
+                    name=code,
+                    level=3,
+                    region_code="640100",
+                    bank_account="6222000000000001",
+                    bank_account_name=code,
+                    bank_code="102871000011",
+                    enrollments=[EnrollmentIn(insutype="310", start_date=date(2026, 1, 1))],
+                ),
+                actor=ADMIN,
+                now=NOW,
             )
-            auth.create_user(session, name=f"u{code}", role="hospital", fixmedins_code=code, actor=ADMIN, now=NOW)
+            auth.create_user(
+                session, name=f"u{code}", role="hospital", fixmedins_code=code, actor=ADMIN, now=NOW
+            )
             tokens[code] = auth.issue_token(session, name=f"u{code}", actor=ADMIN, now=NOW)[1]
     return tokens
 
@@ -68,10 +88,17 @@ def _seed(url: str) -> dict[str, str]:
 def _record(i: int) -> dict[str, str]:
     setl_time = NOW + timedelta(seconds=i * 7)
     return {
-        "fixmedins_code": f"H{(i // BATCH) % INSTITUTIONS:04d}", "setl_id": f"S{i:09d}", "psn_no": f"P{i:08d}",
-        "insutype": "310", "med_type": "21", "insuplc_admdvs": "640104",
-        "setl_time": setl_time.isoformat(), "medfee_sumamt": "12000.00",
-        "hifp_pay": f"{5000 + i % 3000}.{i % 100:02d}", "hifob_pay": "100.00", "psn_cash_pay": "1000.00",
+        "fixmedins_code": f"H{(i // BATCH) % INSTITUTIONS:04d}",
+        "setl_id": f"S{i:09d}",
+        "psn_no": f"P{i:08d}",
+        "insutype": "310",
+        "med_type": "21",
+        "insuplc_admdvs": "640104",
+        "setl_time": setl_time.isoformat(),
+        "medfee_sumamt": "12000.00",
+        "hifp_pay": f"{5000 + i % 3000}.{i % 100:02d}",
+        "hifob_pay": "100.00",
+        "psn_cash_pay": "1000.00",
     }
 
 
@@ -90,8 +117,20 @@ def _http_run(url: str, total: int, clients: int, workers: int) -> float:
     port = _free_port()
     env = dict(os.environ, FUNDLEDGER_DATABASE_URL=url, FUNDLEDGER_LOG_LEVEL="WARNING")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:create_app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--workers",
+            str(workers),
+        ],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -114,8 +153,12 @@ def _http_run(url: str, total: int, clients: int, workers: int) -> float:
                             return
                         code, body = queue.pop(0)
                     response = http.post(
-                        "/api/v1/settlements/bulk", content=body,
-                        headers={"Authorization": f"Bearer {tokens[code]}", "content-type": "application/json"},
+                        "/api/v1/settlements/bulk",
+                        content=body,
+                        headers={
+                            "Authorization": f"Bearer {tokens[code]}",
+                            "content-type": "application/json",
+                        },
                     )
                     if response.status_code != 200 or response.json()["created"] != BATCH:
                         failures.append(response.text[:300])
@@ -137,27 +180,66 @@ def _http_run(url: str, total: int, clients: int, workers: int) -> float:
 def _raw_run(url: str, total: int) -> float:
     _seed(url)
     engine = make_engine(url)
-    columns = ["fixmedins_code", "setl_id", "psn_no", "insutype", "med_type", "insuplc_admdvs", "setl_time",
-               "setl_date", "medfee_sumamt_fen", "hifp_pay_fen", "hifob_pay_fen", "fund_amount_fen",
-               "psn_cash_pay_fen", "region_code", "period", "content_hash", "uploaded_at", "uploaded_by"]
+    columns = [
+        "fixmedins_code",
+        "setl_id",
+        "psn_no",
+        "insutype",
+        "med_type",
+        "insuplc_admdvs",
+        "setl_time",
+        "setl_date",
+        "medfee_sumamt_fen",
+        "hifp_pay_fen",
+        "hifob_pay_fen",
+        "fund_amount_fen",
+        "psn_cash_pay_fen",
+        "region_code",
+        "period",
+        "content_hash",
+        "uploaded_at",
+        "uploaded_by",
+    ]
     rows = []
     for i in range(total):
         r = _record(i)
         setl_time = datetime.fromisoformat(r["setl_time"])
         hifp = int(r["hifp_pay"].replace(".", ""))
-        rows.append((r["fixmedins_code"], r["setl_id"], r["psn_no"], "310", "21", "640104", setl_time,
-                     setl_time.date(), 1200000, hifp, 10000, hifp + 10000, 100000, "640100", "2026-10",
-                     "0" * 64, NOW, "raw"))
+        rows.append(
+            (
+                r["fixmedins_code"],
+                r["setl_id"],
+                r["psn_no"],
+                "310",
+                "21",
+                "640104",
+                setl_time,
+                setl_time.date(),
+                1200000,
+                hifp,
+                10000,
+                hifp + 10000,
+                100000,
+                "640100",
+                "2026-10",
+                "0" * 64,
+                NOW,
+                "raw",
+            )
+        )
     postgres = url.startswith("postgresql")
     placeholders = ", ".join(["%s" if postgres else "?"] * len(columns))
     sql = f"INSERT INTO settlement ({', '.join(columns)}) VALUES ({placeholders})"
     if not postgres:
-        rows = [tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row) for row in rows]
+        rows = [
+            tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row)
+            for row in rows
+        ]
     timer = Timer()
     for start in range(0, total, BATCH):
         with engine.begin() as connection:
             cursor = connection.connection.driver_connection.cursor()
-            cursor.executemany(sql, rows[start:start + BATCH])
+            cursor.executemany(sql, rows[start : start + BATCH])
     seconds = timer.seconds
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM settlement")).scalar_one() == total
@@ -176,17 +258,29 @@ def main() -> None:
     for kind in ("http", "raw"):
         if args.db == "postgresql":
             with fresh_postgres() as url:
-                results[kind] = _http_run(url, args.settlements, args.clients, args.workers) if kind == "http" else _raw_run(url, args.settlements)
+                results[kind] = (
+                    _http_run(url, args.settlements, args.clients, args.workers)
+                    if kind == "http"
+                    else _raw_run(url, args.settlements)
+                )
         else:
             with tempfile.TemporaryDirectory() as folder:
                 url = f"sqlite:///{Path(folder) / 'bench.db'}"
                 migrate.upgrade(url)
-                results[kind] = _http_run(url, args.settlements, args.clients, args.workers) if kind == "http" else _raw_run(url, args.settlements)
+                results[kind] = (
+                    _http_run(url, args.settlements, args.clients, args.workers)
+                    if kind == "http"
+                    else _raw_run(url, args.settlements)
+                )
     http_rate = args.settlements / results["http"]
     raw_rate = args.settlements / results["raw"]
-    print(f"| {args.db} | bulk HTTP (uvicorn {args.workers} worker, {args.clients} client) | {args.settlements:,} | "
-          f"{results['http']:.1f} s | {http_rate:,.0f}/s |")
-    print(f"| {args.db} | raw executemany | {args.settlements:,} | {results['raw']:.1f} s | {raw_rate:,.0f}/s |")
+    print(
+        f"| {args.db} | bulk HTTP (uvicorn {args.workers} worker, {args.clients} client) | {args.settlements:,} | "
+        f"{results['http']:.1f} s | {http_rate:,.0f}/s |"
+    )
+    print(
+        f"| {args.db} | raw executemany | {args.settlements:,} | {results['raw']:.1f} s | {raw_rate:,.0f}/s |"
+    )
     print(f"| {args.db} | ratio HTTP / raw | | | {http_rate / raw_rate:.2f} |")
 
 

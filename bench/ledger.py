@@ -37,9 +37,14 @@ def _draft(i: int) -> Draft:
         debit = account_code("payable", "640100", "310", institution)
         credit = account_code("in_transit", "640100", "310")
     return Draft(
-        kind="bench", key=f"bench:{i}", region_code="640100", insutype="310",
-        fixmedins_code=institution, lines=DraftLines().transfer(debit, credit, 100 + i % 997).result(),
-        effective_at=NOW + timedelta(seconds=i * 60), business_ref=f"bench:{i}",
+        kind="bench",
+        key=f"bench:{i}",
+        region_code="640100",
+        insutype="310",
+        fixmedins_code=institution,
+        lines=DraftLines().transfer(debit, credit, 100 + i % 997).result(),
+        effective_at=NOW + timedelta(seconds=i * 60),
+        business_ref=f"bench:{i}",
     )
 
 
@@ -74,7 +79,9 @@ def main() -> None:
         while posted < args.entries:
             size = min(args.batch, args.entries - posted)
             with transaction(factory) as session:
-                ledger.post_many(session, [_draft(i) for i in range(posted, posted + size)], now=NOW)
+                ledger.post_many(
+                    session, [_draft(i) for i in range(posted, posted + size)], now=NOW
+                )
             posted += size
             if posted * 2 >= 10_000 and "10k" not in reads:
                 paused = time.perf_counter()
@@ -93,11 +100,15 @@ def main() -> None:
         single_seconds = timer.seconds
 
         with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE bare_entry (id bigserial PRIMARY KEY, key text UNIQUE)"))
-            connection.execute(text(
-                "CREATE TABLE bare_posting (id bigserial PRIMARY KEY, entry_id bigint, "
-                "account_id bigint, side char(1), amount_fen bigint)"
-            ))
+            connection.execute(
+                text("CREATE TABLE bare_entry (id bigserial PRIMARY KEY, key text UNIQUE)")
+            )
+            connection.execute(
+                text(
+                    "CREATE TABLE bare_posting (id bigserial PRIMARY KEY, entry_id bigint, "
+                    "account_id bigint, side char(1), amount_fen bigint)"
+                )
+            )
         timer = Timer()
         for i in range(args.single):
             with engine.begin() as connection:
@@ -105,22 +116,32 @@ def main() -> None:
                     text("INSERT INTO bare_entry (key) VALUES (:k) RETURNING id"), {"k": f"b{i}"}
                 ).scalar_one()
                 connection.execute(
-                    text("INSERT INTO bare_posting (entry_id, account_id, side, amount_fen) "
-                         "VALUES (:e, 1, 'D', 5), (:e, 2, 'C', 5)"),
+                    text(
+                        "INSERT INTO bare_posting (entry_id, account_id, side, amount_fen) "
+                        "VALUES (:e, 1, 'D', 5), (:e, 2, 'C', 5)"
+                    ),
                     {"e": entry_id},
                 )
         bare_seconds = timer.seconds
         engine.dispose()
 
-    print(f"| batched post_many ({args.batch}/tx) | {args.entries:,} entries | "
-          f"{batch_seconds:.1f} s | {args.entries / batch_seconds:,.0f} entries/s |")
+    print(
+        f"| batched post_many ({args.batch}/tx) | {args.entries:,} entries | "
+        f"{batch_seconds:.1f} s | {args.entries / batch_seconds:,.0f} entries/s |"
+    )
     for label, (current, as_of) in reads.items():
-        print(f"| balance read after {label} postings | current {current:.2f} ms | "
-              f"as-of midpoint {as_of:.2f} ms (median of 50) |")
-    print(f"| single post, one commit each | {args.single:,} entries | {single_seconds:.1f} s | "
-          f"{args.single / single_seconds:,.0f} entries/s |")
-    print(f"| bare 2-row insert, one commit each | {args.single:,} | {bare_seconds:.1f} s | "
-          f"{args.single / bare_seconds:,.0f} entries/s |")
+        print(
+            f"| balance read after {label} postings | current {current:.2f} ms | "
+            f"as-of midpoint {as_of:.2f} ms (median of 50) |"
+        )
+    print(
+        f"| single post, one commit each | {args.single:,} entries | {single_seconds:.1f} s | "
+        f"{args.single / single_seconds:,.0f} entries/s |"
+    )
+    print(
+        f"| bare 2-row insert, one commit each | {args.single:,} | {bare_seconds:.1f} s | "
+        f"{args.single / bare_seconds:,.0f} entries/s |"
+    )
     print(f"| peak RSS | {peak_rss_mb():.0f} MB |")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.alerts import service as alerts
@@ -499,3 +499,25 @@ def apply_event(session: Session, event_id: str, now: datetime) -> tuple[int, st
         return event.http_status, event.outcome
     event.http_status, event.outcome = 200, result
     return 200, result
+
+
+def next_requery_due(session: Session, settings: Any) -> datetime | None:
+    """When the re-query sweep next has work: 30 min (configurable) after the oldest send
+    without a result; at once for an instruction that never left."""
+    from datetime import timedelta
+
+    unsent = session.scalar(
+        select(func.min(PaymentInstruction.sent_at)).where(
+            PaymentInstruction.status == "QUEUED", PaymentInstruction.attempts > 0
+        )
+    )
+    if unsent is not None:
+        return unsent
+    oldest = session.scalar(
+        select(func.min(PaymentInstruction.sent_at)).where(
+            PaymentInstruction.status.in_(["ACCEPTED", "UNKNOWN"])
+        )
+    )
+    if oldest is None:
+        return None
+    return oldest + timedelta(seconds=settings.bank_requery_after_s)

@@ -325,3 +325,35 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1") -> tuple[str, Callable[[]
         thread.join(timeout=10)
 
     return f"http://{host}:{port}", stop
+
+
+def serve_forever(*, host: str, port: int, secret: str, failure_rate: float = 0.0) -> None:
+    """`fundledger bank-sim`: the simulator on the real clock, delivering its callbacks to
+    each instruction's callback_url once a second."""
+    import httpx
+    import uvicorn
+
+    from app.clock import SystemClock
+
+    sim = BankSimulator(
+        secret=secret, clock=SystemClock(), options=SimOptions(failure_rate=failure_rate)
+    )
+    stop = threading.Event()
+
+    def deliver_loop() -> None:
+        with httpx.Client(timeout=10) as client:
+
+            def post(url: str, headers: dict[str, str], body: bytes) -> int:
+                try:
+                    return client.post(url, content=body, headers=headers).status_code
+                except httpx.HTTPError:
+                    return 0
+
+            while not stop.wait(1.0):
+                sim.deliver_due(post)
+
+    threading.Thread(target=deliver_loop, daemon=True).start()
+    try:
+        uvicorn.run(sim.app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()

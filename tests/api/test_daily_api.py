@@ -54,7 +54,9 @@ def test_approve_then_submit(client: TestClient, session: Session) -> None:
     headers, batch_id = _setup(session)
     shown = client.get(f"/api/v1/daily-batches/{batch_id}", headers=headers["acc1"]).json()
     assert shown["status"] == "PUSHED" and shown["pushed_by"] == "system"
-    assert [(l["fixmedins_code"], l["amount"], l["status"]) for l in shown["lines"]] == [
+    assert [
+        (line["fixmedins_code"], line["amount"], line["status"]) for line in shown["lines"]
+    ] == [
         ("H001", "6000.00", "NOT_SENT"),
         ("H002", "3000.00", "NOT_SENT"),
     ]
@@ -96,7 +98,7 @@ def test_reject_hold_back_and_push_again(client: TestClient, session: Session) -
     )
     assert client.post(f"{base}/approve", headers=headers["acc1"]).status_code == 409
     held = client.post(f"{base}/lines/H002/hold", json={"held": True}, headers=headers["op"])
-    assert [l["held"] for l in held.json()["lines"]] == [False, True]
+    assert [line["held"] for line in held.json()["lines"]] == [False, True]
     pushed = client.post(f"{base}/push", headers=headers["op"])
     assert pushed.json()["status"] == "PUSHED" and pushed.json()["pushed_by"] == "op"
     assert client.post(f"{base}/approve", headers=headers["acc2"]).json()["status"] == "APPROVED"
