@@ -62,6 +62,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.daily.router import router as daily_router
     from app.institutions.router import router as institutions_router
     from app.ledger.router import router as ledger_router
+    from app.monthly.router import router as monthly_router
     from app.settlements.router import router as settlements_router
     from app.trail.router import router as trail_router
     from app.treasury.router import router as treasury_router
@@ -78,6 +79,7 @@ def _include_routers(app: FastAPI) -> None:
         daily_router,
         treasury_router,
         bank_router,
+        monthly_router,
     ):
         app.include_router(router)
 

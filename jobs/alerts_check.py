@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.alerts import service as alerts
 from app.db import transaction
+from app.monthly import statements
 from app.workdays import service as workdays
 from jobs.context import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
     raised: dict[str, Any] = {}
+    now = ctx.clock.now()
     with transaction(ctx.session_factory) as session:
         raised["calendar_unconfirmed"] = workdays.check_next_year_confirmed(
-            session, today=business_date, now=ctx.clock.now()
+            session, today=business_date, now=now
         )
+        found = statements.overdue(session, today=business_date, calendar=workdays.load(session))
+        for kind, subject, detail in found:
+            alerts.raise_alert(session, kind=kind, subject=subject, detail=detail, now=now)
+        raised["overdue"] = len(found)
     return raised

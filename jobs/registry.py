@@ -10,7 +10,7 @@ from typing import Any
 from app.clock import business_date as date_of
 from app.clock import shanghai
 from app.workdays.rules import WorkCalendar
-from jobs import alerts_check, daily_batch, submission
+from jobs import alerts_check, audit_finalize, daily_batch, monthly_compute, submission
 from jobs.context import JobContext
 
 CATCH_UP_DAYS_MAX = 31
@@ -74,6 +74,17 @@ register(
 )
 register(
     JobSpec(
+        "monthly_compute",
+        time(1, 0),
+        True,
+        0,
+        monthly_compute.run,
+        False,
+        "monthly statements of the declared, due periods (SPEC §4)",
+    )
+)
+register(
+    JobSpec(
         "submission",
         time(14, 30),
         True,
@@ -81,6 +92,17 @@ register(
         submission.run,
         False,
         "approved payments due today to the bank, before the 15:00 cutoff",
+    )
+)
+register(
+    JobSpec(
+        "audit_finalize",
+        time(23, 59),
+        False,
+        0,
+        audit_finalize.run,
+        False,
+        "unappealed audit results become final when the appeal window closes",
     )
 )
 

@@ -87,3 +87,23 @@ class DailyApproval(Base):
     push_round: Mapped[int] = mapped_column(Integer)
     approver: Mapped[str] = mapped_column(String(64))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DailyPaymentSummary(Base):
+    """Month-start summary (SPEC §3.8): last month's successful daily payments by payment
+    date, per institution and insurance type; a report for the business side."""
+
+    __tablename__ = "daily_payment_summary"
+    __table_args__ = (
+        UniqueConstraint("month", "region_code", "insutype", "fixmedins_code", "pay_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    pay_date: Mapped[date] = mapped_column(Date)
+    payments: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    compiled_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
 )
@@ -66,3 +67,138 @@ class AuditItem(Base):
     taken_statement_id: Mapped[int | None] = mapped_column(BigId, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class PeriodReopening(Base):
+    """An operator lets an institution declare a period after its deadline."""
+
+    __tablename__ = "period_reopening"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "insutype", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    period: Mapped[str] = mapped_column(String(7))
+    reason: Mapped[str] = mapped_column(String(300))
+    reopened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reopened_by: Mapped[str] = mapped_column(String(64))
+
+
+class AuditStep(Base):
+    """History of an audit result: every step, who, when, with what amount."""
+
+    __tablename__ = "audit_step"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    audit_item_id: Mapped[int] = mapped_column(ForeignKey("audit_item.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # initial|appeal|review|consultation|final
+    amount_fen: Mapped[int | None] = mapped_column(Fen)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class ProcurementAdvance(Base):
+    """Money the fund advanced to suppliers for an institution's drugs and consumables
+    (药耗招采垫付), recovered from its monthly statement."""
+
+    __tablename__ = "procurement_advance"
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_procurement_advance_open", "fixmedins_code", "insutype", "taken_statement_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    period: Mapped[str] = mapped_column(String(7))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    reference: Mapped[str] = mapped_column(String(60))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    taken_statement_id: Mapped[int | None] = mapped_column(BigId)
+
+
+STATEMENT_STATUSES = (
+    "COMPUTED",
+    "DISPUTED",
+    "CONFIRMED",
+    "APPROVED",
+    "PAID",
+    "FAILED",
+    "RETURNED",
+    "SETTLED",
+    "RECEIVABLE",
+)
+
+
+class MonthlyStatement(Base):
+    """The monthly settlement (月结算) of one institution, insurance type and period."""
+
+    __tablename__ = "monthly_statement"
+    __table_args__ = (
+        UniqueConstraint("fixmedins_code", "insutype", "period"),
+        CheckConstraint(
+            "status IN ('COMPUTED', 'DISPUTED', 'CONFIRMED', 'APPROVED', 'PAID', 'FAILED',"
+            " 'RETURNED', 'SETTLED', 'RECEIVABLE')",
+            name="status",
+        ),
+        CheckConstraint(
+            "net_fen = ratio_amount_fen - audit_fen - daily_paid_fen - procurement_fen"
+            " + returned_fen - offset_fen",
+            name="components_sum_to_net",
+        ),
+        CheckConstraint("ratio_amount_fen = fund_pay_fen - deposit_fen", name="ratio_amount"),
+        CheckConstraint("offset_fen >= 0", name="offset_non_negative"),
+        Index("ix_monthly_statement_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    period: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deposit_rate_bp: Mapped[int] = mapped_column(Integer)
+    fund_pay_fen: Mapped[int] = mapped_column(Fen)
+    deposit_fen: Mapped[int] = mapped_column(Fen)
+    ratio_amount_fen: Mapped[int] = mapped_column(Fen)
+    audit_fen: Mapped[int] = mapped_column(Fen)
+    daily_paid_fen: Mapped[int] = mapped_column(Fen)
+    procurement_fen: Mapped[int] = mapped_column(Fen)
+    returned_fen: Mapped[int] = mapped_column(Fen)
+    offset_fen: Mapped[int] = mapped_column(Fen)
+    net_fen: Mapped[int] = mapped_column(Fen)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    computed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmation_reference: Mapped[str | None] = mapped_column(String(80))
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispute_reason: Mapped[str | None] = mapped_column(String(300))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    instruction_id: Mapped[str | None] = mapped_column(String(30))  # the current payment
+    payment_result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Repayment(Base):
+    """Cash an institution paid back against its receivable (现金追款)."""
+
+    __tablename__ = "repayment"
+    __table_args__ = (
+        UniqueConstraint("region_code", "insutype", "receipt_no"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    receipt_no: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,550 @@
+"""Monthly settlement API: declarations, smart audit, procurement advances, statements,
+receivables and exports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
+from app.deps import ClockDep, SessionDep
+from app.errors import FieldError
+from app.http import StrictJSONRoute
+from app.monthly import advances, audits, declarations, export, receivables, statements
+from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
+from app.monthly.schemas import (
+    AdvanceIn,
+    AdvanceOut,
+    AppealIn,
+    AuditIn,
+    AuditOut,
+    AuditStepOut,
+    BulkAuditIn,
+    ConfirmIn,
+    ConsultationIn,
+    DeclarationIn,
+    DeclarationOut,
+    DisputeIn,
+    ReceivableOut,
+    ReopenIn,
+    RepaymentIn,
+    ReviewIn,
+    StatementOut,
+)
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+
+router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["monthly settlement"])
+
+
+def _declaration_out(row: Declaration) -> DeclarationOut:
+    return DeclarationOut(
+        fixmedins_code=row.fixmedins_code,
+        insutype=row.insutype,
+        period=row.period,
+        declared_at=row.declared_at,
+        declared_by=row.declared_by,
+        late=row.late,
+    )
+
+
+@router.post("/declarations", status_code=201)
+def declare(
+    body: DeclarationIn, actor: Hospital, session: SessionDep, clock: ClockDep, response: Response
+) -> DeclarationOut:
+    """Declare a period (月度申报), in order, by the deadline (the 15th of M+1 by default, on or
+    after), with every day reconciled."""
+    with session.begin():
+        row, created = declarations.declare(
+            session, body.fixmedins_code, body.insutype, body.period, actor=actor, now=clock.now()
+        )
+        if not created:
+            response.status_code = 200
+        return _declaration_out(row)
+
+
+@router.get("/declarations/{fixmedins_code}/{insutype}/{period}")
+def get_declaration(
+    fixmedins_code: str,
+    insutype: Literal["310", "390"],
+    period: str,
+    principal: Reader,
+    session: SessionDep,
+) -> DeclarationOut:
+    scope(principal, fixmedins_code)
+    return _declaration_out(declarations.get(session, fixmedins_code, insutype, period))
+
+
+@router.post("/declarations/{fixmedins_code}/{insutype}/{period}/reopen", status_code=201)
+def reopen(
+    fixmedins_code: str,
+    insutype: Literal["310", "390"],
+    period: str,
+    body: ReopenIn,
+    actor: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> dict[str, str]:
+    """Let the institution declare the period after its deadline."""
+    with session.begin():
+        declarations.reopen(
+            session, fixmedins_code, insutype, period, body.reason, actor=actor, now=clock.now()
+        )
+    return {
+        "fixmedins_code": fixmedins_code,
+        "insutype": insutype,
+        "period": period,
+        "status": "reopened",
+    }
+
+
+def _audit_out(
+    session: Session, item: AuditItem, setl_id: str, with_history: bool = True
+) -> AuditOut:
+    history = (
+        [
+            AuditStepOut(action=s.action, amount=s.amount_fen, note=s.note, at=s.at, actor=s.actor)
+            for s in audits.steps(session, item)
+        ]
+        if with_history
+        else []
+    )
+    return AuditOut(
+        fixmedins_code=item.fixmedins_code,
+        setl_id=setl_id,
+        rule_code=item.rule_code,
+        period=item.period,
+        reason=item.reason,
+        status=item.status,
+        initial_amount=item.initial_amount_fen,
+        final_amount=item.final_amount_fen,
+        result_date=item.result_date,
+        appeal_deadline=item.appeal_deadline,
+        taken_statement_id=item.taken_statement_id,
+        history=history,
+    )
+
+
+@router.post("/audits", status_code=201)
+def record_audit(
+    body: AuditIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
+) -> AuditOut:
+    """An initial smart-audit result (智能审核); the same again returns it."""
+    with session.begin():
+        item, created = audits.record(
+            session,
+            code=body.fixmedins_code,
+            setl_id=body.setl_id,
+            rule_code=body.rule_code,
+            amount_fen=body.amount,
+            reason=body.reason,
+            actor=actor,
+            now=clock.now(),
+        )
+        if not created:
+            response.status_code = 200
+        return _audit_out(session, item, body.setl_id)
+
+
+@router.post("/audits/bulk")
+def record_audits(
+    body: BulkAuditIn, actor: Operator, session: SessionDep, clock: ClockDep
+) -> dict[str, object]:
+    """Import initial results; each item judged on its own (one savepoint each)."""
+    from app.errors import DomainError
+
+    results: list[dict[str, object]] = []
+    with session.begin():
+        for index, item in enumerate(body.items):
+            try:
+                with session.begin_nested():
+                    _, created = audits.record(
+                        session,
+                        code=item.fixmedins_code,
+                        setl_id=item.setl_id,
+                        rule_code=item.rule_code,
+                        amount_fen=item.amount,
+                        reason=item.reason,
+                        actor=actor,
+                        now=clock.now(),
+                    )
+                results.append(
+                    {"index": index, "outcome": "created" if created else "duplicate", "errors": []}
+                )
+            except DomainError as error:
+                errors = error.errors or [FieldError("item", error.code, error.detail)]
+                results.append(
+                    {
+                        "index": index,
+                        "outcome": "refused",
+                        "status": error.status,
+                        "errors": [e.__dict__ for e in errors],
+                    }
+                )
+    return {"results": results}
+
+
+@router.get("/audits")
+def list_audits(
+    principal: Reader,
+    session: SessionDep,
+    fixmedins_code: str | None = None,
+    status: Literal["INITIAL", "APPEALED", "REVIEWED", "FINAL"] | None = None,
+    period: str | None = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[AuditOut]:
+    if principal.is_hospital:
+        fixmedins_code = principal.fixmedins_code
+    rows = audits.list_items(
+        session,
+        fixmedins_code=fixmedins_code,
+        status=status,
+        period=period,
+        after_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: row[0].id)
+    return Page(
+        items=[_audit_out(session, item, setl_id, False) for item, setl_id in page],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/audits/{fixmedins_code}/{setl_id}/{rule_code}")
+def get_audit(
+    fixmedins_code: str, setl_id: str, rule_code: str, principal: Reader, session: SessionDep
+) -> AuditOut:
+    scope(principal, fixmedins_code)
+    return _audit_out(session, audits.get(session, fixmedins_code, setl_id, rule_code), setl_id)
+
+
+@router.post("/audits/{fixmedins_code}/{setl_id}/{rule_code}/appeal")
+def appeal(
+    fixmedins_code: str,
+    setl_id: str,
+    rule_code: str,
+    body: AppealIn,
+    actor: Hospital,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AuditOut:
+    """The hospital appeals (申诉) within the window (5 working days by default)."""
+    with session.begin():
+        item = audits.appeal(
+            session, fixmedins_code, setl_id, rule_code, body.reason, actor=actor, now=clock.now()
+        )
+        return _audit_out(session, item, setl_id)
+
+
+@router.post("/audits/{fixmedins_code}/{setl_id}/{rule_code}/review")
+def review(
+    fixmedins_code: str,
+    setl_id: str,
+    rule_code: str,
+    body: ReviewIn,
+    actor: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AuditOut:
+    """Re-review (复审) of an appealed result: final, or on to consultation."""
+    with session.begin():
+        item = audits.review(
+            session,
+            fixmedins_code,
+            setl_id,
+            rule_code,
+            body.amount,
+            body.final,
+            actor=actor,
+            now=clock.now(),
+        )
+        return _audit_out(session, item, setl_id)
+
+
+@router.post("/audits/{fixmedins_code}/{setl_id}/{rule_code}/consultation")
+def consultation(
+    fixmedins_code: str,
+    setl_id: str,
+    rule_code: str,
+    body: ConsultationIn,
+    actor: Operator,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AuditOut:
+    """Consultation (合议) fixes the final amount."""
+    with session.begin():
+        item = audits.consultation(
+            session, fixmedins_code, setl_id, rule_code, body.amount, actor=actor, now=clock.now()
+        )
+        return _audit_out(session, item, setl_id)
+
+
+def _advance_out(row: ProcurementAdvance) -> AdvanceOut:
+    return AdvanceOut(
+        fixmedins_code=row.fixmedins_code,
+        insutype=row.insutype,
+        period=row.period,
+        amount=row.amount_fen,
+        reference=row.reference,
+        registered_at=row.registered_at,
+        taken_statement_id=row.taken_statement_id,
+    )
+
+
+@router.post("/procurement-advances", status_code=201)
+def register_advance(
+    body: AdvanceIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
+) -> AdvanceOut:
+    """A procurement advance paid to suppliers (药耗招采垫付); idempotent on the reference."""
+    with session.begin():
+        row, created = advances.register(
+            session,
+            code=body.fixmedins_code,
+            insutype=body.insutype,
+            period=body.period,
+            amount_fen=body.amount,
+            reference=body.reference,
+            actor=actor,
+            now=clock.now(),
+        )
+        if not created:
+            response.status_code = 200
+        return _advance_out(row)
+
+
+@router.get("/procurement-advances")
+def list_advances(
+    principal: Reader,
+    session: SessionDep,
+    fixmedins_code: str | None = None,
+    period: str | None = None,
+) -> list[AdvanceOut]:
+    if principal.is_hospital:
+        fixmedins_code = principal.fixmedins_code
+    return [
+        _advance_out(row)
+        for row in advances.list_advances(session, code=fixmedins_code, period=period, limit=500)
+    ]
+
+
+def statement_out(s: MonthlyStatement) -> StatementOut:
+    return StatementOut(
+        id=s.id,
+        region_code=s.region_code,
+        insutype=s.insutype,
+        fixmedins_code=s.fixmedins_code,
+        period=s.period,
+        status=s.status,
+        version=s.version,
+        deposit_rate=s.deposit_rate_bp,
+        fund_pay=s.fund_pay_fen,
+        deposit=s.deposit_fen,
+        ratio_amount=s.ratio_amount_fen,
+        audit=s.audit_fen,
+        daily_paid=s.daily_paid_fen,
+        procurement=s.procurement_fen,
+        returned=s.returned_fen,
+        offset=s.offset_fen,
+        net=s.net_fen,
+        computed_at=s.computed_at,
+        computed_by=s.computed_by,
+        confirmed_at=s.confirmed_at,
+        confirmed_by=s.confirmed_by,
+        dispute_reason=s.dispute_reason,
+        approved_at=s.approved_at,
+        approved_by=s.approved_by,
+        instruction_id=s.instruction_id,
+        payment_result_at=s.payment_result_at,
+    )
+
+
+@router.get("/statements")
+def list_statements(
+    principal: Reader,
+    session: SessionDep,
+    fixmedins_code: str | None = None,
+    insutype: Literal["310", "390"] | None = None,
+    period: str | None = None,
+    status: Literal[
+        "COMPUTED",
+        "DISPUTED",
+        "CONFIRMED",
+        "APPROVED",
+        "PAID",
+        "FAILED",
+        "RETURNED",
+        "SETTLED",
+        "RECEIVABLE",
+    ]
+    | None = None,
+    region_code: str | None = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[StatementOut]:
+    if principal.is_hospital:
+        fixmedins_code = principal.fixmedins_code
+    rows = statements.list_statements(
+        session,
+        fixmedins_code=fixmedins_code,
+        insutype=insutype,
+        period=period,
+        status=status,
+        region_code=region_code,
+        after_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: row.id)
+    return Page(items=[statement_out(s) for s in page], next_cursor=next_cursor)
+
+
+@router.get("/statements/export.xlsx", response_class=StreamingResponse)
+def export_statements(
+    _: Staff, session: SessionDep, period: str | None = None, region_code: str | None = None
+) -> StreamingResponse:
+    """The statement list as XLSX (Chinese headings)."""
+    rows = statements.list_statements(
+        session,
+        fixmedins_code=None,
+        insutype=None,
+        period=period,
+        status=None,
+        region_code=region_code,
+        after_id=None,
+        limit=100_000,
+    )
+    return export.xlsx_response(export.statement_list(rows), f"statements-{period or 'all'}.xlsx")
+
+
+@router.get("/statements/{statement_id}")
+def get_statement(statement_id: int, principal: Reader, session: SessionDep) -> StatementOut:
+    return statement_out(statements.get(session, statement_id, actor=principal))
+
+
+@router.get("/statements/{statement_id}/export.xlsx", response_class=StreamingResponse)
+def export_statement(
+    statement_id: int, principal: Reader, session: SessionDep
+) -> StreamingResponse:
+    """One statement with its components and detail lines as XLSX."""
+    statement = statements.get(session, statement_id, actor=principal)
+    return export.xlsx_response(
+        export.statement_detail(session, statement), f"statement-{statement.id}.xlsx"
+    )
+
+
+@router.post("/statements/{statement_id}/confirm")
+def confirm(
+    statement_id: int, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
+) -> StatementOut:
+    """The hospital confirms (费用确认)."""
+    with session.begin():
+        return statement_out(
+            statements.confirm(
+                session, statement_id, reference=body.reference, actor=actor, now=clock.now()
+            )
+        )
+
+
+@router.post("/statements/{statement_id}/dispute")
+def dispute(
+    statement_id: int, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
+) -> StatementOut:
+    """The hospital disputes; the statement goes back to the operator."""
+    with session.begin():
+        return statement_out(
+            statements.dispute(session, statement_id, body.reason, actor=actor, now=clock.now())
+        )
+
+
+@router.post("/statements/{statement_id}/recompute")
+def recompute(
+    statement_id: int, actor: Operator, session: SessionDep, clock: ClockDep
+) -> StatementOut:
+    """The operator recomputes a disputed statement (its offset and taken items released)."""
+    with session.begin():
+        return statement_out(
+            statements.recompute(session, statement_id, actor=actor, now=clock.now())
+        )
+
+
+@router.post("/statements/{statement_id}/approve")
+def approve(
+    statement_id: int, actor: Accountant, session: SessionDep, clock: ClockDep
+) -> StatementOut:
+    """Approve (maker–checker): posts it; net > 0 is paid with the next submission, net = 0
+    settled, net < 0 a receivable. Re-approving a failed payment resends it."""
+    with session.begin():
+        return statement_out(
+            statements.approve(session, statement_id, actor=actor, now=clock.now())
+        )
+
+
+@router.get("/receivables")
+def list_receivables(
+    principal: Reader,
+    session: SessionDep,
+    region_code: str | None = None,
+    insutype: Literal["310", "390"] | None = None,
+    fixmedins_code: str | None = None,
+) -> list[ReceivableOut]:
+    from app.institutions import service as institutions
+
+    if principal.is_hospital:
+        fixmedins_code = principal.fixmedins_code
+    result = []
+    for institution in institutions.list_institutions(
+        session, region_code=region_code, after_code=None, limit=10_000, only_code=fixmedins_code
+    ):
+        for enrollment in institutions.enrollments(session, institution.code):
+            if insutype and enrollment.insutype != insutype:
+                continue
+            owed, open_amount = receivables.balance(
+                session, institution.region_code, enrollment.insutype, institution.code
+            )
+            result.append(
+                ReceivableOut(
+                    region_code=institution.region_code,
+                    insutype=enrollment.insutype,
+                    fixmedins_code=institution.code,
+                    balance=owed,
+                    open=open_amount,
+                )
+            )
+    return result
+
+
+@router.post("/receivables/{region_code}/{insutype}/{fixmedins_code}/repayments", status_code=201)
+def repay(
+    region_code: str,
+    insutype: Literal["310", "390"],
+    fixmedins_code: str,
+    body: RepaymentIn,
+    actor: Accountant,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+) -> ReceivableOut:
+    """Cash repaid by the institution (现金追款), with the incoming receipt number."""
+    with session.begin():
+        _, created = receivables.repay(
+            session,
+            region=region_code,
+            insutype=insutype,
+            code=fixmedins_code,
+            amount_fen=body.amount,
+            receipt_no=body.receipt_no,
+            actor=actor,
+            now=clock.now(),
+        )
+        if not created:
+            response.status_code = 200
+        owed, open_amount = receivables.balance(session, region_code, insutype, fixmedins_code)
+        return ReceivableOut(
+            region_code=region_code,
+            insutype=insutype,
+            fixmedins_code=fixmedins_code,
+            balance=owed,
+            open=open_amount,
+        )

@@ -1,0 +1,787 @@
+"""Monthly statements (SPEC §4): set-based computation per fund ledger and period, the
+confirm/dispute/approve flow, postings at approval (SPEC §6) and payment."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.service import Principal
+from app.bank import rules as bank_rules
+from app.bank import service as bank
+from app.bank.models import BankReturn, PaymentInstruction
+from app.clock import period_end
+from app.daily.models import DailyBatch, DailyLine
+from app.db import insert_rows, reserve_ids
+from app.errors import Conflict, Forbidden, NotFound
+from app.institutions import service as institutions
+from app.institutions.models import FundLedger, Institution
+from app.ledger import service as ledger
+from app.ledger.rules import Draft, DraftLines, account_code
+from app.monthly import rules
+from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
+from app.settlements.models import BatchState, Revocation, Settlement
+from app.trail import service as trail
+from app.workdays.rules import WorkCalendar
+
+STATEMENT = cast(Table, MonthlyStatement.__table__)
+PENDING_OFFSET_STATUSES = ("COMPUTED", "DISPUTED", "CONFIRMED")
+FINAL_STATUSES = ("PAID", "SETTLED", "RECEIVABLE", "RETURNED")
+SYSTEM = "system"
+
+
+# --- computation -------------------------------------------------------------------------------
+
+
+def compute_due(
+    session: Session, fund: FundLedger, *, today: date, now: datetime, calendar: WorkCalendar
+) -> list[int]:
+    """Compute every declared, due, uncomputed period of the fund ledger's institutions, in
+    period order (a period waits for the one before it). Returns new statement ids."""
+    created: list[int] = []
+    while True:
+        pending = _pending(session, fund)
+        by_period: dict[str, list[str]] = defaultdict(list)
+        for code, period in pending.items():
+            by_period[period].append(code)
+        progressed = False
+        for period in sorted(by_period):
+            policy = institutions.policy_on(session, fund.id, period_end(period))
+            declaration_day = policy.declaration_day if policy else 15
+            if today < rules.computation_date(period, declaration_day, calendar):
+                continue
+            codes = sorted(
+                set(by_period[period]) - _waiting(session, fund, period, by_period[period])
+            )
+            if not codes:
+                continue
+            created += _compute(session, fund, period, codes, now=now, by=SYSTEM)
+            progressed = True
+        if not progressed:
+            return created
+
+
+def _pending(session: Session, fund: FundLedger) -> dict[str, str]:
+    """Per institution, its earliest declared period without a statement."""
+    rows = session.execute(
+        select(Declaration.fixmedins_code, func.min(Declaration.period))
+        .join(Institution, Institution.code == Declaration.fixmedins_code)
+        .where(
+            Institution.region_code == fund.region_code,
+            Declaration.insutype == fund.insutype,
+            ~exists().where(
+                MonthlyStatement.fixmedins_code == Declaration.fixmedins_code,
+                MonthlyStatement.insutype == Declaration.insutype,
+                MonthlyStatement.period == Declaration.period,
+            ),
+        )
+        .group_by(Declaration.fixmedins_code)
+    ).all()
+    return {code: period for code, period in rows}
+
+
+def _of_period(fund: FundLedger, period: str, codes: Sequence[str]) -> Any:
+    return and_(
+        Settlement.region_code == fund.region_code,
+        Settlement.insutype == fund.insutype,
+        Settlement.period == period,
+        Settlement.fixmedins_code.in_(list(codes)),
+    )
+
+
+def _batched_before_revocation() -> Any:
+    """Not revoked before batching (such a settlement counts in no period)."""
+    return ~exists().where(Revocation.settlement_id == Settlement.id, Revocation.batched.is_(False))
+
+
+def _line_of_settlement() -> Any:
+    """Join condition: the daily batch and line that hold a settlement."""
+    return and_(
+        DailyBatch.region_code == Settlement.region_code,
+        DailyBatch.insutype == Settlement.insutype,
+        Settlement.batch_date <= DailyBatch.business_date,
+        (DailyBatch.first_batch_date.is_(None))
+        | (Settlement.batch_date >= DailyBatch.first_batch_date),
+    )
+
+
+def _waiting(session: Session, fund: FundLedger, period: str, codes: Sequence[str]) -> set[str]:
+    """Institutions whose period must wait: settlements not yet batched, or a daily payment
+    of its settlements sent without a final result."""
+    last = session.scalar(
+        select(BatchState.last_generated_date).where(BatchState.fund_ledger_id == fund.id)
+    )
+    unbatched = select(Settlement.fixmedins_code).where(
+        _of_period(fund, period, codes), _batched_before_revocation()
+    )
+    if last is not None:
+        unbatched = unbatched.where(Settlement.batch_date > last)
+    waiting = set(session.scalars(unbatched.distinct()))
+    in_flight = (
+        select(DailyLine.fixmedins_code)
+        .join(DailyBatch, DailyBatch.id == DailyLine.batch_id)
+        .join(PaymentInstruction, PaymentInstruction.instruction_id == DailyLine.instruction_id)
+        .where(
+            DailyBatch.fund_ledger_id == fund.id,
+            DailyLine.fixmedins_code.in_(list(codes)),
+            PaymentInstruction.status.in_(sorted(bank_rules.AWAITING_RESULT)),
+            exists().where(
+                _of_period(fund, period, codes),
+                Settlement.fixmedins_code == DailyLine.fixmedins_code,
+                _line_of_settlement(),
+            ),
+        )
+        .distinct()
+    )
+    return waiting | set(session.scalars(in_flight))
+
+
+def _withdraw_unsent(
+    session: Session, fund: FundLedger, period: str, codes: Sequence[str], now: datetime
+) -> None:
+    """Daily lines holding the period's settlements that were never sent are never sent
+    afterwards: the statement pays their settlements (SPEC §4)."""
+    holding = (
+        select(DailyLine.id)
+        .join(DailyBatch, DailyBatch.id == DailyLine.batch_id)
+        .where(
+            DailyBatch.fund_ledger_id == fund.id,
+            DailyLine.fixmedins_code.in_(list(codes)),
+            DailyLine.instruction_id.is_(None),
+            DailyLine.withdrawn_at.is_(None),
+            exists().where(
+                _of_period(fund, period, codes),
+                Settlement.fixmedins_code == DailyLine.fixmedins_code,
+                _line_of_settlement(),
+            ),
+        )
+    )
+    session.execute(
+        update(DailyLine)
+        .where(DailyLine.id.in_(holding))
+        .values(withdrawn_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take(session: Session, fund: FundLedger, period: str, ids: dict[str, int]) -> None:
+    """Mark the items each statement takes (so no two documents take the same money), then
+    the sums are read by mark: exact even while new items arrive."""
+    for code, statement_id in ids.items():
+        session.execute(
+            update(AuditItem)
+            .where(
+                AuditItem.fixmedins_code == code,
+                AuditItem.insutype == fund.insutype,
+                AuditItem.status == "FINAL",
+                AuditItem.taken_statement_id.is_(None),
+                AuditItem.period <= period,
+            )
+            .values(taken_statement_id=statement_id)
+        )
+        session.execute(
+            update(ProcurementAdvance)
+            .where(
+                ProcurementAdvance.fixmedins_code == code,
+                ProcurementAdvance.insutype == fund.insutype,
+                ProcurementAdvance.taken_statement_id.is_(None),
+                ProcurementAdvance.period <= period,
+            )
+            .values(taken_statement_id=statement_id)
+        )
+        open_returns = and_(
+            BankReturn.fixmedins_code == code,
+            BankReturn.insutype == fund.insutype,
+            BankReturn.region_code == fund.region_code,
+            BankReturn.taken_by.is_(None),
+        )
+        # Monthly and annual payments returned, and daily payments of computed periods.
+        session.execute(
+            update(BankReturn)
+            .where(open_returns, (BankReturn.kind != "daily") | (BankReturn.period < period))
+            .values(taken_by=f"statement:{statement_id}")
+        )
+        # A daily payment of this very period returned before it was computed counts as never
+        # paid (daily_paid leaves it out): nothing more to take.
+        session.execute(
+            update(BankReturn)
+            .where(open_returns, BankReturn.kind == "daily", BankReturn.period == period)
+            .values(taken_by=f"absorbed:statement:{statement_id}")
+        )
+
+
+def _sums(
+    session: Session, fund: FundLedger, period: str, ids: dict[str, int]
+) -> dict[str, dict[str, int]]:
+    codes = sorted(ids)
+    sums: dict[str, dict[str, int]] = {code: defaultdict(int) for code in codes}
+    for code, amount in session.execute(
+        select(Settlement.fixmedins_code, func.sum(Settlement.fund_amount_fen))
+        .where(_of_period(fund, period, codes), _batched_before_revocation())
+        .group_by(Settlement.fixmedins_code)
+    ):
+        sums[code]["fund_pay"] += int(amount)
+    for code, amount in session.execute(
+        select(Revocation.fixmedins_code, func.sum(Settlement.fund_amount_fen))
+        .join(Settlement, Settlement.id == Revocation.settlement_id)
+        .where(
+            Revocation.insutype == fund.insutype,
+            Revocation.period == period,
+            Revocation.batched.is_(True),
+            Revocation.fixmedins_code.in_(codes),
+            Settlement.region_code == fund.region_code,
+        )
+        .group_by(Revocation.fixmedins_code)
+    ):
+        sums[code]["fund_pay"] -= int(amount)
+    per_day = (
+        select(
+            Settlement.fixmedins_code.label("code"),
+            Settlement.batch_date.label("day"),
+            func.sum(Settlement.daily_amount_fen).label("amount"),
+        )
+        .where(_of_period(fund, period, codes), _batched_before_revocation())
+        .group_by(Settlement.fixmedins_code, Settlement.batch_date)
+        .subquery()
+    )
+    paid = (
+        select(per_day.c.code, func.sum(per_day.c.amount))
+        .join(
+            DailyBatch,
+            and_(
+                DailyBatch.fund_ledger_id == fund.id,
+                per_day.c.day <= DailyBatch.business_date,
+                (DailyBatch.first_batch_date.is_(None))
+                | (per_day.c.day >= DailyBatch.first_batch_date),
+            ),
+        )
+        .join(
+            DailyLine,
+            and_(DailyLine.batch_id == DailyBatch.id, DailyLine.fixmedins_code == per_day.c.code),
+        )
+        .join(PaymentInstruction, PaymentInstruction.instruction_id == DailyLine.instruction_id)
+        .where(PaymentInstruction.status == "SUCCESS")
+        .group_by(per_day.c.code)
+    )
+    for code, amount in session.execute(paid):
+        sums[code]["daily_paid"] += int(amount)
+    by_statement = {statement_id: code for code, statement_id in ids.items()}
+    audits = session.execute(
+        select(AuditItem.taken_statement_id, func.sum(AuditItem.final_amount_fen))
+        .where(AuditItem.taken_statement_id.in_(list(by_statement)))
+        .group_by(AuditItem.taken_statement_id)
+    ).all()
+    for taker, total in audits:
+        sums[by_statement[cast(int, taker)]]["audit"] += int(total or 0)
+    for taker, amount in session.execute(
+        select(ProcurementAdvance.taken_statement_id, func.sum(ProcurementAdvance.amount_fen))
+        .where(ProcurementAdvance.taken_statement_id.in_(list(by_statement)))
+        .group_by(ProcurementAdvance.taken_statement_id)
+    ):
+        sums[by_statement[cast(int, taker)]]["procurement"] += int(amount)
+    marks = {f"statement:{statement_id}": code for code, statement_id in ids.items()}
+    for mark, amount in session.execute(
+        select(BankReturn.taken_by, func.sum(BankReturn.amount_fen))
+        .where(BankReturn.taken_by.in_(list(marks)))
+        .group_by(BankReturn.taken_by)
+    ):
+        sums[marks[str(mark)]]["returned"] += int(amount)
+    return sums
+
+
+def open_receivables(
+    session: Session, region_code: str, insutype: str, codes: Sequence[str]
+) -> dict[str, int]:
+    """The receivable (ledger) less offsets already taken by documents not yet approved."""
+    balances = {
+        code: ledger.balance_or_zero(
+            session, account_code("receivable", region_code, insutype, code)
+        )
+        for code in codes
+    }
+    pending = session.execute(
+        select(MonthlyStatement.fixmedins_code, func.sum(MonthlyStatement.offset_fen))
+        .where(
+            MonthlyStatement.region_code == region_code,
+            MonthlyStatement.insutype == insutype,
+            MonthlyStatement.fixmedins_code.in_(list(codes)),
+            MonthlyStatement.status.in_(PENDING_OFFSET_STATUSES),
+        )
+        .group_by(MonthlyStatement.fixmedins_code)
+    ).all()
+    for code, amount in pending:
+        balances[code] -= int(amount)
+    try:
+        from app.annual import service as annual
+
+        for code, amount in annual.pending_offsets(session, region_code, insutype, codes).items():
+            balances[code] -= amount
+    except ImportError:
+        pass
+    return {code: max(amount, 0) for code, amount in balances.items()}
+
+
+def _compute(
+    session: Session,
+    fund: FundLedger,
+    period: str,
+    codes: Sequence[str],
+    *,
+    now: datetime,
+    by: str,
+    existing: dict[str, MonthlyStatement] | None = None,
+) -> list[int]:
+    _withdraw_unsent(session, fund, period, codes, now)
+    if existing is None:
+        new_ids = reserve_ids(session, STATEMENT, len(codes))
+        ids = dict(zip(codes, new_ids, strict=True))
+    else:
+        ids = {code: statement.id for code, statement in existing.items()}
+    _take(session, fund, period, ids)
+    sums = _sums(session, fund, period, ids)
+    receivables = open_receivables(session, fund.region_code, fund.insutype, codes)
+    policy = institutions.policy_on(session, fund.id, period_end(period))
+    deposit_rate = policy.deposit_rate_bp if policy else 0
+    rows = []
+    for code in codes:
+        values = sums[code]
+        statement = rules.compute(
+            rules.Inputs(
+                fund_pay_fen=values["fund_pay"],
+                deposit_rate_bp=deposit_rate,
+                audit_fen=values["audit"],
+                daily_paid_fen=values["daily_paid"],
+                procurement_fen=values["procurement"],
+                returned_fen=values["returned"],
+                open_receivable_fen=receivables[code],
+            )
+        )
+        rows.append(
+            {
+                "id": ids[code],
+                "region_code": fund.region_code,
+                "insutype": fund.insutype,
+                "fixmedins_code": code,
+                "period": period,
+                "status": "COMPUTED",
+                "deposit_rate_bp": deposit_rate,
+                "fund_pay_fen": statement.fund_pay_fen,
+                "deposit_fen": statement.deposit_fen,
+                "ratio_amount_fen": statement.ratio_amount_fen,
+                "audit_fen": statement.audit_fen,
+                "daily_paid_fen": statement.daily_paid_fen,
+                "procurement_fen": statement.procurement_fen,
+                "returned_fen": statement.returned_fen,
+                "offset_fen": statement.offset_fen,
+                "net_fen": statement.net_fen,
+                "computed_at": now,
+                "computed_by": by,
+            }
+        )
+    if existing is None:
+        insert_rows(session, STATEMENT, [{**row, "version": 1} for row in rows])
+    else:
+        for row in rows:
+            stored = existing[str(row["fixmedins_code"])]
+            for key, value in row.items():
+                if key != "id":
+                    setattr(stored, key, value)
+            stored.version += 1
+            stored.confirmed_at = stored.confirmed_by = None
+            stored.disputed_at = None
+        session.flush()
+    return [ids[code] for code in codes]
+
+
+# --- flow --------------------------------------------------------------------------------------
+
+
+def get(
+    session: Session, statement_id: int, *, actor: Principal, lock: bool = False
+) -> MonthlyStatement:
+    query = select(MonthlyStatement).where(MonthlyStatement.id == statement_id)
+    if lock:
+        query = query.with_for_update()
+    statement = session.scalar(query.execution_options(populate_existing=True))
+    if statement is None or (
+        actor.is_hospital and actor.fixmedins_code != statement.fixmedins_code
+    ):
+        raise NotFound(f"no statement {statement_id}")
+    return statement
+
+
+def confirm(
+    session: Session, statement_id: int, *, reference: str | None, actor: Principal, now: datetime
+) -> MonthlyStatement:
+    """The hospital confirms (费用确认); confirming again returns it unchanged."""
+    statement = get(session, statement_id, actor=actor, lock=True)
+    if statement.status == "CONFIRMED" or (
+        statement.confirmed_at and statement.status not in ("COMPUTED", "DISPUTED")
+    ):
+        return statement
+    if statement.status != "COMPUTED":
+        raise Conflict(f"statement {statement_id} is {statement.status}, not awaiting confirmation")
+    statement.status = "CONFIRMED"
+    statement.confirmed_at = now
+    statement.confirmed_by = actor.name
+    statement.confirmation_reference = reference
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="statement.confirm",
+        entity="statement",
+        key=str(statement.id),
+        before={"status": "COMPUTED"},
+        after={"status": "CONFIRMED"},
+        now=now,
+    )
+    return statement
+
+
+def dispute(
+    session: Session, statement_id: int, reason: str, *, actor: Principal, now: datetime
+) -> MonthlyStatement:
+    statement = get(session, statement_id, actor=actor, lock=True)
+    if statement.status == "DISPUTED":
+        return statement
+    if statement.status != "COMPUTED":
+        raise Conflict(
+            f"statement {statement_id} is {statement.status}; only a computed one is disputed"
+        )
+    statement.status = "DISPUTED"
+    statement.disputed_at = now
+    statement.dispute_reason = reason[:300]
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="statement.dispute",
+        entity="statement",
+        key=str(statement.id),
+        before={"status": "COMPUTED"},
+        after={"status": "DISPUTED", "reason": reason},
+        now=now,
+    )
+    return statement
+
+
+def recompute(
+    session: Session, statement_id: int, *, actor: Principal, now: datetime
+) -> MonthlyStatement:
+    """The operator recomputes a disputed statement: its offset and taken items are released
+    first, then it is computed afresh."""
+    statement = get(session, statement_id, actor=actor, lock=True)
+    if statement.status != "DISPUTED":
+        raise Conflict(
+            f"statement {statement_id} is {statement.status}; only a disputed one is recomputed"
+        )
+    before = _components(statement)
+    session.execute(
+        update(AuditItem)
+        .where(AuditItem.taken_statement_id == statement.id)
+        .values(taken_statement_id=None)
+    )
+    session.execute(
+        update(ProcurementAdvance)
+        .where(ProcurementAdvance.taken_statement_id == statement.id)
+        .values(taken_statement_id=None)
+    )
+    session.execute(
+        update(BankReturn)
+        .where(
+            BankReturn.taken_by.in_(
+                [f"statement:{statement.id}", f"absorbed:statement:{statement.id}"]
+            )
+        )
+        .values(taken_by=None)
+    )
+    statement.offset_fen = 0
+    statement.net_fen = (
+        statement.ratio_amount_fen
+        - statement.audit_fen
+        - statement.daily_paid_fen
+        - statement.procurement_fen
+        + statement.returned_fen
+    )
+    session.flush()
+    fund = institutions.get_fund_ledger(session, statement.region_code, statement.insutype)
+    _compute(
+        session,
+        fund,
+        statement.period,
+        [statement.fixmedins_code],
+        now=now,
+        by=actor.name,
+        existing={statement.fixmedins_code: statement},
+    )
+    trail.record(
+        session,
+        actor=actor,
+        action="statement.recompute",
+        entity="statement",
+        key=str(statement.id),
+        before=before,
+        after=_components(statement),
+        now=now,
+    )
+    return statement
+
+
+def _components(statement: MonthlyStatement) -> dict[str, int]:
+    return {
+        "fund_pay": statement.fund_pay_fen,
+        "deposit": statement.deposit_fen,
+        "audit": statement.audit_fen,
+        "daily_paid": statement.daily_paid_fen,
+        "procurement": statement.procurement_fen,
+        "returned": statement.returned_fen,
+        "offset": statement.offset_fen,
+        "net": statement.net_fen,
+    }
+
+
+def approve(
+    session: Session, statement_id: int, *, actor: Principal, now: datetime
+) -> MonthlyStatement:
+    """Approve a confirmed statement (maker–checker), posting it (SPEC §6); or re-approve a
+    failed payment for resending. Approving twice posts once."""
+    statement = get(session, statement_id, actor=actor, lock=True)
+    if statement.status == "FAILED":
+        if actor.name == statement.computed_by:
+            raise Forbidden("nobody approves what they computed or changed (maker–checker)")
+        statement.status = "APPROVED"
+        statement.approved_at, statement.approved_by = now, actor.name
+        session.flush()
+        trail.record(
+            session,
+            actor=actor,
+            action="statement.reapprove",
+            entity="statement",
+            key=str(statement.id),
+            before={"status": "FAILED"},
+            after={"status": "APPROVED"},
+            now=now,
+        )
+        return statement
+    if statement.status != "CONFIRMED":
+        if statement.approved_at is not None:
+            return statement
+        raise Conflict(f"statement {statement_id} is {statement.status}, not confirmed")
+    if actor.name == statement.computed_by:
+        raise Forbidden("nobody approves what they computed or changed (maker–checker)")
+    _post_approval(session, statement, now)
+    statement.status = rules.status_after_approval(statement.net_fen)
+    statement.approved_at, statement.approved_by = now, actor.name
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="statement.approve",
+        entity="statement",
+        key=str(statement.id),
+        before={"status": "CONFIRMED"},
+        after={"status": statement.status},
+        now=now,
+    )
+    return statement
+
+
+def _post_approval(session: Session, statement: MonthlyStatement, now: datetime) -> None:
+    region, insutype, code = statement.region_code, statement.insutype, statement.fixmedins_code
+
+    def acct(name: str) -> str:
+        return account_code(name, region, insutype, code)
+
+    lines = (
+        DraftLines()
+        .transfer(acct("payable"), acct("expense"), statement.audit_fen)
+        .transfer(acct("payable"), acct("deposit_held"), statement.deposit_fen)
+        .transfer(acct("payable"), acct("procurement_advance"), statement.procurement_fen)
+        .transfer(acct("payable"), acct("receivable"), statement.offset_fen)
+    )
+    if statement.net_fen < 0:
+        lines.transfer(acct("receivable"), acct("payable"), -statement.net_fen)
+    result = lines.result()
+    if not result:
+        return
+    ledger.post(
+        session,
+        Draft(
+            kind="statement_approval",
+            key=f"statement:{statement.id}:v{statement.version}:approval",
+            region_code=region,
+            insutype=insutype,
+            fixmedins_code=code,
+            period=statement.period,
+            lines=result,
+            effective_at=now,
+            business_ref=f"statement:{statement.id}",
+        ),
+        now=now,
+    )
+
+
+def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:
+    """Approved statements with net > 0 leave with the submission: a first instruction, or
+    after a failure and re-approval a resend with a new id linked to the first."""
+    statements = session.scalars(
+        select(MonthlyStatement)
+        .where(
+            MonthlyStatement.region_code == fund.region_code,
+            MonthlyStatement.insutype == fund.insutype,
+            MonthlyStatement.status == "APPROVED",
+            MonthlyStatement.net_fen > 0,
+        )
+        .order_by(MonthlyStatement.id)
+    ).all()
+    items = []
+    for statement in statements:
+        first_id = bank_rules.monthly_instruction_id(
+            statement.period, fund.region_code, fund.insutype, statement.fixmedins_code
+        )
+        instruction_id, resend_of = first_id, None
+        if statement.instruction_id is not None:
+            current = session.get(PaymentInstruction, statement.instruction_id)
+            if current is None or current.status != "FAILED":
+                continue  # sent already, awaiting its result
+            resends = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(PaymentInstruction)
+                    .where(PaymentInstruction.resend_of == first_id)
+                )
+                or 0
+            )
+            instruction_id, resend_of = bank_rules.resend_id(first_id, resends + 1), first_id
+        items.append(
+            bank.NewInstruction(
+                instruction_id=instruction_id,
+                kind="monthly",
+                fixmedins_code=statement.fixmedins_code,
+                amount_fen=statement.net_fen,
+                purpose=f"医保基金月结算 {statement.period}",
+                source_kind="statement",
+                source_id=statement.id,
+                period=statement.period,
+                resend_of=resend_of,
+            )
+        )
+        statement.instruction_id = instruction_id
+    bank.create_instructions(session, fund, items, requested_date=today, now=now)
+    session.flush()
+    return [item.instruction_id for item in items]
+
+
+def on_payment_result(session: Session, instruction: PaymentInstruction, now: datetime) -> None:
+    statement = session.get(MonthlyStatement, instruction.source_id, with_for_update=True)
+    if statement is None or statement.instruction_id != instruction.instruction_id:
+        return
+    statement.status = {"SUCCESS": "PAID", "FAILED": "FAILED", "RETURNED": "RETURNED"}.get(
+        instruction.status, statement.status
+    )
+    statement.payment_result_at = now
+    session.flush()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def list_statements(
+    session: Session,
+    *,
+    fixmedins_code: str | None,
+    insutype: str | None,
+    period: str | None,
+    status: str | None,
+    region_code: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[MonthlyStatement]:
+    query = select(MonthlyStatement).order_by(MonthlyStatement.id).limit(limit)
+    for value, column in (
+        (fixmedins_code, MonthlyStatement.fixmedins_code),
+        (insutype, MonthlyStatement.insutype),
+        (period, MonthlyStatement.period),
+        (status, MonthlyStatement.status),
+        (region_code, MonthlyStatement.region_code),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if after_id is not None:
+        query = query.where(MonthlyStatement.id > after_id)
+    return list(session.scalars(query))
+
+
+def scenario_rows(session: Session) -> list[dict[str, Any]]:
+    from app.money import yuan
+
+    rows = session.scalars(select(MonthlyStatement)).all()
+    result = [
+        {
+            "period": s.period,
+            "region": s.region_code,
+            "insutype": s.insutype,
+            "fixmedins_code": s.fixmedins_code,
+            "fund_pay": yuan(s.fund_pay_fen),
+            "deposit": yuan(s.deposit_fen),
+            "ratio_amount": yuan(s.ratio_amount_fen),
+            "audit": yuan(s.audit_fen),
+            "daily_paid": yuan(s.daily_paid_fen),
+            "procurement": yuan(s.procurement_fen),
+            "returned": yuan(s.returned_fen),
+            "offset": yuan(s.offset_fen),
+            "net": yuan(s.net_fen),
+            "status": s.status,
+        }
+        for s in rows
+    ]
+    return sorted(
+        result, key=lambda r: (r["period"], r["region"], r["insutype"], r["fixmedins_code"])
+    )
+
+
+def overdue(session: Session, *, today: date, calendar: WorkCalendar) -> list[tuple[str, str, str]]:
+    """Alerts (SPEC §4): a declared period uncomputed 20 working days after it was due; an
+    approved payment unpaid 5 working days after approval."""
+    found: list[tuple[str, str, str]] = []
+    uncomputed = session.execute(
+        select(Declaration.fixmedins_code, Declaration.insutype, Declaration.period).where(
+            ~exists().where(
+                MonthlyStatement.fixmedins_code == Declaration.fixmedins_code,
+                MonthlyStatement.insutype == Declaration.insutype,
+                MonthlyStatement.period == Declaration.period,
+            )
+        )
+    ).all()
+    for code, insutype, period in uncomputed:
+        due = rules.computation_date(period, 15, calendar)
+        if calendar.working_days_between(due, today) >= 20:
+            found.append(
+                ("statement_not_computed", f"{code}:{insutype}:{period}", f"{period} due on {due}")
+            )
+    unpaid = (
+        session.execute(
+            select(MonthlyStatement).where(
+                MonthlyStatement.status.in_(["APPROVED", "FAILED"]), MonthlyStatement.net_fen > 0
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for statement in unpaid:
+        approved = statement.approved_at
+        if approved is not None and calendar.working_days_between(approved.date(), today) >= 5:
+            found.append(
+                (
+                    "statement_not_paid",
+                    f"{statement.fixmedins_code}:{statement.insutype}:{statement.period}",
+                    f"approved {approved:%Y-%m-%d}, not paid",
+                )
+            )
+    return found

@@ -1,0 +1,32 @@
+"""01:00 on working days: compute the declared, due periods (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.db import transaction
+from app.institutions import service as institutions
+from app.institutions.models import FundLedger
+from app.monthly import statements
+from app.workdays import service as workdays
+from jobs.context import JobContext
+
+
+def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
+    with transaction(ctx.session_factory) as session:
+        fund_ids = [fund.id for fund in institutions.list_fund_ledgers(session)]
+    computed: dict[str, int] = {}
+    for fund_id in fund_ids:  # one transaction per fund ledger
+        with transaction(ctx.session_factory) as session:
+            fund = session.get(FundLedger, fund_id)
+            assert fund is not None
+            ids = statements.compute_due(
+                session,
+                fund,
+                today=business_date,
+                now=ctx.clock.now(),
+                calendar=workdays.load(session),
+            )
+            computed[fund.key] = len(ids)
+    return {"computed": computed}
