@@ -57,6 +57,7 @@ def create_app(
 
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
+    from app.annual.router import router as annual_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
     from app.daily.router import router as daily_router
@@ -80,6 +81,7 @@ def _include_routers(app: FastAPI) -> None:
         treasury_router,
         bank_router,
         monthly_router,
+        annual_router,
     ):
         app.include_router(router)
 

@@ -1,6 +1,7 @@
 """Every table, imported once so Base.metadata is complete (Alembic, tests)."""
 
 from app.alerts import models as alerts_models
+from app.annual import models as annual_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
 from app.daily import models as daily_models
@@ -17,6 +18,7 @@ from app.workdays import models as workdays_models
 __all__ = [
     "Base",
     "alerts_models",
+    "annual_models",
     "auth_models",
     "bank_models",
     "daily_models",

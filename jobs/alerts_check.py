@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from app.alerts import service as alerts
+from app.annual import service as annual
 from app.db import transaction
 from app.monthly import statements
 from app.workdays import service as workdays
@@ -20,6 +21,7 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
             session, today=business_date, now=now
         )
         found = statements.overdue(session, today=business_date, calendar=workdays.load(session))
+        found += annual.unfinished_after_deadline(session, today=business_date)
         for kind, subject, detail in found:
             alerts.raise_alert(session, kind=kind, subject=subject, detail=detail, now=now)
         raised["overdue"] = len(found)

@@ -10,7 +10,14 @@ from typing import Any
 from app.clock import business_date as date_of
 from app.clock import shanghai
 from app.workdays.rules import WorkCalendar
-from jobs import alerts_check, audit_finalize, daily_batch, monthly_compute, submission
+from jobs import (
+    alerts_check,
+    annual_clearing,
+    audit_finalize,
+    daily_batch,
+    monthly_compute,
+    submission,
+)
 from jobs.context import JobContext
 
 CATCH_UP_DAYS_MAX = 31
@@ -103,6 +110,19 @@ register(
         audit_finalize.run,
         False,
         "unappealed audit results become final when the appeal window closes",
+    )
+)
+
+
+register(
+    JobSpec(
+        "annual_clearing",
+        time(2, 0),
+        False,
+        0,
+        annual_clearing.run,
+        False,
+        "annual clearings of the institutions whose year is ready (SPEC §5)",
     )
 )
 

@@ -316,13 +316,21 @@ def open_receivables(
     ).all()
     for code, amount in pending:
         balances[code] -= int(amount)
-    try:
-        from app.annual import service as annual
+    # Annual clearings take offsets the same way (SPEC §5).
+    from app.annual.models import AnnualClearing
 
-        for code, amount in annual.pending_offsets(session, region_code, insutype, codes).items():
-            balances[code] -= amount
-    except ImportError:
-        pass
+    clearing_offsets = session.execute(
+        select(AnnualClearing.fixmedins_code, func.sum(AnnualClearing.offset_fen))
+        .where(
+            AnnualClearing.region_code == region_code,
+            AnnualClearing.insutype == insutype,
+            AnnualClearing.fixmedins_code.in_(list(codes)),
+            AnnualClearing.status.in_(PENDING_OFFSET_STATUSES),
+        )
+        .group_by(AnnualClearing.fixmedins_code)
+    ).all()
+    for code, amount in clearing_offsets:
+        balances[code] -= int(amount)
     return {code: max(amount, 0) for code, amount in balances.items()}
 
 

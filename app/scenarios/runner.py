@@ -241,14 +241,7 @@ class Runner:
                 {"working": entry.working},
             )
         for rules in self.scenario.annual_rules:
-            response = self._call("operator", "POST", "/api/v1/annual/rules", rules)
-            if response.status_code == 404 and "/problems/http-404" in response.text:
-                log.warning("annual rules are not served yet; skipped")  # until annual lands
-                continue
-            if response.status_code >= 400:
-                raise ScenarioError(
-                    f"annual rules refused: {response.status_code} {response.text[:300]}"
-                )
+            self._must("operator", "POST", "/api/v1/annual/rules", rules)
 
     def _user(self, name: str, role: str, code: str | None, key: str) -> None:
         self._must(

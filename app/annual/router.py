@@ -1,0 +1,304 @@
+"""Annual clearing API: rules, assessments, clearings (confirm, dispute, approve), exports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from app import xlsx
+from app.annual import service
+from app.annual.models import AnnualClearing, AnnualRule, Assessment
+from app.annual.schemas import (
+    AssessmentIn,
+    AssessmentOut,
+    BandOut,
+    ClearingOut,
+    ConfirmIn,
+    DisputeIn,
+    RulesIn,
+    RulesOut,
+)
+from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff
+from app.deps import ClockDep, SessionDep
+from app.errors import NotFound
+from app.http import StrictJSONRoute
+from app.money import bp_str, yuan
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+
+router = APIRouter(prefix="/api/v1/annual", route_class=StrictJSONRoute, tags=["annual clearing"])
+
+
+def _rules_out(row: AnnualRule) -> RulesOut:
+    return RulesOut(
+        year=row.year,
+        assessment_bands=[
+            BandOut(min_score=m / 100, return_ratio=r) for m, r in row.assessment_bands
+        ],
+        credit_bands=[BandOut(min_score=m / 100, return_ratio=r) for m, r in row.credit_bands],
+        start_date=row.start_date,
+        deadline=row.deadline,
+    )
+
+
+@router.post("/rules", status_code=201)
+def set_rules(
+    body: RulesIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
+) -> RulesOut:
+    """A year's score bands (→ deposit return ratio), clearing start (default 10 Jan Y+1) and
+    deadline (default 31 May Y+1)."""
+    with session.begin():
+        row, created = service.set_rules(
+            session,
+            year=body.year,
+            assessment_bands=[(b.min_score, b.return_ratio) for b in body.assessment_bands],
+            credit_bands=[(b.min_score, b.return_ratio) for b in body.credit_bands],
+            start_date=body.start_date,
+            deadline=body.deadline,
+            actor=actor,
+            now=clock.now(),
+        )
+        if not created:
+            response.status_code = 200
+        return _rules_out(row)
+
+
+@router.get("/rules/{year}")
+def get_rules(year: int, _: Reader, session: SessionDep) -> RulesOut:
+    row = session.get(AnnualRule, year)
+    if row is None:
+        raise NotFound(f"no rules for {year}")
+    return _rules_out(row)
+
+
+def _assessment_out(row: Assessment) -> AssessmentOut:
+    return AssessmentOut(
+        year=row.year,
+        fixmedins_code=row.fixmedins_code,
+        insutype=row.insutype,
+        assessment_score=row.assessment_score / 100,
+        credit_score=row.credit_score / 100,
+        clearing_amount=row.clearing_amount_fen,
+        budget=row.budget_fen,
+    )
+
+
+@router.post("/assessments", status_code=201)
+def record_assessment(
+    body: AssessmentIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
+) -> AssessmentOut:
+    """Assessment and credit scores, optional confirmed clearing amount (年度医保基金清算金额)
+    and annual budget cap."""
+    with session.begin():
+        row, created = service.record_assessment(
+            session,
+            year=body.year,
+            code=body.fixmedins_code,
+            insutype=body.insutype,
+            assessment_score=body.assessment_score,
+            credit_score=body.credit_score,
+            clearing_amount_fen=body.clearing_amount,
+            budget_fen=body.budget,
+            actor=actor,
+            now=clock.now(),
+        )
+        if not created:
+            response.status_code = 200
+        return _assessment_out(row)
+
+
+@router.get("/assessments")
+def list_assessments(_: Staff, session: SessionDep, year: int | None = None) -> list[AssessmentOut]:
+    query = (
+        select(Assessment)
+        .order_by(Assessment.year, Assessment.fixmedins_code, Assessment.insutype)
+        .limit(10_000)
+    )
+    if year is not None:
+        query = query.where(Assessment.year == year)
+    return [_assessment_out(row) for row in session.scalars(query)]
+
+
+def clearing_out(c: AnnualClearing) -> ClearingOut:
+    return ClearingOut(
+        id=c.id,
+        year=c.year,
+        region_code=c.region_code,
+        insutype=c.insutype,
+        fixmedins_code=c.fixmedins_code,
+        status=c.status,
+        version=c.version,
+        approved_fund=c.approved_fund_fen,
+        clearing_amount=c.clearing_amount_fen,
+        settled=c.settled_fen,
+        deposit_held=c.deposit_held_fen,
+        return_ratio=c.return_ratio_bp,
+        forfeited=c.forfeited_fen,
+        gross=c.gross_fen,
+        offset=c.offset_fen,
+        actual=c.actual_fen,
+        base=c.base,
+        computed_at=c.computed_at,
+        computed_by=c.computed_by,
+        confirmed_at=c.confirmed_at,
+        confirmation_reference=c.confirmation_reference,
+        dispute_reason=c.dispute_reason,
+        approved_at=c.approved_at,
+        approved_by=c.approved_by,
+        instruction_id=c.instruction_id,
+        payment_result_at=c.payment_result_at,
+    )
+
+
+@router.get("/clearings")
+def list_clearings(
+    principal: Reader,
+    session: SessionDep,
+    year: int | None = None,
+    status: Literal[
+        "COMPUTED",
+        "DISPUTED",
+        "CONFIRMED",
+        "APPROVED",
+        "PAID",
+        "FAILED",
+        "RETURNED",
+        "SETTLED",
+        "RECEIVABLE",
+    ]
+    | None = None,
+    fixmedins_code: str | None = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Page[ClearingOut]:
+    if principal.is_hospital:
+        fixmedins_code = principal.fixmedins_code
+    rows = service.list_clearings(
+        session,
+        year=year,
+        status=status,
+        fixmedins_code=fixmedins_code,
+        after_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: row.id)
+    return Page(items=[clearing_out(c) for c in page], next_cursor=next_cursor)
+
+
+HEADINGS = (
+    "年度",
+    "统筹区",
+    "险种",
+    "定点医药机构编号",
+    "年度清算金额",
+    "月度结算拨付金额",
+    "质量保证金",
+    "返还比例",
+    "考核不予支付",
+    "下期抵扣",
+    "年清算实付金额",
+    "状态",
+)
+
+
+def _row(c: AnnualClearing) -> list[object]:
+    return [
+        c.year,
+        c.region_code,
+        c.insutype,
+        c.fixmedins_code,
+        yuan(c.clearing_amount_fen),
+        yuan(c.settled_fen),
+        yuan(c.deposit_held_fen),
+        bp_str(c.return_ratio_bp),
+        yuan(c.forfeited_fen),
+        yuan(c.offset_fen),
+        yuan(c.actual_fen),
+        c.status,
+    ]
+
+
+@router.get("/clearings/export.xlsx", response_class=StreamingResponse)
+def export_clearings(_: Staff, session: SessionDep, year: int | None = None) -> StreamingResponse:
+    """The clearing list as XLSX."""
+    rows = service.list_clearings(
+        session, year=year, status=None, fixmedins_code=None, after_id=None, limit=100_000
+    )
+    return xlsx.response(
+        xlsx.workbook([("年度清算", HEADINGS, (_row(c) for c in rows))]),
+        f"clearings-{year or 'all'}.xlsx",
+    )
+
+
+@router.get("/clearings/{clearing_id}")
+def get_clearing(clearing_id: int, principal: Reader, session: SessionDep) -> ClearingOut:
+    return clearing_out(service.get(session, clearing_id, actor=principal))
+
+
+@router.get("/clearings/{clearing_id}/export.xlsx", response_class=StreamingResponse)
+def export_clearing(clearing_id: int, principal: Reader, session: SessionDep) -> StreamingResponse:
+    """One clearing with its base data (the statements of the year and the assessment)."""
+    c = service.get(session, clearing_id, actor=principal)
+    statements = [
+        (
+            s["period"],
+            yuan(s["fund_pay"]),
+            yuan(s["audit"]),
+            yuan(s["ratio_amount"]),
+            yuan(s["deposit"]),
+        )
+        for s in c.base["statements"]
+    ]
+    book = xlsx.workbook(
+        [
+            ("年度清算", HEADINGS, [_row(c)]),
+            (
+                "月度结算",
+                ("结算期", "医保基金支付金额", "审核扣款", "月拨付金额(比例)", "质量保证金"),
+                statements,
+            ),
+        ]
+    )
+    return xlsx.response(book, f"clearing-{c.id}.xlsx")
+
+
+@router.post("/clearings/{clearing_id}/confirm")
+def confirm(
+    clearing_id: int, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
+) -> ClearingOut:
+    """The hospital confirms (清算确认), optionally with a stamped document's reference."""
+    with session.begin():
+        return clearing_out(
+            service.confirm(
+                session, clearing_id, reference=body.reference, actor=actor, now=clock.now()
+            )
+        )
+
+
+@router.post("/clearings/{clearing_id}/dispute")
+def dispute(
+    clearing_id: int, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
+) -> ClearingOut:
+    with session.begin():
+        return clearing_out(
+            service.dispute(session, clearing_id, body.reason, actor=actor, now=clock.now())
+        )
+
+
+@router.post("/clearings/{clearing_id}/recompute")
+def recompute(
+    clearing_id: int, actor: Operator, session: SessionDep, clock: ClockDep
+) -> ClearingOut:
+    with session.begin():
+        return clearing_out(service.recompute(session, clearing_id, actor=actor, now=clock.now()))
+
+
+@router.post("/clearings/{clearing_id}/approve")
+def approve(
+    clearing_id: int, actor: Accountant, session: SessionDep, clock: ClockDep
+) -> ClearingOut:
+    """Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next submission."""
+    with session.begin():
+        return clearing_out(service.approve(session, clearing_id, actor=actor, now=clock.now()))
