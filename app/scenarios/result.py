@@ -79,6 +79,8 @@ def annual_clearings(session: Session) -> list[dict[str, Any]]:
 def receivables(session: Session, scenario: Scenario) -> list[dict[str, Any]]:
     rows = []
     for institution in scenario.institutions:
+        if institution.level < 2:  # out of scope: never paid, no receivable
+            continue
         for insutype in institution.insutypes:
             if not any(
                 f.region == institution.region and f.insutype == insutype for f in scenario.funds

@@ -24,7 +24,7 @@ from app.auth.service import Principal
 from app.bank import service as bank
 from app.bank.gateway import HttpBankGateway
 from app.bank.simulator import BankSimulator, SimOptions, serve_in_thread
-from app.clock import SHANGHAI, SimulatedClock, at_shanghai, period_add, period_of
+from app.clock import SHANGHAI, SimulatedClock, at_shanghai, period_add
 from app.clock import business_date as date_of
 from app.config import DEV_BANK_SECRET, Settings
 from app.db import make_engine, make_sessionmaker, transaction
@@ -111,6 +111,11 @@ class Runner:
         ] = {}  # (code, setl_id) -> (insutype, fund)
         self.institutions = {i.code: i for i in scenario.institutions}
         self.current_index = -1
+        # What the actors know without asking: which lists may hold work (the auto actions
+        # only read a list when something may be waiting in it), what each hospital declared.
+        self.waiting = {"batches": False, "computed": False, "confirmed": False, "failed": False}
+        self.declared: dict[tuple[str, str], str] = {}
+        self.requery_at: datetime | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -293,30 +298,49 @@ class Runner:
         due = self.bank.next_delivery()
         if due is not None and due < day_end:
             heapq.heappush(heap, max(due, self.clock.now()))
-        with transaction(self.factory) as session:
-            requery = bank.next_requery_due(session, self.settings)
-        if requery is not None and requery < day_end:
-            heapq.heappush(heap, max(requery, self.clock.now()))
+        if self.requery_at is not None and self.requery_at < day_end:
+            heapq.heappush(heap, max(self.requery_at, self.clock.now()))
 
     def _minute(self, moment: datetime, events: list[tuple[datetime, int]]) -> None:
         self.clock.set(moment)
         for at, index in events:
             if at == moment:
                 self._event(index)
-        self.bank.deliver_due(self._deliver)
+        if self.bank.deliver_due(self._deliver):
+            self._refresh_requery()
         local = moment.astimezone(SHANGHAI)
         today = local.date()
         self._auto(local.time(), today)
         for spec in sorted(JOBS.values(), key=lambda s: s.at):
             if spec.at == local.time() and spec.runs_on(today, self.calendar):
-                run_job(self.ctx, spec.name, spec.business_date(today))
-        with transaction(self.factory) as session:
-            due = bank.next_requery_due(session, self.settings)
-        if due is not None and due <= moment:
+                outcome = run_job(self.ctx, spec.name, spec.business_date(today))
+                self._note(spec.name, outcome.detail)
+        if self.requery_at is not None and self.requery_at <= moment:
             bank.requery_due(self.ctx)
+            self._refresh_requery()
+
+    def _refresh_requery(self) -> None:
+        with transaction(self.factory) as session:
+            self.requery_at = bank.next_requery_due(session, self.settings)
+
+    def _note(self, job: str, detail: Any) -> None:
+        """What a job's outcome tells the actors about their lists."""
+        if not isinstance(detail, dict):
+            return
+        if job == "daily_batch" and any(b.get("lines") for b in detail.get("batches", {}).values()):
+            self.waiting["batches"] = True
+        if job in ("monthly_compute", "annual_clearing") and any(
+            (detail.get("computed") or detail.get("cleared") or {}).values()
+        ):
+            self.waiting["computed"] = True
+        if job == "submission":
+            self._refresh_requery()
 
     def _deliver(self, url: str, headers: dict[str, str], body: bytes) -> int:
         path = url.replace("http://testserver", "")
+        event = json.loads(body)
+        if event.get("status") == "FAILED" and event.get("instruction_id", "")[:1] in ("M", "A"):
+            self.waiting["failed"] = True
         return self.client.post(path, content=body, headers=headers).status_code
 
     # -- events --------------------------------------------------------------------------------
@@ -375,7 +399,11 @@ class Runner:
         return self._call(self._hospital(data), "POST", "/api/v1/reconciliations", data)
 
     def _event_declare(self, data: dict[str, Any]) -> Any:
-        return self._call(self._hospital(data), "POST", "/api/v1/declarations", data)
+        response = self._call(self._hospital(data), "POST", "/api/v1/declarations", data)
+        if response.status_code in (200, 201):
+            key = (data["fixmedins_code"], data["insutype"])
+            self.declared[key] = max(self.declared.get(key, ""), data["period"])
+        return response
 
     def _audit_path(self, data: dict[str, Any], action: str) -> str:
         code, setl_id, rule = data["fixmedins_code"], data["setl_id"], data["rule_code"]
@@ -458,69 +486,70 @@ class Runner:
                 return
 
     def _auto_approve(self, today: date) -> None:
-        for batch in list(self._pages("accountant", "/api/v1/daily-batches", {"status": "PUSHED"})):
-            if date_of(datetime.fromisoformat(batch["pushed_at"])) > today:
+        if self.waiting["batches"]:
+            left = 0
+            for batch in list(
+                self._pages("accountant", "/api/v1/daily-batches", {"status": "PUSHED"})
+            ):
+                if date_of(datetime.fromisoformat(batch["pushed_at"])) > today:
+                    left += 1
+                    continue
+                path = f"/api/v1/daily-batches/{batch['id']}/approve"
+                if self._call("accountant", "POST", path).json().get("status") == "PUSHED":
+                    self._call("accountant2", "POST", path)
+            self.waiting["batches"] = left > 0
+        for flag, status, stamp in (
+            ("confirmed", "CONFIRMED", "confirmed_at"),
+            ("failed", "FAILED", "payment_result_at"),
+        ):
+            if not self.waiting[flag]:
                 continue
-            approved = self._call(
-                "accountant", "POST", f"/api/v1/daily-batches/{batch['id']}/approve"
-            ).json()
-            if approved.get("status") == "PUSHED":
-                self._call("accountant2", "POST", f"/api/v1/daily-batches/{batch['id']}/approve")
-        for kind in ("statements", "clearings"):
-            path = "/api/v1/statements" if kind == "statements" else "/api/v1/annual/clearings"
-            for document in list(self._pages("accountant", path, {"status": "CONFIRMED"})):
-                if (
-                    document.get("confirmed_at")
-                    and date_of(datetime.fromisoformat(document["confirmed_at"])) < today
-                ):
-                    self._call("accountant", "POST", f"{path}/{document['id']}/approve")
-            for document in list(self._pages("accountant", path, {"status": "FAILED"})):
-                failed_at = document.get("payment_result_at")
-                if failed_at and date_of(datetime.fromisoformat(failed_at)) < today:
-                    self._call("accountant", "POST", f"{path}/{document['id']}/approve")
+            left = 0
+            for path in ("/api/v1/statements", "/api/v1/annual/clearings"):
+                for document in list(self._pages("accountant", path, {"status": status})):
+                    if date_of(datetime.fromisoformat(document[stamp])) < today:
+                        self._call("accountant", "POST", f"{path}/{document['id']}/approve")
+                    else:
+                        left += 1
+            self.waiting[flag] = left > 0
 
     def _auto_confirm(self, today: date) -> None:
-        for kind in ("statements", "clearings"):
-            path = "/api/v1/statements" if kind == "statements" else "/api/v1/annual/clearings"
+        if not self.waiting["computed"]:
+            return
+        left = 0
+        for path in ("/api/v1/statements", "/api/v1/annual/clearings"):
             for document in list(self._pages("accountant", path, {"status": "COMPUTED"})):
-                computed = date_of(datetime.fromisoformat(document["computed_at"]))
-                if computed < today:
-                    hospital = document["fixmedins_code"]
-                    self._call(hospital, "POST", f"{path}/{document['id']}/confirm", {})
+                if date_of(datetime.fromisoformat(document["computed_at"])) < today:
+                    response = self._call(
+                        document["fixmedins_code"], "POST", f"{path}/{document['id']}/confirm", {}
+                    )
+                    if response.status_code == 200:
+                        self.waiting["confirmed"] = True
+                else:
+                    left += 1
+        self.waiting["computed"] = left > 0
 
     def _auto_declare(self, today: date) -> None:
+        """09:00 on working days from the 10th of M+1 (on or after) until the deadline: each
+        institution declares its next period, activity or not, until it is accepted."""
         first = self.scenario.first_period()
         for institution in self.scenario.institutions:
             for insutype in institution.insutypes:
-                period = first
-                while period_add(period, 1) <= period_of(today):
-                    following = date.fromisoformat(f"{period_add(period, 1)}-01")
-                    opens = self.calendar.on_or_after(following.replace(day=DECLARE_FROM_DAY))
-                    deadline = self.calendar.on_or_after(
-                        following.replace(day=DECLARE_DEADLINE_DAY)
-                    )
-                    if today < opens:
-                        break
-                    response = self._call(
-                        institution.code,
-                        "GET",
-                        f"/api/v1/declarations/{institution.code}/{insutype}/{period}",
-                    )
-                    if response.status_code == 404:
-                        if today > deadline:
-                            break  # missed: a late declaration needs an operator's reopening
-                        self._call(
-                            institution.code,
-                            "POST",
-                            "/api/v1/declarations",
-                            {
-                                "fixmedins_code": institution.code,
-                                "insutype": insutype,
-                                "period": period,
-                            },
-                        )
-                        break  # periods are declared in order: one a day is enough to retry
-                    period = period_add(period, 1)
+                key = (institution.code, insutype)
+                period = period_add(self.declared[key], 1) if key in self.declared else first
+                following = date.fromisoformat(f"{period_add(period, 1)}-01")
+                opens = self.calendar.on_or_after(following.replace(day=DECLARE_FROM_DAY))
+                deadline = self.calendar.on_or_after(following.replace(day=DECLARE_DEADLINE_DAY))
+                if not opens <= today <= deadline:
+                    continue
+                response = self._call(
+                    institution.code,
+                    "POST",
+                    "/api/v1/declarations",
+                    {"fixmedins_code": institution.code, "insutype": insutype, "period": period},
+                )
+                if response.status_code in (200, 201):
+                    self.declared[key] = period
 
     def _auto_reconcile(self) -> None:
         for key in sorted(self.dirty_days):
