@@ -61,7 +61,19 @@ def serve(
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
     migrate.upgrade(settings.database_url)
-    app = create_app(settings)
+    from app.bank.gateway import HttpBankGateway
+    from app.clock import SystemClock as Clock
+
+    clock = Clock()
+    gateway = HttpBankGateway(
+        settings.bank_url,
+        secret=settings.bank_secret,
+        bank_id=settings.bank_id,
+        clock=clock,
+        connect_timeout_s=settings.bank_connect_timeout_s,
+        read_timeout_s=settings.bank_read_timeout_s,
+    )
+    app = create_app(settings, clock=clock, bank_gateway=gateway)
     if demo:
         typer.echo("the demo arrives with the annual-clearing issue; serving without it")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

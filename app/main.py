@@ -60,10 +60,12 @@ def _include_routers(app: FastAPI) -> None:
     from app.annual.router import router as annual_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
+    from app.daily.reports import router as reports_router
     from app.daily.router import router as daily_router
     from app.institutions.router import router as institutions_router
     from app.ledger.router import router as ledger_router
     from app.monthly.router import router as monthly_router
+    from app.scheduling.router import router as jobs_router
     from app.settlements.router import router as settlements_router
     from app.trail.router import router as trail_router
     from app.treasury.router import router as treasury_router
@@ -82,6 +84,8 @@ def _include_routers(app: FastAPI) -> None:
         bank_router,
         monthly_router,
         annual_router,
+        reports_router,
+        jobs_router,
     ):
         app.include_router(router)
 

@@ -15,6 +15,7 @@ from jobs import (
     annual_clearing,
     audit_finalize,
     daily_batch,
+    month_start_summary,
     monthly_compute,
     submission,
 )
@@ -125,6 +126,22 @@ register(
         "annual clearings of the institutions whose year is ready (SPEC §5)",
     )
 )
+
+
+register(
+    JobSpec(
+        "month_start_summary",
+        time(8, 0),
+        False,
+        0,
+        month_start_summary.run,
+        False,
+        "on the 5th (on or after): last month's successful daily payments by payment date",
+    )
+)
+
+# The re-query sweeper runs every REQUERY_EVERY_MINUTES (not date-keyed; jobs/scheduler.py).
+REQUERY_EVERY_MINUTES = 10
 
 
 def due_today(spec: JobSpec, now: datetime, calendar: WorkCalendar) -> date | None:

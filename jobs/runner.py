@@ -23,26 +23,33 @@ class RunOutcome:
 
 
 def run_job(ctx: JobContext, name: str, business_date: date) -> RunOutcome:
-    spec = JOBS[name]
+    """Run one job for one date under the job's cross-process lock."""
     with scheduling.job_lock(ctx.engine, name) as acquired:
         if not acquired:
             return RunOutcome(name, business_date, "SKIPPED", "another process runs it")
-        run_id = scheduling.claim(
-            ctx.session_factory, name, business_date, runner=ctx.runner, now=ctx.clock.now()
+        return run_locked(ctx, name, business_date)
+
+
+def run_locked(ctx: JobContext, name: str, business_date: date) -> RunOutcome:
+    """Run while the caller holds the job's lock (catch-up holds it across its dates, so
+    two processes never interleave the dates of one job)."""
+    spec = JOBS[name]
+    run_id = scheduling.claim(
+        ctx.session_factory, name, business_date, runner=ctx.runner, now=ctx.clock.now()
+    )
+    if run_id is None:
+        return RunOutcome(name, business_date, "SKIPPED", "already done")
+    try:
+        detail = spec.run(ctx, business_date)
+    except Exception as error:
+        log.exception("job %s for %s failed", name, business_date)
+        scheduling.finish(
+            ctx.session_factory,
+            run_id,
+            ok=False,
+            detail={"error": repr(error)[:500]},
+            now=ctx.clock.now(),
         )
-        if run_id is None:
-            return RunOutcome(name, business_date, "SKIPPED", "already done")
-        try:
-            detail = spec.run(ctx, business_date)
-        except Exception as error:
-            log.exception("job %s for %s failed", name, business_date)
-            scheduling.finish(
-                ctx.session_factory,
-                run_id,
-                ok=False,
-                detail={"error": repr(error)[:500]},
-                now=ctx.clock.now(),
-            )
-            return RunOutcome(name, business_date, "FAILED", repr(error)[:500])
-        scheduling.finish(ctx.session_factory, run_id, ok=True, detail=detail, now=ctx.clock.now())
-        return RunOutcome(name, business_date, "SUCCEEDED", detail)
+        return RunOutcome(name, business_date, "FAILED", repr(error)[:500])
+    scheduling.finish(ctx.session_factory, run_id, ok=True, detail=detail, now=ctx.clock.now())
+    return RunOutcome(name, business_date, "SUCCEEDED", detail)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from app.clock import SHANGHAI
 from app.clock import business_date as date_of
@@ -15,8 +16,8 @@ from app.db import transaction
 from app.scheduling import service as scheduling
 from app.workdays import service as workdays
 from jobs.context import JobContext
-from jobs.registry import CATCH_UP_DAYS_MAX, JOBS, JobSpec, due_today
-from jobs.runner import RunOutcome, run_job
+from jobs.registry import CATCH_UP_DAYS_MAX, JOBS, REQUERY_EVERY_MINUTES, JobSpec, due_today
+from jobs.runner import RunOutcome, run_job, run_locked
 
 log = logging.getLogger("fundledger.scheduler")
 
@@ -27,27 +28,31 @@ MISFIRE_GRACE_S = 3600
 
 def catch_up(ctx: JobContext) -> list[RunOutcome]:
     """Run what is due and missed: every missed business date of catch-up jobs (at most
-    31 days back; older ones need `fundledger jobs run`), today's run of the others."""
+    31 days back; older ones need `fundledger jobs run`), today's run of the others. Each
+    job's dates run in order under its lock, held across them."""
     outcomes = []
     now = ctx.clock.now()
     today = date_of(now)
     with transaction(ctx.session_factory) as session:
         calendar = workdays.load(session)
-        last = {name: scheduling.last_succeeded(session, name) for name in JOBS}
     for spec in sorted(JOBS.values(), key=lambda s: (s.at, s.name)):
         due = due_today(spec, now, calendar)
-        latest = due if due is not None else spec.business_date(today - timedelta(days=1))
-        if spec.catch_up:
-            first = latest - timedelta(days=CATCH_UP_DAYS_MAX - 1)
-            previous = last[spec.name]
-            if previous is not None:
-                first = max(first, previous + timedelta(days=1))
-            day = first
-            while day <= latest:
-                outcomes.append(run_job(ctx, spec.name, day))
-                day += timedelta(days=1)
-        elif due is not None:
-            outcomes.append(run_job(ctx, spec.name, due))
+        with scheduling.job_lock(ctx.engine, spec.name) as acquired:
+            if not acquired:
+                continue  # another process is on it
+            with transaction(ctx.session_factory) as session:
+                previous = scheduling.last_succeeded(session, spec.name)
+            if spec.catch_up:
+                latest = due if due is not None else spec.business_date(today - timedelta(days=1))
+                first = latest - timedelta(days=CATCH_UP_DAYS_MAX - 1)
+                if previous is not None:
+                    first = max(first, previous + timedelta(days=1))
+                day = first
+                while day <= latest:
+                    outcomes.append(run_locked(ctx, spec.name, day))
+                    day += timedelta(days=1)
+            elif due is not None:
+                outcomes.append(run_locked(ctx, spec.name, due))
     return outcomes
 
 
@@ -59,6 +64,34 @@ def _scheduled(ctx: JobContext, spec: JobSpec) -> None:
         return
     outcome = run_job(ctx, spec.name, spec.business_date(date_of(now)))
     log.info("job %s %s: %s", spec.name, outcome.business_date, outcome.status)
+
+
+def _requery(ctx: JobContext) -> None:
+    """Not date-keyed: recorded as a run without business date, under the job lock."""
+    from app.scheduling import service as runs
+    from jobs import bank_requery
+
+    with runs.job_lock(ctx.engine, "bank_requery") as acquired:
+        if not acquired:
+            return
+        run_id = runs.claim(
+            ctx.session_factory, "bank_requery", None, runner=ctx.runner, now=ctx.clock.now()
+        )
+        if run_id is None:
+            return
+        try:
+            detail = bank_requery.run(ctx, date_of(ctx.clock.now()))
+        except Exception as error:
+            log.exception("bank re-query failed")
+            runs.finish(
+                ctx.session_factory,
+                run_id,
+                ok=False,
+                detail={"error": repr(error)[:500]},
+                now=ctx.clock.now(),
+            )
+            return
+        runs.finish(ctx.session_factory, run_id, ok=True, detail=detail, now=ctx.clock.now())
 
 
 def run_forever(ctx: JobContext) -> None:
@@ -76,5 +109,12 @@ def run_forever(ctx: JobContext) -> None:
             id=spec.name,
             name=spec.description,
         )
-    log.info("scheduler started with %d jobs", len(JOBS))
+    scheduler.add_job(
+        _requery,
+        IntervalTrigger(minutes=REQUERY_EVERY_MINUTES, timezone=SHANGHAI),
+        args=(ctx,),
+        id="bank_requery",
+        name="ask the bank about instructions without a result 30 minutes after sending",
+    )
+    log.info("scheduler started with %d jobs and the bank re-query", len(JOBS))
     scheduler.start()

@@ -30,37 +30,38 @@ def claim(
     runner: str,
     now: datetime,
 ) -> int | None:
-    """Record the start of a run; None when that (job, date) already succeeded or runs."""
+    """Record the start of a run; None when that (job, date) already succeeded or runs.
+
+    The usual case is one INSERT (the unique index decides); a failed run is retried."""
+    row = JobRun(
+        job_name=job_name,
+        business_date=business_date,
+        status="RUNNING",
+        attempts=1,
+        started_at=now,
+        runner=runner,
+    )
     try:
         with transaction(factory) as session:
-            if business_date is not None:
-                existing = session.scalar(
-                    select(JobRun)
-                    .where(JobRun.job_name == job_name, JobRun.business_date == business_date)
-                    .with_for_update()
-                )
-                if existing is not None:
-                    if existing.status in ("SUCCEEDED", "RUNNING"):
-                        return None
-                    existing.status = "RUNNING"
-                    existing.attempts += 1
-                    existing.started_at = now
-                    existing.runner = runner
-                    existing.finished_at = None
-                    return existing.id
-            row = JobRun(
-                job_name=job_name,
-                business_date=business_date,
-                status="RUNNING",
-                attempts=1,
-                started_at=now,
-                runner=runner,
-            )
             session.add(row)
             session.flush()
             return row.id
     except IntegrityError:
-        return None  # another process claimed it at the same moment
+        pass
+    with transaction(factory) as session:
+        existing = session.scalar(
+            select(JobRun)
+            .where(JobRun.job_name == job_name, JobRun.business_date == business_date)
+            .with_for_update()
+        )
+        if existing is None or existing.status in ("SUCCEEDED", "RUNNING"):
+            return None
+        existing.status = "RUNNING"
+        existing.attempts += 1
+        existing.started_at = now
+        existing.runner = runner
+        existing.finished_at = None
+        return existing.id
 
 
 def finish(
