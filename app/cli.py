@@ -49,21 +49,48 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
     demo: Annotated[
-        bool, typer.Option(help="load the Ningxia demo and start the bank simulator")
+        bool,
+        typer.Option(
+            help="play the Ningxia demo into fundledger-demo.db, start the bank simulator"
+        ),
     ] = False,
+    demo_reset: Annotated[bool, typer.Option(help="rebuild the demo data")] = False,
+    bank_port: Annotated[int, typer.Option(help="the demo bank simulator's port")] = 8900,
 ) -> None:
     """Apply migrations, then serve the API (embedded SQLite by default)."""
     import uvicorn
 
     from app import migrate
+    from app.bank.gateway import HttpBankGateway
+    from app.clock import SystemClock as Clock
     from app.main import create_app
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
-    migrate.upgrade(settings.database_url)
-    from app.bank.gateway import HttpBankGateway
-    from app.clock import SystemClock as Clock
+    if demo:
+        from app import demo as demo_data
 
+        if demo_reset or not demo_data.DEMO_DB.exists():
+            typer.echo(
+                "playing the Ningxia demo: July to October 2026, twelve hospitals (about a minute)"
+            )
+            demo_data.build()
+        url = f"sqlite:///{demo_data.DEMO_DB.resolve()}"
+        settings = settings.model_copy(
+            update={
+                "database_url": url,
+                "bank_url": f"http://127.0.0.1:{bank_port}",
+                "callback_url": f"http://{host}:{port}/api/v1/bank/receipts",
+            }
+        )
+        demo_data.start_bank(settings.bank_secret, bank_port)
+        issued = demo_data.tokens(url)
+        typer.echo(f"demo database {demo_data.DEMO_DB}; bank simulator on {settings.bank_url}")
+        typer.echo("tokens (shown once):")
+        for role, token in issued.items():
+            typer.echo(f"  {role:10} {token}")
+        typer.echo(f"the README's tour uses them; API docs at http://{host}:{port}/docs")
+    migrate.upgrade(settings.database_url)
     clock = Clock()
     gateway = HttpBankGateway(
         settings.bank_url,
@@ -74,8 +101,6 @@ def serve(
         read_timeout_s=settings.bank_read_timeout_s,
     )
     app = create_app(settings, clock=clock, bank_gateway=gateway)
-    if demo:
-        typer.echo("the demo arrives with the annual-clearing issue; serving without it")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
 
 

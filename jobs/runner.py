@@ -22,20 +22,27 @@ class RunOutcome:
     detail: Any
 
 
-def run_job(ctx: JobContext, name: str, business_date: date) -> RunOutcome:
+def run_job(ctx: JobContext, name: str, business_date: date, *, again: bool = False) -> RunOutcome:
     """Run one job for one date under the job's cross-process lock."""
     with scheduling.job_lock(ctx.engine, name) as acquired:
         if not acquired:
             return RunOutcome(name, business_date, "SKIPPED", "another process runs it")
-        return run_locked(ctx, name, business_date)
+        return run_locked(ctx, name, business_date, again=again)
 
 
-def run_locked(ctx: JobContext, name: str, business_date: date) -> RunOutcome:
+def run_locked(
+    ctx: JobContext, name: str, business_date: date, *, again: bool = False
+) -> RunOutcome:
     """Run while the caller holds the job's lock (catch-up holds it across its dates, so
     two processes never interleave the dates of one job)."""
     spec = JOBS[name]
     run_id = scheduling.claim(
-        ctx.session_factory, name, business_date, runner=ctx.runner, now=ctx.clock.now()
+        ctx.session_factory,
+        name,
+        business_date,
+        runner=ctx.runner,
+        now=ctx.clock.now(),
+        again=again,
     )
     if run_id is None:
         return RunOutcome(name, business_date, "SKIPPED", "already done")

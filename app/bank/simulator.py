@@ -94,6 +94,9 @@ class BankSimulator:
         self.fail_next = 0  # the next N requests answer 500 (after recording the payment)
         self._lock = threading.Lock()
         self._counter = 0
+        # Event ids and receipt numbers stay unique across restarts of a simulator (an inbox
+        # remembers event ids): they carry the moment this instance started, by its clock.
+        self._instance = f"{clock.now():%y%m%d%H%M%S}"
         self.app = self._build_app()
 
     # -- protocol ------------------------------------------------------------------------------
@@ -227,7 +230,7 @@ class BankSimulator:
         if status == "SUCCESS":
             number = self._next()
             payment.receipt = {
-                "receipt_no": f"HD{today:%Y%m%d}{number:08d}",
+                "receipt_no": f"HD{today:%Y%m%d}{self._instance}{number:06d}",
                 "bank_serial": f"SN{number:012d}",
                 "paid_at": result_at.isoformat(),
                 "payer_account": request.get("payer_account"),
@@ -251,7 +254,7 @@ class BankSimulator:
 
     def _event(self, payment: SimPayment, status: str) -> dict[str, Any]:
         event: dict[str, Any] = {
-            "event_id": f"EVT-{self._next():010d}",
+            "event_id": f"EVT-{self._instance}-{self._next():08d}",
             "instruction_id": payment.instruction_id,
             "status": status,
             "amount": payment.request["amount"],
@@ -327,7 +330,9 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1") -> tuple[str, Callable[[]
     return f"http://{host}:{port}", stop
 
 
-def serve_forever(*, host: str, port: int, secret: str, failure_rate: float = 0.0) -> None:
+def serve_forever(
+    *, host: str, port: int, secret: str, failure_rate: float = 0.0, delay_minutes: int = 1
+) -> None:
     """`fundledger bank-sim`: the simulator on the real clock, delivering its callbacks to
     each instruction's callback_url once a second."""
     import httpx
@@ -336,7 +341,9 @@ def serve_forever(*, host: str, port: int, secret: str, failure_rate: float = 0.
     from app.clock import SystemClock
 
     sim = BankSimulator(
-        secret=secret, clock=SystemClock(), options=SimOptions(failure_rate=failure_rate)
+        secret=secret,
+        clock=SystemClock(),
+        options=SimOptions(failure_rate=failure_rate, delay_minutes=delay_minutes),
     )
     stop = threading.Event()
 

@@ -196,7 +196,7 @@ def _take_revocations(session: Session, batch: DailyBatch) -> dict[str, int]:
     in_fund = exists().where(
         Settlement.id == Revocation.settlement_id, Settlement.region_code == batch.region_code
     )
-    session.execute(
+    taken = session.execute(
         update(Revocation)
         .where(
             Revocation.batched.is_(True),
@@ -207,6 +207,8 @@ def _take_revocations(session: Session, batch: DailyBatch) -> dict[str, int]:
         .values(reversal_batch_id=batch.id)
         .execution_options(synchronize_session=False)
     )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        return {}
     rows = session.execute(
         select(Revocation.fixmedins_code, func.sum(Settlement.fund_amount_fen))
         .join(Settlement, Settlement.id == Revocation.settlement_id)
@@ -263,6 +265,8 @@ def _post_generation(
 ) -> None:
     """SPEC §6: each line accrues expense/payable of its fund amounts; settlements revoked
     after batching since the last batch reverse it."""
+    if batch.line_count == 0 and not reversed_by_institution:
+        return
     drafts = []
     prefix = f"daily:{batch.region_code}:{batch.insutype}:{batch.business_date}"
     lines = session.execute(

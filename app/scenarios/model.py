@@ -51,6 +51,8 @@ class FundSpec(Open):
     effective_from: date
     approval_threshold: str | None = None
     requires_settlement_list: bool = False
+    submission_time: str | None = None
+    cutoff_time: str | None = None
 
 
 class InstitutionSpec(Open):

@@ -39,6 +39,7 @@ from jobs.registry import JOBS
 from jobs.runner import run_job
 
 log = logging.getLogger("fundledger.scenario")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # thousands of in-process API calls
 
 CALLBACK_URL = "http://testserver/api/v1/bank/receipts"
 RECONCILE_AT = time(23, 0)
@@ -210,6 +211,9 @@ class Runner:
             }
             if fund.approval_threshold:
                 policy["approval_threshold"] = fund.approval_threshold
+            for field in ("submission_time", "cutoff_time"):
+                if getattr(fund, field):
+                    policy[field] = getattr(fund, field)
             self._must(
                 "operator",
                 "POST",
@@ -273,6 +277,9 @@ class Runner:
 
     def _loop(self) -> None:
         events = self.scenario.event_moments()
+        by_moment: dict[datetime, list[int]] = defaultdict(list)
+        for at, index in events:
+            by_moment[max(at, self.clock.now())].append(index)
         cursor = 0
         day = self.scenario.start
         end = at_shanghai(self.scenario.end, time(0, 0))
@@ -290,7 +297,7 @@ class Runner:
                 if moment in done or moment >= end or moment < self.clock.now():
                     continue
                 done.add(moment)
-                self._minute(moment, events)
+                self._minute(moment, by_moment)
                 self._add_bank_moments(heap, day_end)
             day += timedelta(days=1)
 
@@ -301,11 +308,10 @@ class Runner:
         if self.requery_at is not None and self.requery_at < day_end:
             heapq.heappush(heap, max(self.requery_at, self.clock.now()))
 
-    def _minute(self, moment: datetime, events: list[tuple[datetime, int]]) -> None:
+    def _minute(self, moment: datetime, events: dict[datetime, list[int]]) -> None:
         self.clock.set(moment)
-        for at, index in events:
-            if at == moment:
-                self._event(index)
+        for index in events.get(moment, ()):
+            self._event(index)
         if self.bank.deliver_due(self._deliver):
             self._refresh_requery()
         local = moment.astimezone(SHANGHAI)

@@ -39,6 +39,7 @@ class JobOut(BaseModel):
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     business_date: date
+    again: bool = False  # run even if this date's run succeeded (jobs are idempotent)
 
 
 class OutcomeOut(BaseModel):
@@ -99,7 +100,7 @@ def run_job(name: str, body: RunIn, request: Request, _: Operator, clock: ClockD
         settings=state.settings,
         gateway=getattr(state, "bank_gateway", None),
     )
-    outcome = run(ctx, name, body.business_date)
+    outcome = run(ctx, name, body.business_date, again=body.again)
     return OutcomeOut(
         job=outcome.job,
         business_date=outcome.business_date,

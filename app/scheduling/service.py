@@ -29,10 +29,12 @@ def claim(
     *,
     runner: str,
     now: datetime,
+    again: bool = False,
 ) -> int | None:
     """Record the start of a run; None when that (job, date) already succeeded or runs.
 
-    The usual case is one INSERT (the unique index decides); a failed run is retried."""
+    The usual case is one INSERT (the unique index decides); a failed run is retried, and a
+    succeeded one too when asked to run `again` (jobs are idempotent: an operator may)."""
     row = JobRun(
         job_name=job_name,
         business_date=business_date,
@@ -54,7 +56,9 @@ def claim(
             .where(JobRun.job_name == job_name, JobRun.business_date == business_date)
             .with_for_update()
         )
-        if existing is None or existing.status in ("SUCCEEDED", "RUNNING"):
+        if existing is None or existing.status == "RUNNING":
+            return None
+        if existing.status == "SUCCEEDED" and not again:
             return None
         existing.status = "RUNNING"
         existing.attempts += 1

@@ -49,6 +49,7 @@ def _out(
         setl_time=settlement.setl_time,
         setl_date=settlement.setl_date,
         period=settlement.period,
+        batch_date=settlement.batch_date,
         medfee_sumamt=settlement.medfee_sumamt_fen,
         hifp_pay=settlement.hifp_pay_fen,
         hifob_pay=settlement.hifob_pay_fen,

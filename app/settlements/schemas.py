@@ -88,6 +88,7 @@ class SettlementOut(BaseModel):
     setl_time: datetime
     setl_date: date
     period: str
+    batch_date: date = Field(description="business date of the daily batch that takes it")
     medfee_sumamt: YuanOut
     hifp_pay: YuanOut
     hifob_pay: YuanOut

@@ -1,0 +1,216 @@
+"""`fundledger serve --demo`: a Ningxia demo — five pooling regions, a dozen institutions,
+both funds — played for a few months through the scenario runner, then served live with the
+bank simulator, one token per role printed."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.clock import SHANGHAI
+
+DEMO_DB = Path("fundledger-demo.db")
+DEMO_START = date(2026, 7, 1)
+DEMO_END = date(2026, 10, 21)  # September computed, confirmed and approved
+SEED = 20260701
+
+REGIONS = [
+    ("640100", "银川市"),
+    ("640200", "石嘴山市"),
+    ("640300", "吴忠市"),
+    ("640400", "固原市"),
+    ("640500", "中卫市"),
+]
+INSTITUTIONS = [
+    ("H640101", "宁夏医科大学总医院", 3, "640100"),
+    ("H640102", "宁夏回族自治区人民医院", 3, "640100"),
+    ("H640103", "银川市第一人民医院", 3, "640100"),
+    ("H640104", "银川市第二人民医院", 2, "640100"),
+    ("H640201", "石嘴山市第一人民医院", 3, "640200"),
+    ("H640202", "石嘴山市第二人民医院", 2, "640200"),
+    ("H640301", "吴忠市人民医院", 3, "640300"),
+    ("H640302", "青铜峡市人民医院", 2, "640300"),
+    ("H640401", "固原市人民医院", 3, "640400"),
+    ("H640402", "西吉县人民医院", 2, "640400"),
+    ("H640501", "中卫市人民医院", 3, "640500"),
+    ("H640502", "中宁县人民医院", 2, "640500"),
+]
+
+
+def scenario() -> dict[str, Any]:
+    """The demo's scenario file (SCENARIOS.md format), seeded: the same every time."""
+    rng = random.Random(SEED)  # noqa: S311 - demo data
+    funds = [
+        {
+            "region": code,
+            "insutype": insutype,
+            "daily_ratio": "0.60",
+            "deposit_rate": "0.05",
+            "effective_from": "2026-01-01",
+            "submission_time": "00:01",
+            "cutoff_time": "23:59",
+        }
+        for code, _ in REGIONS
+        for insutype in ("310", "390")
+    ]
+    institutions = [
+        {
+            "code": code,
+            "name": name,
+            "level": level,
+            "region": region,
+            "insutypes": ["310", "390"],
+            "bank_account": f"62220{index:011d}",
+            "bank_account_name": name,
+            "bank_code": f"1028710000{index:02d}",
+        }
+        for index, (code, name, level, region) in enumerate(INSTITUTIONS, start=1)
+    ]
+    events: list[dict[str, Any]] = [
+        {
+            "at": f"{DEMO_START}T08:00:00+08:00",
+            "type": "appropriation",
+            "data": {"region": code, "insutype": insutype, "amount": "50000000.00"},
+        }
+        for code, _ in REGIONS
+        for insutype in ("310", "390")
+    ]
+    day = DEMO_START
+    number = 0
+    while day < DEMO_END - timedelta(days=1):
+        for code, _, level, region in INSTITUTIONS:
+            for _ in range(rng.randint(0, 1 + (level == 3))):
+                number += 1
+                insutype = "310" if rng.random() < 0.6 else "390"
+                hifp = rng.randint(2_000_00, 60_000_00)
+                hifob = rng.randint(0, 8_000_00) if insutype == "310" and rng.random() < 0.3 else 0
+                at = datetime.combine(
+                    day, time(rng.randint(8, 19), rng.randint(0, 59)), tzinfo=SHANGHAI
+                )
+                events.append(
+                    {
+                        "at": (at + timedelta(minutes=3)).isoformat(),
+                        "type": "settlement",
+                        "data": {
+                            "fixmedins_code": code,
+                            "setl_id": f"JS{day:%Y%m%d}{number:05d}",
+                            "psn_no": f"6401{number:08d}",
+                            "insutype": insutype,
+                            "med_type": "21",
+                            "insuplc_admdvs": region[:4] + rng.choice(["00", "04", "05", "21"]),
+                            "setl_time": at.isoformat(),
+                            "medfee_sumamt": f"{(hifp + hifob) * 1.4 / 100:.2f}",
+                            "hifp_pay": f"{hifp / 100:.2f}",
+                            "hifob_pay": f"{hifob / 100:.2f}",
+                        },
+                    }
+                )
+                if rng.random() < 0.02:
+                    events.append(
+                        {
+                            "at": (at + timedelta(hours=3)).isoformat(),
+                            "type": "revoke",
+                            "data": {
+                                "fixmedins_code": code,
+                                "setl_id": f"JS{day:%Y%m%d}{number:05d}",
+                                "reason": "结算信息有误",
+                            },
+                        }
+                    )
+                elif rng.random() < 0.04:
+                    audit_day = min(day + timedelta(days=12), DEMO_END - timedelta(days=2))
+                    events.append(
+                        {
+                            "at": f"{audit_day}T10:00:00+08:00",
+                            "type": "audit",
+                            "data": {
+                                "fixmedins_code": code,
+                                "setl_id": f"JS{day:%Y%m%d}{number:05d}",
+                                "rule_code": "ZNSH-001",
+                                "amount": f"{rng.randint(100, 900)}.00",
+                                "reason": "超标准收费",
+                            },
+                        }
+                    )
+        day += timedelta(days=1)
+    events.sort(key=lambda event: event["at"])
+    return {
+        "name": "ningxia-demo",
+        "start": DEMO_START.isoformat(),
+        "end": DEMO_END.isoformat(),
+        "auto": {"reconcile": True, "declare": True, "approve": True, "confirm": True},
+        "regions": [{"code": code, "name": name} for code, name in REGIONS],
+        "funds": funds,
+        "institutions": institutions,
+        "calendar": [],
+        "bank": [
+            {
+                "fixmedins_code": "H640402",
+                "kind": "daily",
+                "pay_date": "2026-08-04",
+                "status": "FAILED",
+                "reason": "收款账户状态异常",
+            }
+        ],
+        "annual_rules": [
+            {
+                "year": 2026,
+                "assessment_bands": [
+                    {"min_score": 90, "return_ratio": "1.00"},
+                    {"min_score": 0, "return_ratio": "0.60"},
+                ],
+                "credit_bands": [{"min_score": 0, "return_ratio": "1.00"}],
+            }
+        ],
+        "events": events,
+    }
+
+
+def build(path: Path = DEMO_DB) -> str:
+    """Play the demo into a fresh SQLite file; returns its URL."""
+    from app.scenarios import runner
+    from app.scenarios.model import Scenario
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path.resolve()}"
+    runner.run(Scenario.model_validate(scenario()), url)
+    return url
+
+
+def tokens(url: str) -> dict[str, str]:
+    """A new token per role for the tour (printed once)."""
+    from app.auth import service as auth
+    from app.auth.service import Principal
+    from app.clock import SystemClock
+    from app.db import make_engine, make_sessionmaker, transaction
+
+    users = {
+        "admin": "scenario-admin",
+        "operator": "scenario-operator",
+        "accountant": "scenario-accountant",
+        "auditor": "scenario-auditor",
+        "hospital": "scenario-H640103",
+    }
+    actor = Principal(None, "demo", "admin")
+    with transaction(make_sessionmaker(make_engine(url))) as session:
+        return {
+            role: auth.issue_token(session, name=name, actor=actor, now=SystemClock().now())[1]
+            for role, name in users.items()
+        }
+
+
+def start_bank(secret: str, port: int) -> None:
+    """The bank simulator on the real clock, delivering its callbacks once a second."""
+    from app.bank import simulator
+
+    thread = threading.Thread(
+        target=simulator.serve_forever,
+        # results come back within a second, so the tour need not wait
+        kwargs={"host": "127.0.0.1", "port": port, "secret": secret, "delay_minutes": 0},
+        daemon=True,
+    )
+    thread.start()
