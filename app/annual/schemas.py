@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from app.money import Ratio, RatioOut, YuanNonNegative, YuanOut
@@ -35,11 +35,28 @@ class Band(BaseModel):
     return_ratio: Ratio
 
 
+def _covers_every_score(bands: list[Band]) -> list[Band]:
+    """Every score takes a band: one band starts at 0, and no two start at the same score."""
+    starts = [band.min_score for band in bands]
+    if 0 not in starts:
+        raise PydanticCustomError(
+            "bands_from_zero", "one band has min_score 0 so every score has a band"
+        )
+    if len(set(starts)) != len(starts):
+        raise PydanticCustomError("bands_distinct", "two bands start at the same score")
+    return bands
+
+
+Bands = Annotated[
+    list[Band], Field(min_length=1, max_length=20), AfterValidator(_covers_every_score)
+]
+
+
 class RulesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     year: Annotated[int, Field(ge=2000, le=2099)]
-    assessment_bands: Annotated[list[Band], Field(min_length=1, max_length=20)]
-    credit_bands: Annotated[list[Band], Field(min_length=1, max_length=20)]
+    assessment_bands: Bands
+    credit_bands: Bands
     start_date: date | None = None
     deadline: date | None = None
 

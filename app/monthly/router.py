@@ -3,9 +3,9 @@ receivables and exports."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from app.monthly.schemas import (
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["monthly settlement"])
+PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-03"])]
 
 
 def _declaration_out(row: Declaration) -> DeclarationOut:
@@ -69,7 +70,7 @@ def declare(
 def get_declaration(
     fixmedins_code: str,
     insutype: Literal["310", "390"],
-    period: str,
+    period: PeriodPath,
     principal: Reader,
     session: SessionDep,
 ) -> DeclarationOut:
@@ -81,7 +82,7 @@ def get_declaration(
 def reopen(
     fixmedins_code: str,
     insutype: Literal["310", "390"],
-    period: str,
+    period: PeriodPath,
     body: ReopenIn,
     actor: Operator,
     session: SessionDep,
