@@ -256,6 +256,7 @@ def _compute(
 ) -> AnnualClearing | None:
     from app.monthly import statements as monthly
 
+    institutions.lock_fund_ledger(session, fund.id)  # offsets: as statements and repayments
     code = assessment.fixmedins_code
     statements = _statements_of_year(session, code, fund.insutype, rule.year)
     if statements is None:

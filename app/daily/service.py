@@ -41,8 +41,10 @@ from app.workdays.rules import WorkCalendar
 SYSTEM_ACTOR = "system"
 
 
-def get_batch(session: Session, batch_id: int) -> DailyBatch:
-    batch = session.get(DailyBatch, batch_id)
+def get_batch(session: Session, batch_id: int, *, lock: bool = False) -> DailyBatch:
+    """The batch; `lock` holds its row until commit (every change of state does, so two
+    accountants acting at once are applied one after the other)."""
+    batch = session.get(DailyBatch, batch_id, with_for_update=lock, populate_existing=lock)
     if batch is None:
         raise NotFound(f"no daily batch {batch_id}")
     return batch
@@ -352,7 +354,7 @@ def approvals(session: Session, batch: DailyBatch) -> list[DailyApproval]:
 def approve(session: Session, batch_id: int, *, actor: Principal, now: datetime) -> DailyBatch:
     """Approve (maker–checker; a second, different accountant above the threshold).
     Approving again what one already approved returns the batch unchanged."""
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, lock=True)
     current = approvals(session, batch)
     if any(a.approver == actor.name for a in current) and batch.status in (
         "PUSHED",
@@ -388,7 +390,7 @@ def approve(session: Session, batch_id: int, *, actor: Principal, now: datetime)
 def reject(
     session: Session, batch_id: int, reason: str, *, actor: Principal, now: datetime
 ) -> DailyBatch:
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, lock=True)
     if batch.status == "REJECTED" and batch.rejected_reason == reason:
         return batch
     if batch.status != "PUSHED":
@@ -415,7 +417,7 @@ def hold_line(
 ) -> DailyLine:
     """Hold back (or release) one line of a rejected batch: its settlements then wait for the
     monthly settlement."""
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, lock=True)
     if batch.status != "REJECTED":
         raise Conflict("lines are held back only in a rejected batch, before it is pushed again")
     line = get_line(session, batch_id, code)
@@ -438,7 +440,7 @@ def hold_line(
 
 def push(session: Session, batch_id: int, *, actor: Principal, now: datetime) -> DailyBatch:
     """Push a rejected batch to finance again (a new approval round)."""
-    batch = get_batch(session, batch_id)
+    batch = get_batch(session, batch_id, lock=True)
     if batch.status != "REJECTED":
         raise Conflict(
             f"daily batch {batch_id} is {batch.status}; only a rejected batch is pushed again"
@@ -489,7 +491,9 @@ def submission_open(policy: institution_rules.Policy, now: datetime) -> bool:
 
 def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:
     """Hand every approved batch with pay_date ≤ today to the bank outbox: one instruction per
-    non-zero line not held back or withdrawn. Returns the new instruction ids."""
+    non-zero line not held back or withdrawn. Returns the new instruction ids. Under the
+    fund ledger's lock: the monthly computation withdraws unsent lines under the same one."""
+    institutions.lock_fund_ledger(session, fund.id)
     batches = list(
         session.scalars(
             select(DailyBatch)
@@ -499,6 +503,8 @@ def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime
                 DailyBatch.pay_date <= today,
             )
             .order_by(DailyBatch.business_date)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
     items: list[bank.NewInstruction] = []

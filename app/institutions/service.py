@@ -169,6 +169,14 @@ def update_fund_ledger(
     return fund
 
 
+def lock_fund_ledger(session: Session, fund_ledger_id: int) -> None:
+    """Serialise the fund ledger's payment-side work (daily submission, monthly computation)
+    until commit. FOR NO KEY UPDATE: rows that only reference the fund ledger still insert."""
+    session.execute(
+        select(FundLedger.id).where(FundLedger.id == fund_ledger_id).with_for_update(key_share=True)
+    )
+
+
 def list_fund_ledgers(session: Session) -> list[FundLedger]:
     return list(
         session.scalars(select(FundLedger).order_by(FundLedger.region_code, FundLedger.insutype))

@@ -21,10 +21,16 @@ from app.workdays import service as workdays
 BULK_AUDITS_MAX = 5000
 
 
-def _settlement(session: Session, code: str, setl_id: str) -> Settlement:
-    settlement = session.scalar(
-        select(Settlement).where(Settlement.fixmedins_code == code, Settlement.setl_id == setl_id)
+def _settlement(session: Session, code: str, setl_id: str, *, lock: bool = False) -> Settlement:
+    """The settlement; `lock` serialises the audit results and the revocation of one
+    settlement (the deduction cap and "no audit on a revoked settlement" hold under
+    concurrency)."""
+    query = select(Settlement).where(
+        Settlement.fixmedins_code == code, Settlement.setl_id == setl_id
     )
+    if lock:
+        query = query.with_for_update(key_share=True)
+    settlement = session.scalar(query)
     if settlement is None:
         raise NotFound(f"no settlement {setl_id} of {code}")
     return settlement
@@ -91,7 +97,7 @@ def record(
     now: datetime,
 ) -> tuple[AuditItem, bool]:
     """An initial result; the same result again returns the first (a different one: 409)."""
-    settlement = _settlement(session, code, setl_id)
+    settlement = _settlement(session, code, setl_id, lock=True)
     existing = session.scalar(
         select(AuditItem).where(
             AuditItem.settlement_id == settlement.id, AuditItem.rule_code == rule_code

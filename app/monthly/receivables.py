@@ -39,7 +39,9 @@ def repay(
     institution = institutions.get_institution(session, code)
     if institution.region_code != region:
         raise Invalid.field("fixmedins_code", "institution_in_region", f"{code} is not of {region}")
-    institutions.get_fund_ledger(session, region, insutype)
+    fund = institutions.get_fund_ledger(session, region, insutype)
+    # Statements and clearings take offsets from the same receivable under this lock.
+    institutions.lock_fund_ledger(session, fund.id)
     existing = session.scalar(
         select(Repayment).where(
             Repayment.region_code == region,

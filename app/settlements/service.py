@@ -369,6 +369,11 @@ def revoke(
     fund = institutions.get_fund_ledger(session, settlement.region_code, settlement.insutype)
     last_generated = lock_batch_states(session, [fund.id])[fund.id]
     states = lock_period_states(session, [(code, settlement.insutype)])
+    # The settlement's row last: two revocations, or a revocation and an audit result, of
+    # one settlement are applied one after the other.
+    session.execute(
+        select(Settlement.id).where(Settlement.id == settlement.id).with_for_update(key_share=True)
+    )
     existing = session.scalar(select(Revocation).where(Revocation.settlement_id == settlement.id))
     if existing is not None:
         return existing, False
@@ -482,7 +487,9 @@ def reconcile(
                     Settlement.fixmedins_code == data.fixmedins_code,
                     Settlement.insutype == data.insutype,
                     Settlement.setl_date == data.setl_date,
-                    Revocation.id.is_(None),
+                    # Held on that day: a revocation on a later day counts on its own day
+                    # (as the held totals do), so it does not leave this day's list.
+                    Revocation.id.is_(None) | (Revocation.revoked_date > data.setl_date),
                 )
             )
         )

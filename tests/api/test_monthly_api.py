@@ -936,3 +936,43 @@ def test_reopen_refuses_a_malformed_period(client: TestClient, session: Session)
         )
         assert response.status_code == 422, (period, response.status_code)
         assert response.json()["errors"][0]["field"] == "period"
+
+
+def test_recomputing_after_a_later_statement_took_a_daily_return_pays_it_once(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    """H001's March statement counts its 12,000.00 daily payment of 03-11 as paid. It is
+    disputed; the bank then returns that payment, and April's statement adds the return back
+    (`returned`). Recomputing March must still count the payment as paid: else both
+    statements would pay the 12,000.00."""
+    headers = _computed_march(client, session, clock)
+    h1, op = headers["H001"], headers["op"]
+    march = _statement(client, op, "H001", "2026-03")
+    assert _components(march) == H001_MARCH
+    disputed = client.post(
+        f"/api/v1/statements/{march['id']}/dispute", json={"reason": "核对中"}, headers=h1
+    )
+    assert disputed.json()["status"] == "DISPUTED"
+    instruction = bank.find(session, "D260310-6401310-H001")
+    assert instruction is not None and instruction.status == "SUCCESS"
+    returned = bank.apply_result(
+        session,
+        instruction,
+        "RETURNED",
+        instruction.amount_fen,
+        instruction.payee_account,
+        {"receipt_no": instruction.receipt_no},
+        {"reason": "账户已销户"},
+        at(date(2026, 4, 20), 10),
+    )
+    assert returned == "applied"
+    session.commit()
+    declared = _declare(client, clock, h1, "H001", "2026-04", date(2026, 5, 6))
+    assert declared.status_code == 201, declared.text
+    assert len(_compute(session, date(2026, 5, 20))) == 1
+    april = _statement(client, op, "H001", "2026-04")
+    assert (april["returned"], april["net"]) == ("12000.00", "12000.00")
+
+    recomputed = client.post(f"/api/v1/statements/{march['id']}/recompute", headers=op)
+    assert recomputed.status_code == 200, recomputed.text
+    assert _components(recomputed.json()) == H001_MARCH  # 12,000.00 still paid by the daily
