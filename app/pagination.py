@@ -27,14 +27,36 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> Any:
-    if cursor is None:
-        return None
+def _decode(cursor: str) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
-        raise Invalid.field("cursor", "cursor_format", "not a cursor this service issued") from None
+        return None
+
+
+def _refused() -> Invalid:
+    return Invalid.field("cursor", "cursor_format", "not a cursor this service issued")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The id after which the next page starts; anything else is refused (422)."""
+    if cursor is None:
+        return None
+    key = _decode(cursor)
+    if type(key) is not int or not 0 <= key < 2**63:
+        raise _refused()
+    return key
+
+
+def decode_text_cursor(cursor: str | None) -> str | None:
+    """The key (a code, an instruction id) after which the next page starts."""
+    if cursor is None:
+        return None
+    key = _decode(cursor)
+    if type(key) is not str or not 0 < len(key) <= 64:
+        raise _refused()
+    return key
 
 
 LimitQuery = Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX, description="page size (≤ 500)")]

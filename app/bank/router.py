@@ -19,7 +19,7 @@ from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import Conflict, FieldError, Invalid, NotFound, Unauthorized
 from app.http import strict_loads
 from app.money import YuanOut
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import CursorQuery, LimitQuery, Page, decode_text_cursor, page_of
 
 router = APIRouter(prefix="/api/v1/bank", tags=["bank"])
 
@@ -141,7 +141,7 @@ def list_instructions(
         query = query.where(PaymentInstruction.status == status)
     if fixmedins_code:
         query = query.where(PaymentInstruction.fixmedins_code == fixmedins_code)
-    after = decode_cursor(cursor)
+    after = decode_text_cursor(cursor)
     if after is not None:
         query = query.where(PaymentInstruction.instruction_id > after)
     rows = list(session.scalars(query))

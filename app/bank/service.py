@@ -213,33 +213,27 @@ def query_and_apply(ctx: Any, instruction_id: str) -> str:
             return instruction.status
         if status in ("SUCCESS", "FAILED", "RETURNED"):
             receipt = body.get("receipt")
-            if status == "RETURNED" and instruction.status in AWAITING:
-                apply_result(
+            try:
+                apply_in_order(
                     session,
                     instruction,
-                    "SUCCESS",
+                    status,
                     instruction.amount_fen,
                     instruction.payee_account,
                     receipt,
-                    None,
+                    body.get("failure") or body.get("return"),
                     now,
                 )
-            apply_result(
-                session,
-                instruction,
-                status,
-                instruction.amount_fen,
-                instruction.payee_account,
-                receipt,
-                body.get("failure") or body.get("return"),
-                now,
-            )
+            except Early as error:
+                log.warning("status of %s: %s", instruction_id, error)
         return instruction.status
 
 
 def requery_due(ctx: Any) -> dict[str, str]:
-    """Instructions sent ≥ 30 min ago (configurable) without a result: ask the bank; those
-    that never left (connection failures) are sent again with the same id before cutoff."""
+    """Instructions sent ≥ 30 min ago (configurable) without a result: ask the bank. Those
+    that never left (a connection failure, or a process that stopped between saving and
+    sending) are sent with the same id, on a working day before the fund ledger's cutoff;
+    one waiting since an earlier day raises an alert."""
     from datetime import timedelta
 
     from app.db import transaction
@@ -255,16 +249,78 @@ def requery_due(ctx: Any) -> dict[str, str]:
                 )
             )
         )
-        unsent = list(
-            session.scalars(
-                select(PaymentInstruction.instruction_id).where(
-                    PaymentInstruction.status == "QUEUED", PaymentInstruction.attempts > 0
-                )
-            )
-        )
+        unsent = _sendable(session, now - timedelta(seconds=UNSENT_GRACE_S), now)
     results = {i: query_and_apply(ctx, i) for i in waiting}
     results.update(send_queued(ctx, unsent))
     return results
+
+
+UNSENT_GRACE_S = 60  # the submission job sends its own right after committing them
+
+
+def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[str]:
+    from app.clock import business_date
+    from app.daily.service import submission_open
+    from app.institutions import service as institutions
+    from app.workdays import service as workdays
+
+    rows = session.execute(
+        select(
+            PaymentInstruction.instruction_id,
+            PaymentInstruction.region_code,
+            PaymentInstruction.insutype,
+            PaymentInstruction.requested_date,
+        )
+        .where(
+            PaymentInstruction.status == "QUEUED",
+            (PaymentInstruction.attempts > 0) | (PaymentInstruction.created_at <= saved_before),
+        )
+        .order_by(PaymentInstruction.instruction_id)
+    ).all()
+    if not rows:
+        return []
+    today = business_date(now)
+    working = workdays.load(session).is_working(today)
+    open_now: dict[tuple[str, str], bool] = {}
+    sendable = []
+    for instruction_id, region, insutype, requested in rows:
+        if (region, insutype) not in open_now:
+            fund = institutions.get_fund_ledger(session, region, insutype)
+            policy = institutions.policy_on(session, fund.id, today)
+            open_now[(region, insutype)] = (
+                working and policy is not None and submission_open(policy, now)
+            )
+        if open_now[(region, insutype)] and requested <= today:
+            sendable.append(instruction_id)
+        elif requested < today:
+            alerts.raise_alert(
+                session,
+                kind="bank_unsent",
+                subject=instruction_id,
+                detail=f"saved for {requested}, not sent yet; it goes before the next cutoff",
+                now=now,
+            )
+    return sendable
+
+
+def next_requery_due(session: Session, settings: Any) -> datetime | None:
+    """When the re-query sweep next has work: 30 min (configurable) after the oldest send
+    without a result; at once for an instruction that never left."""
+    from datetime import timedelta
+
+    unsent = session.scalar(
+        select(func.min(PaymentInstruction.created_at)).where(PaymentInstruction.status == "QUEUED")
+    )
+    if unsent is not None:
+        return unsent + timedelta(seconds=UNSENT_GRACE_S)
+    oldest = session.scalar(
+        select(func.min(PaymentInstruction.sent_at)).where(
+            PaymentInstruction.status.in_(["ACCEPTED", "UNKNOWN"])
+        )
+    )
+    if oldest is None:
+        return None
+    return oldest + timedelta(seconds=settings.bank_requery_after_s)
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -294,6 +350,31 @@ def find(session: Session, instruction_id: str) -> PaymentInstruction | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+def apply_in_order(
+    session: Session,
+    instruction: PaymentInstruction,
+    status: str,
+    amount_fen: int,
+    payee_account: str,
+    receipt: dict[str, Any] | None,
+    failure: dict[str, Any] | None,
+    now: datetime,
+) -> str:
+    """`apply_result`, where a return that arrives before its success (out of order) first
+    applies the success its receipt proves, then the return: the same end as in order."""
+    if status == "RETURNED" and instruction.status in AWAITING:
+        if not (receipt or {}).get("receipt_no"):
+            raise Early("a return before its success, without the receipt to prove it")
+        apply_result(session, instruction, "SUCCESS", amount_fen, payee_account, receipt, None, now)
+    return apply_result(
+        session, instruction, status, amount_fen, payee_account, receipt, failure, now
+    )
+
+
+class Early(Exception):
+    """A result that can only follow another one not known yet: not final, asked again."""
 
 
 def apply_result(
@@ -470,14 +551,15 @@ def apply_event(session: Session, event_id: str, now: datetime) -> tuple[int, st
     event = session.get(BankEvent, event_id, with_for_update=True, populate_existing=True)
     assert event is not None
     if event.http_status:
-        return (200 if event.http_status == 200 else event.http_status), event.outcome
+        # Stored with the same body and answered before: nothing happens again (API.md).
+        return 200, event.outcome
     body = event.body
     instruction = find(session, body["instruction_id"])
     if instruction is None:
         event.http_status, event.outcome = 404, "unknown instruction"
         return event.http_status, event.outcome
     try:
-        result = apply_result(
+        result = apply_in_order(
             session,
             instruction,
             body["status"],
@@ -487,6 +569,11 @@ def apply_event(session: Session, event_id: str, now: datetime) -> tuple[int, st
             body.get("failure"),
             now,
         )
+    except Early as error:
+        # Not final: the event stays unanswered, so its next delivery (or the status query
+        # of the re-query sweep) applies it once the success is known.
+        event.outcome = str(error)[:200]
+        return 409, event.outcome
     except (Contradiction, rules.IllegalTransition) as error:
         alerts.raise_alert(
             session,
@@ -499,25 +586,3 @@ def apply_event(session: Session, event_id: str, now: datetime) -> tuple[int, st
         return event.http_status, event.outcome
     event.http_status, event.outcome = 200, result
     return 200, result
-
-
-def next_requery_due(session: Session, settings: Any) -> datetime | None:
-    """When the re-query sweep next has work: 30 min (configurable) after the oldest send
-    without a result; at once for an instruction that never left."""
-    from datetime import timedelta
-
-    unsent = session.scalar(
-        select(func.min(PaymentInstruction.sent_at)).where(
-            PaymentInstruction.status == "QUEUED", PaymentInstruction.attempts > 0
-        )
-    )
-    if unsent is not None:
-        return unsent
-    oldest = session.scalar(
-        select(func.min(PaymentInstruction.sent_at)).where(
-            PaymentInstruction.status.in_(["ACCEPTED", "UNKNOWN"])
-        )
-    )
-    if oldest is None:
-        return None
-    return oldest + timedelta(seconds=settings.bank_requery_after_s)

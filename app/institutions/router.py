@@ -30,7 +30,7 @@ from app.institutions.schemas import (
     RegionPatch,
 )
 from app.money import bp_str
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import CursorQuery, LimitQuery, Page, decode_text_cursor, page_of
 
 router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["reference data"])
 
@@ -196,7 +196,7 @@ def list_institutions(
     rows = service.list_institutions(
         session,
         region_code=region_code,
-        after_code=decode_cursor(cursor),
+        after_code=decode_text_cursor(cursor),
         limit=limit + 1,
         only_code=only,
     )

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from app.auth.deps import Operator, Staff
+from app.clock import business_date
 from app.deps import ClockDep, SessionDep
-from app.errors import NotFound
+from app.errors import Invalid, NotFound
 from app.http import StrictJSONRoute
 from app.scheduling import service
 from app.workdays import service as workdays
@@ -90,6 +91,13 @@ def run_job(name: str, body: RunIn, request: Request, _: Operator, clock: ClockD
 
     if name not in JOBS:
         raise NotFound(f"no job {name!r}")
+    latest = JOBS[name].business_date(business_date(clock.now()))
+    if body.business_date > latest:
+        raise Invalid.field(
+            "business_date",
+            "not_after_due_date",
+            f"{name} runs today for {latest} at the latest, not for a later date",
+        )
     state = request.app.state
     factory = state.session_factory
     bind = factory.kw["bind"]

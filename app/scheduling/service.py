@@ -33,8 +33,9 @@ def claim(
 ) -> int | None:
     """Record the start of a run; None when that (job, date) already succeeded or runs.
 
-    The usual case is one INSERT (the unique index decides); a failed run is retried, and a
-    succeeded one too when asked to run `again` (jobs are idempotent: an operator may)."""
+    The usual case is one INSERT (the unique index decides); a failed run is retried, a run
+    left RUNNING by a stopped process is taken over, and a succeeded one is run again when
+    asked to (jobs are idempotent: an operator may). Callers hold the job's lock."""
     row = JobRun(
         job_name=job_name,
         business_date=business_date,
@@ -56,8 +57,11 @@ def claim(
             .where(JobRun.job_name == job_name, JobRun.business_date == business_date)
             .with_for_update()
         )
-        if existing is None or existing.status == "RUNNING":
+        if existing is None:
             return None
+        # The caller holds the job's cross-process lock (run_job, catch-up), so a run still
+        # marked RUNNING is one whose process stopped mid-run: it is taken over (jobs are
+        # idempotent, each step one transaction), never left blocking its date forever.
         if existing.status == "SUCCEEDED" and not again:
             return None
         existing.status = "RUNNING"

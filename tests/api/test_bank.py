@@ -182,7 +182,8 @@ def test_adversarial_callbacks(
         (_callback(client, clock, _success(instruction_id="D260306-6401310-H999")), 404),
         (_callback(client, clock, _success("EVT-2", amount="6000.01")), 409),
         (_callback(client, clock, _success("EVT-3", payee_account="6222000000000999")), 409),
-        (_callback(client, clock, _success("EVT-4", status="RETURNED")), 409),
+        # a return before any success, without the receipt that would prove the success
+        (_callback(client, clock, _success("EVT-4", status="RETURNED", receipt=None)), 409),
         (
             _callback(
                 client,
@@ -253,6 +254,39 @@ def test_replays_and_contradictions(
         for a in client.get("/api/v1/alerts", headers=alerts.request.headers).json()["items"]
     }
     assert {"bank_event_conflict", "bank_contradiction"} <= kinds
+
+
+def test_return_before_its_success_ends_as_in_order(
+    client: TestClient, session: Session, clock: SimulatedClock, queued: PaymentInstruction
+) -> None:
+    """Callbacks out of order: the return (with the receipt number) arrives before the success.
+    Both are applied, the success first; the late success changes nothing."""
+    entries = _entries(session)
+    returned = _success("EVT-R", status="RETURNED", failure={"reason": "账户已销户"})
+    assert _callback(client, clock, returned).status_code == 200
+    _unchanged(session, "RETURNED", entries + 2)  # the success, then the return
+    assert _instruction(session).receipt_no == "HD2026030900000001"
+    assert _balance(session, "bank") == 0
+    assert _balance(session, "payable", "H001") == 1_000_000  # owed again
+    assert _callback(client, clock, _success("EVT-S")).status_code == 200
+    assert _callback(client, clock, returned).status_code == 200  # a replay
+    _unchanged(session, "RETURNED", entries + 2)
+    assert ledger.trial_balance(session).balanced
+
+
+def test_a_return_without_receipt_before_its_success_is_applied_when_delivered_again(
+    client: TestClient, session: Session, clock: SimulatedClock, queued: PaymentInstruction
+) -> None:
+    entries = _entries(session)
+    early = _success("EVT-R", status="RETURNED", receipt=None, failure={"reason": "已销户"})
+    assert _callback(client, clock, early).status_code == 409  # not final: asked again
+    _unchanged(session, "QUEUED", entries)
+    assert _callback(client, clock, _success("EVT-S")).status_code == 200
+    assert _callback(client, clock, early).status_code == 200  # the bank's next delivery
+    _unchanged(session, "RETURNED", entries + 2)
+    unknown = _success("EVT-U", instruction_id="D260306-6401310-H999")
+    assert _callback(client, clock, unknown).status_code == 404
+    assert _callback(client, clock, unknown).status_code == 200  # stored and answered: API.md
 
 
 def test_success_after_failed_is_refused(
@@ -346,3 +380,28 @@ def test_connection_refused_is_retried_with_the_same_id(
         live = context(session_factory, clock, url)
         assert bank.requery_due(live) == {ID: "ACCEPTED"}
         assert list(sim.payments) == [ID]
+
+
+def test_saved_but_never_sent_goes_with_the_sweep_before_the_cutoff(
+    session: Session, session_factory, clock: SimulatedClock
+) -> None:  # type: ignore[no-untyped-def]
+    """The process stopped between saving the instruction (outbox) and sending it."""
+    from app.alerts.models import Alert
+
+    _queue(session, clock)  # saved at 14:30 on Monday, never sent
+    with simulator(clock) as (sim, url):
+        ctx = context(session_factory, clock, url)
+        assert bank.requery_due(ctx) == {}  # the submission job sends its own first
+        clock.set(at(MON, 15, 5))
+        assert bank.requery_due(ctx) == {}  # after the cutoff: nothing leaves
+        clock.set(at(date(2026, 3, 10), 16))
+        assert bank.requery_due(ctx) == {}
+        session.expire_all()
+        alert = session.scalar(select(Alert).where(Alert.kind == "bank_unsent"))
+        assert alert is not None and alert.subject == ID
+        assert sim.requests_received == 0
+        clock.set(at(date(2026, 3, 11), 9, 30))
+        assert bank.requery_due(ctx) == {ID: "ACCEPTED"}
+        assert list(sim.payments) == [ID]
+        assert _instruction(session).attempts == 1
+        assert bank.requery_due(ctx) == {}  # sent once

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.bank.models import PaymentInstruction
 from app.daily import service as daily
 from app.institutions import service as institutions
+from app.scheduling.models import JobRun
 from tests.support import builders
 from tests.support.builders import bearer
 from tests.support.daily import at, generate, settle
@@ -44,14 +46,35 @@ def test_list_and_run_jobs(client: TestClient, session: Session) -> None:
         ).status_code
         == 403
     )
+    # a run left RUNNING by a process that stopped is taken over, not skipped forever
+    session.add(
+        JobRun(
+            job_name="daily_batch",
+            business_date=date(2026, 3, 5),
+            status="RUNNING",
+            attempts=1,
+            started_at=at(date(2026, 3, 6), 0, 30),
+            runner="stopped-host:1",
+        )
+    )
+    session.commit()
     first = client.post(
         "/api/v1/jobs/daily_batch/run", json={"business_date": "2026-03-05"}, headers=op
     ).json()
     assert first["status"] == "SUCCEEDED"
+    session.expire_all()
+    row = session.scalar(select(JobRun).where(JobRun.job_name == "daily_batch"))
+    assert row is not None and (row.status, row.attempts) == ("SUCCEEDED", 2)
     again = client.post(
         "/api/v1/jobs/daily_batch/run", json={"business_date": "2026-03-05"}, headers=op
     ).json()
     assert again["status"] == "SKIPPED"
+    # today (Friday 03-06) the daily batch runs for Thursday at the latest
+    future = client.post(
+        "/api/v1/jobs/daily_batch/run", json={"business_date": "2026-03-06"}, headers=op
+    )
+    assert future.status_code == 422
+    assert future.json()["errors"][0]["field"] == "business_date"
     last = client.get("/api/v1/jobs", headers=op).json()
     assert next(j for j in last if j["name"] == "daily_batch")["last_run"]["status"] == "SUCCEEDED"
     assert (

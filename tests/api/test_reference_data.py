@@ -271,3 +271,12 @@ def test_audit_trail_records_before_and_after(
         "cursor",
         "cursor_format",
     )
+    from app.pagination import encode_cursor
+
+    for forged in (encode_cursor("1; drop"), encode_cursor([1]), encode_cursor(-1), "bnVsbA"):
+        _error(
+            client.get("/api/v1/audit-events", params={"cursor": forged}, headers=auditor),
+            422,
+            "cursor",
+            "cursor_format",
+        )

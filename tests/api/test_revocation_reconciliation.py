@@ -184,7 +184,9 @@ def test_reconciliation_counts_revocations_on_their_own_date(
     assert _reconcile(client, h, "2026-03-11", 0, "0.00").status_code == 422  # not begun yet
 
 
-def test_reconciliation_with_ids_lists_differences(client: TestClient, headers: dict) -> None:
+def test_reconciliation_with_ids_lists_differences(
+    client: TestClient, headers: dict, clock: SimulatedClock
+) -> None:
     h = headers["H001"]
     _upload(client, h, "S1")
     _upload(client, h, "S2")
@@ -199,6 +201,11 @@ def test_reconciliation_with_ids_lists_differences(client: TestClient, headers: 
         _reconcile(client, h, "2026-03-06", 2, "20000.00", setl_ids=["S1", "S2"]).json()["status"]
         == "RECONCILED"
     )
+    # S2 revoked on Tuesday: it still belongs to Friday's list (the revocation counts on 03-10)
+    clock.set(clock.now() + timedelta(days=4))
+    client.post("/api/v1/settlements/H001/S2/revoke", json={"reason": "x"}, headers=h)
+    again = _reconcile(client, h, "2026-03-06", 2, "20000.00", setl_ids=["S1", "S2"]).json()
+    assert (again["status"], again["differences"]) == ("RECONCILED", [])
 
 
 def test_periods_follow_declarations(
