@@ -4,13 +4,13 @@ each run through jobs.runner (cross-process lock + job_run), catch-up at start-u
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from app.clock import SHANGHAI
+from app.clock import SHANGHAI, shanghai
 from app.clock import business_date as date_of
 from app.db import transaction
 from app.scheduling import service as scheduling
@@ -56,13 +56,20 @@ def catch_up(ctx: JobContext) -> list[RunOutcome]:
     return outcomes
 
 
+def fire_day(spec: JobSpec, now: datetime) -> date:
+    """The day of the run the scheduler fired, not of the moment it runs: a run delayed past
+    midnight (within the misfire grace) still belongs to the day it was due."""
+    local = shanghai(now)
+    return local.date() if local.time() >= spec.at else local.date() - timedelta(days=1)
+
+
 def _scheduled(ctx: JobContext, spec: JobSpec) -> None:
-    now = ctx.clock.now()
+    day = fire_day(spec, ctx.clock.now())
     with transaction(ctx.session_factory) as session:
         calendar = workdays.load(session)
-    if not spec.runs_on(date_of(now), calendar):
+    if not spec.runs_on(day, calendar):
         return
-    outcome = run_job(ctx, spec.name, spec.business_date(date_of(now)))
+    outcome = run_job(ctx, spec.name, spec.business_date(day))
     log.info("job %s %s: %s", spec.name, outcome.business_date, outcome.status)
 
 
