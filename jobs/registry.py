@@ -34,6 +34,9 @@ class JobSpec:
     run: Callable[[JobContext, date], dict[str, Any]]
     catch_up: bool  # missed business dates are run at start-up, in order
     description: str
+    # False: only for the date it runs for today (the submission pays what is due today,
+    # requested for today; an earlier date is not something the bank takes)
+    past_dates: bool = True
 
     def business_date(self, run_day: date) -> date:
         return run_day - timedelta(days=self.date_offset_days)
@@ -100,6 +103,7 @@ register(
         submission.run,
         False,
         "approved payments due today to the bank, before the 15:00 cutoff",
+        past_dates=False,
     )
 )
 register(

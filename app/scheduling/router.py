@@ -98,6 +98,12 @@ def run_job(name: str, body: RunIn, request: Request, _: Operator, clock: ClockD
             "not_after_due_date",
             f"{name} runs today for {latest} at the latest, not for a later date",
         )
+    if body.business_date < latest and not JOBS[name].past_dates:
+        raise Invalid.field(
+            "business_date",
+            "due_date_only",
+            f"{name} runs only for the date it runs for today ({latest})",
+        )
     state = request.app.state
     factory = state.session_factory
     bind = factory.kw["bind"]

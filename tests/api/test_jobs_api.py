@@ -75,6 +75,11 @@ def test_list_and_run_jobs(client: TestClient, session: Session) -> None:
     )
     assert future.status_code == 422
     assert future.json()["errors"][0]["field"] == "business_date"
+    past = client.post(
+        "/api/v1/jobs/submission/run", json={"business_date": "2026-03-05"}, headers=op
+    )
+    assert past.status_code == 422
+    assert past.json()["errors"][0]["rule"] == "due_date_only"
     last = client.get("/api/v1/jobs", headers=op).json()
     assert next(j for j in last if j["name"] == "daily_batch")["last_run"]["status"] == "SUCCEEDED"
     assert (
