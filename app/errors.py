@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("fundledger.errors")
@@ -130,6 +131,16 @@ def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _transient(exc: DBAPIError) -> bool:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -156,6 +167,22 @@ def install(app: FastAPI) -> None:
             exc.status_code, "HTTP error"
         )
         return problem(exc.status_code, title, str(exc.detail), code=f"http-{exc.status_code}")
+
+    @app.exception_handler(DBAPIError)
+    def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        # A deadlock or serialization failure (PostgreSQL 40P01/40001) or a busy SQLite
+        # database: the transaction was rolled back whole; the same request may be sent again.
+        if _transient(exc):
+            log.warning("transient database conflict: %s", str(exc.orig)[:200])
+            return problem(
+                409,
+                "Conflict",
+                "a concurrent request held the same rows; nothing was written: send it again",
+                code="concurrent-conflict",
+                headers={"Retry-After": "1"},
+            )
+        log.exception("unexpected database error", exc_info=exc)
+        return problem(500, "Internal error", "an unexpected error occurred", code="internal")
 
     @app.exception_handler(Exception)
     def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -27,11 +27,16 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+CURSOR_CHARS_MAX = 200
+
+
 def _decode(cursor: str) -> Any:
+    if len(cursor) > CURSOR_CHARS_MAX:
+        return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

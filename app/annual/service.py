@@ -342,8 +342,19 @@ def _compute(
 
 
 def get(
-    session: Session, clearing_id: int, *, actor: Principal, lock: bool = False
+    session: Session,
+    clearing_id: int,
+    *,
+    actor: Principal,
+    lock: bool = False,
+    fund_lock: bool = False,
 ) -> AnnualClearing:
+    """The clearing; `lock` holds its row; `fund_lock` takes the fund ledger's lock first
+    (where offsets move: the order every such path takes, fund ledger then document)."""
+    if fund_lock:
+        known = get(session, clearing_id, actor=actor)
+        fund = institutions.get_fund_ledger(session, known.region_code, known.insutype)
+        institutions.lock_fund_ledger(session, fund.id)
     query = select(AnnualClearing).where(AnnualClearing.id == clearing_id)
     if lock:
         query = query.with_for_update()
@@ -407,7 +418,7 @@ def dispute(
 def recompute(
     session: Session, clearing_id: int, *, actor: Principal, now: datetime
 ) -> AnnualClearing:
-    clearing = get(session, clearing_id, actor=actor, lock=True)
+    clearing = get(session, clearing_id, actor=actor, lock=True, fund_lock=True)
     if clearing.status != "DISPUTED":
         raise Conflict(
             f"clearing {clearing_id} is {clearing.status}; only a disputed one is recomputed"
@@ -443,7 +454,7 @@ def approve(
     session: Session, clearing_id: int, *, actor: Principal, now: datetime
 ) -> AnnualClearing:
     """Approve (maker–checker), posting SPEC §6; or re-approve a failed payment to resend."""
-    clearing = get(session, clearing_id, actor=actor, lock=True)
+    clearing = get(session, clearing_id, actor=actor, lock=True, fund_lock=True)
     if actor.name == clearing.computed_by:
         raise Forbidden("nobody approves what they computed or changed (maker–checker)")
     if clearing.status == "FAILED":

@@ -255,7 +255,7 @@ def requery_due(ctx: Any) -> dict[str, str]:
     return results
 
 
-UNSENT_GRACE_S = 60  # the submission job sends its own right after committing them
+UNSENT_GRACE_S = 300  # the submission job sends its own right after committing them
 
 
 def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[str]:
@@ -273,7 +273,10 @@ def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[s
         )
         .where(
             PaymentInstruction.status == "QUEUED",
-            (PaymentInstruction.attempts > 0) | (PaymentInstruction.created_at <= saved_before),
+            # not while the submission that saved it may still be sending it (a run of
+            # thousands of sends takes minutes), nor right after an attempt of its own
+            PaymentInstruction.created_at <= saved_before,
+            PaymentInstruction.sent_at.is_(None) | (PaymentInstruction.sent_at <= saved_before),
         )
         .order_by(PaymentInstruction.instruction_id)
     ).all()
@@ -305,11 +308,13 @@ def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[s
 
 def next_requery_due(session: Session, settings: Any) -> datetime | None:
     """When the re-query sweep next has work: 30 min (configurable) after the oldest send
-    without a result; at once for an instruction that never left."""
+    without a result; five minutes after the last try for an instruction that never left."""
     from datetime import timedelta
 
     unsent = session.scalar(
-        select(func.min(PaymentInstruction.created_at)).where(PaymentInstruction.status == "QUEUED")
+        select(
+            func.min(func.coalesce(PaymentInstruction.sent_at, PaymentInstruction.created_at))
+        ).where(PaymentInstruction.status == "QUEUED")
     )
     if unsent is not None:
         return unsent + timedelta(seconds=UNSENT_GRACE_S)

@@ -4,14 +4,16 @@ settlement's deductions never exceed its fund amount."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.clock import business_date
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, DomainError, FieldError, Invalid, NotFound
 from app.institutions import service as institutions
 from app.monthly import rules
 from app.monthly.models import AuditItem, AuditStep
@@ -34,6 +36,22 @@ def _settlement(session: Session, code: str, setl_id: str, *, lock: bool = False
     if settlement is None:
         raise NotFound(f"no settlement {setl_id} of {code}")
     return settlement
+
+
+def lock_settlements(session: Session, keys: list[tuple[str, str]]) -> None:
+    """Lock the settlements of a bulk import up front, in one order (their ids), so two
+    imports that share settlements wait for each other instead of deadlocking."""
+    wanted = sorted(set(keys))
+    # One statement on PostgreSQL (≤ 5,000 pairs); SQLite has no row locks (one writer).
+    size = max(len(wanted), 1) if session.get_bind().dialect.name == "postgresql" else 900
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
+        session.execute(
+            select(Settlement.id)
+            .where(tuple_(Settlement.fixmedins_code, Settlement.setl_id).in_(chunk))
+            .order_by(Settlement.id)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 def get(
@@ -140,6 +158,42 @@ def record(
     session.flush()
     _step(session, item, "initial", amount_fen, reason, actor.name, now)
     return item, True
+
+
+def record_bulk(
+    session: Session, items: Sequence[Any], *, actor: Principal, now: datetime
+) -> list[dict[str, object]]:
+    """Initial results of a bulk import, each judged on its own (a savepoint each), in the
+    caller's transaction. The settlements are locked up front in one order."""
+    lock_settlements(session, [(item.fixmedins_code, item.setl_id) for item in items])
+    results: list[dict[str, object]] = []
+    for index, item in enumerate(items):
+        try:
+            with session.begin_nested():
+                _, created = record(
+                    session,
+                    code=item.fixmedins_code,
+                    setl_id=item.setl_id,
+                    rule_code=item.rule_code,
+                    amount_fen=item.amount,
+                    reason=item.reason,
+                    actor=actor,
+                    now=now,
+                )
+            results.append(
+                {"index": index, "outcome": "created" if created else "duplicate", "errors": []}
+            )
+        except DomainError as error:
+            errors = error.errors or [FieldError("item", error.code, error.detail)]
+            results.append(
+                {
+                    "index": index,
+                    "outcome": "refused",
+                    "status": error.status,
+                    "errors": [e.__dict__ for e in errors],
+                }
+            )
+    return results
 
 
 def appeal(

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
-from app.errors import FieldError
 from app.http import StrictJSONRoute
 from app.monthly import advances, audits, declarations, export, receivables, statements
 from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
@@ -154,36 +153,8 @@ def record_audits(
     body: BulkAuditIn, actor: Operator, session: SessionDep, clock: ClockDep
 ) -> dict[str, object]:
     """Import initial results; each item judged on its own (one savepoint each)."""
-    from app.errors import DomainError
-
-    results: list[dict[str, object]] = []
     with session.begin():
-        for index, item in enumerate(body.items):
-            try:
-                with session.begin_nested():
-                    _, created = audits.record(
-                        session,
-                        code=item.fixmedins_code,
-                        setl_id=item.setl_id,
-                        rule_code=item.rule_code,
-                        amount_fen=item.amount,
-                        reason=item.reason,
-                        actor=actor,
-                        now=clock.now(),
-                    )
-                results.append(
-                    {"index": index, "outcome": "created" if created else "duplicate", "errors": []}
-                )
-            except DomainError as error:
-                errors = error.errors or [FieldError("item", error.code, error.detail)]
-                results.append(
-                    {
-                        "index": index,
-                        "outcome": "refused",
-                        "status": error.status,
-                        "errors": [e.__dict__ for e in errors],
-                    }
-                )
+        results = audits.record_bulk(session, body.items, actor=actor, now=clock.now())
     return {"results": results}
 
 

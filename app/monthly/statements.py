@@ -286,16 +286,16 @@ def _take(session: Session, fund: FundLedger, period: str) -> None:
     )
 
 
-def _return_added_back_elsewhere(period: str) -> Any:
-    """A returned daily payment counts as never paid (SPEC §3) only where no other document
-    has added its return back already: once a later statement or a clearing took the return
-    (`returned`), this period's statement (recomputed after a dispute, say) counts the payment
-    as paid, or the money would be paid twice."""
+def _absorbed_here(period: str, code: Any) -> Any:
+    """A returned daily payment counts as never paid (SPEC §3) where this statement absorbed
+    its return of the period (`_take`), and only there. Taken by another document (a later
+    statement adds it back as `returned`), or committed after `_take` ran (the next statement
+    takes it), it counts as paid here: so it is paid once, also on a recompute after a
+    dispute."""
     return exists().where(
         BankReturn.instruction_id == PaymentInstruction.instruction_id,
         BankReturn.period == period,
-        BankReturn.taken_by.is_not(None),
-        ~BankReturn.taken_by.startswith("absorbed:"),
+        BankReturn.taken_by == _scope_value("absorbed", code),
     )
 
 
@@ -360,7 +360,7 @@ def _sums(session: Session, fund: FundLedger, period: str) -> dict[str, dict[str
         .join(PaymentInstruction, PaymentInstruction.instruction_id == DailyLine.instruction_id)
         .where(
             (PaymentInstruction.status == "SUCCESS")
-            | ((PaymentInstruction.status == "RETURNED") & _return_added_back_elsewhere(period))
+            | ((PaymentInstruction.status == "RETURNED") & ~_absorbed_here(period, per_day.c.code))
         )
         .group_by(per_day.c.code)
     )
@@ -497,8 +497,19 @@ def _compute(
 
 
 def get(
-    session: Session, statement_id: int, *, actor: Principal, lock: bool = False
+    session: Session,
+    statement_id: int,
+    *,
+    actor: Principal,
+    lock: bool = False,
+    fund_lock: bool = False,
 ) -> MonthlyStatement:
+    """The statement; `lock` holds its row; `fund_lock` takes the fund ledger's lock first
+    (where offsets move: the order every such path takes, fund ledger then document)."""
+    if fund_lock:
+        known = get(session, statement_id, actor=actor)
+        fund = institutions.get_fund_ledger(session, known.region_code, known.insutype)
+        institutions.lock_fund_ledger(session, fund.id)
     query = select(MonthlyStatement).where(MonthlyStatement.id == statement_id)
     if lock:
         query = query.with_for_update()
@@ -571,10 +582,7 @@ def recompute(
 ) -> MonthlyStatement:
     """The operator recomputes a disputed statement: its offset and taken items are released
     first, then it is computed afresh."""
-    known = get(session, statement_id, actor=actor)
-    fund = institutions.get_fund_ledger(session, known.region_code, known.insutype)
-    institutions.lock_fund_ledger(session, fund.id)  # first, as the computation takes it
-    statement = get(session, statement_id, actor=actor, lock=True)
+    statement = get(session, statement_id, actor=actor, lock=True, fund_lock=True)
     if statement.status != "DISPUTED":
         raise Conflict(
             f"statement {statement_id} is {statement.status}; only a disputed one is recomputed"
@@ -608,6 +616,7 @@ def recompute(
         + statement.returned_fen
     )
     session.flush()
+    fund = institutions.get_fund_ledger(session, statement.region_code, statement.insutype)
     _compute(
         session,
         fund,
@@ -648,7 +657,7 @@ def approve(
 ) -> MonthlyStatement:
     """Approve a confirmed statement (maker–checker), posting it (SPEC §6); or re-approve a
     failed payment for resending. Approving twice posts once."""
-    statement = get(session, statement_id, actor=actor, lock=True)
+    statement = get(session, statement_id, actor=actor, lock=True, fund_lock=True)
     if statement.status == "FAILED":
         if actor.name == statement.computed_by:
             raise Forbidden("nobody approves what they computed or changed (maker–checker)")

@@ -378,6 +378,8 @@ def test_connection_refused_is_retried_with_the_same_id(
     assert _instruction(session).attempts == 3
     with simulator(clock) as (sim, url):
         live = context(session_factory, clock, url)
+        assert bank.requery_due(live) == {}  # not right after its own attempts
+        clock.advance(timedelta(minutes=5))
         assert bank.requery_due(live) == {ID: "ACCEPTED"}
         assert list(sim.payments) == [ID]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -273,7 +275,9 @@ def test_audit_trail_records_before_and_after(
     )
     from app.pagination import encode_cursor
 
-    for forged in (encode_cursor("1; drop"), encode_cursor([1]), encode_cursor(-1), "bnVsbA"):
+    nested = base64.urlsafe_b64encode(b"[" * 140).decode().rstrip("=")
+    forged_cursors = (encode_cursor("1; drop"), encode_cursor([1]), encode_cursor(-1), "bnVsbA")
+    for forged in (*forged_cursors, nested, "A" * 5000):
         _error(
             client.get("/api/v1/audit-events", params={"cursor": forged}, headers=auditor),
             422,
