@@ -286,16 +286,17 @@ def _take(session: Session, fund: FundLedger, period: str) -> None:
     )
 
 
-def _absorbed_here(period: str, code: Any) -> Any:
+def _absorbed_here(period: str) -> Any:
     """A returned daily payment counts as never paid (SPEC §3) where this statement absorbed
     its return of the period (`_take`), and only there. Taken by another document (a later
     statement adds it back as `returned`), or committed after `_take` ran (the next statement
     takes it), it counts as paid here: so it is paid once, also on a recompute after a
-    dispute."""
+    dispute. (A return row of an instruction and period is absorbed only by the statement of
+    that institution and period: this one.)"""
     return exists().where(
         BankReturn.instruction_id == PaymentInstruction.instruction_id,
         BankReturn.period == period,
-        BankReturn.taken_by == _scope_value("absorbed", code),
+        BankReturn.taken_by.startswith("absorbed:"),
     )
 
 
@@ -360,7 +361,7 @@ def _sums(session: Session, fund: FundLedger, period: str) -> dict[str, dict[str
         .join(PaymentInstruction, PaymentInstruction.instruction_id == DailyLine.instruction_id)
         .where(
             (PaymentInstruction.status == "SUCCESS")
-            | ((PaymentInstruction.status == "RETURNED") & ~_absorbed_here(period, per_day.c.code))
+            | ((PaymentInstruction.status == "RETURNED") & ~_absorbed_here(period))
         )
         .group_by(per_day.c.code)
     )
