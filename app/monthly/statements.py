@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     exists,
     func,
     select,
@@ -318,10 +319,6 @@ def _sums(session: Session, fund: FundLedger, period: str) -> dict[str, dict[str
         .cte("per_day")
     )
     for code, amount in session.execute(
-        select(per_day.c.code, func.sum(per_day.c.fund)).group_by(per_day.c.code)
-    ):
-        sums[code]["fund_pay"] += int(amount)
-    for code, amount in session.execute(
         select(Revocation.fixmedins_code, func.sum(Settlement.fund_amount_fen))
         .join(Settlement, Settlement.id == Revocation.settlement_id)
         .where(
@@ -348,25 +345,33 @@ def _sums(session: Session, fund: FundLedger, period: str) -> dict[str, dict[str
         )
         .subquery()
     )
-    paid = (
-        select(per_day.c.code, func.sum(per_day.c.daily))
-        .join(day_batch, day_batch.c.day == per_day.c.day)
-        .join(
+    # Each (institution, batch date) has at most one line and one instruction: outer joins
+    # keep every row for the fund amount, and the daily amount counts where it was paid.
+    paid = (PaymentInstruction.status == "SUCCESS") | (
+        (PaymentInstruction.status == "RETURNED") & ~_absorbed_here(period)
+    )
+    both = (
+        select(
+            per_day.c.code,
+            func.sum(per_day.c.fund),
+            func.sum(case((paid, per_day.c.daily), else_=0)),
+        )
+        .outerjoin(day_batch, day_batch.c.day == per_day.c.day)
+        .outerjoin(
             DailyLine,
             and_(
                 DailyLine.batch_id == day_batch.c.batch_id,
                 DailyLine.fixmedins_code == per_day.c.code,
             ),
         )
-        .join(PaymentInstruction, PaymentInstruction.instruction_id == DailyLine.instruction_id)
-        .where(
-            (PaymentInstruction.status == "SUCCESS")
-            | ((PaymentInstruction.status == "RETURNED") & ~_absorbed_here(period))
+        .outerjoin(
+            PaymentInstruction, PaymentInstruction.instruction_id == DailyLine.instruction_id
         )
         .group_by(per_day.c.code)
     )
-    for code, amount in session.execute(paid):
-        sums[code]["daily_paid"] += int(amount)
+    for code, fund_pay, daily_paid in session.execute(both):
+        sums[code]["fund_pay"] += int(fund_pay)
+        sums[code]["daily_paid"] += int(daily_paid)
     for code, total in session.execute(
         select(SCOPE.c.code, func.sum(AuditItem.final_amount_fen))
         .join(AuditItem, AuditItem.taken_statement_id == SCOPE.c.statement_id)
