@@ -170,8 +170,10 @@ def update_fund_ledger(
 
 
 def lock_fund_ledger(session: Session, fund_ledger_id: int) -> None:
-    """Serialise the fund ledger's payment-side work (daily submission, monthly computation)
-    until commit. FOR NO KEY UPDATE: rows that only reference the fund ledger still insert."""
+    """Serialise the fund ledger's payment-side work until commit: the daily submission, the
+    monthly computation, and whatever moves a receivable offset (repayments, statement and
+    clearing approvals and recomputes, clearings). Taken before any document row, always.
+    FOR NO KEY UPDATE: rows that only reference the fund ledger still insert."""
     session.execute(
         select(FundLedger.id).where(FundLedger.id == fund_ledger_id).with_for_update(key_share=True)
     )
