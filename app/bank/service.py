@@ -306,26 +306,59 @@ def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[s
     return sendable
 
 
-def next_requery_due(session: Session, settings: Any) -> datetime | None:
+def next_requery_due(
+    session: Session, settings: Any, now: datetime | None = None
+) -> datetime | None:
     """When the re-query sweep next has work: 30 min (configurable) after the oldest send
-    without a result; five minutes after the last try for an instruction that never left."""
+    without a result; for an instruction that never left, five minutes after its last try, or
+    the next moment its fund ledger sends at all (a working day, before the cut-off)."""
     from datetime import timedelta
 
-    unsent = session.scalar(
+    candidates: list[datetime] = []
+    unsent = session.execute(
         select(
-            func.min(func.coalesce(PaymentInstruction.sent_at, PaymentInstruction.created_at))
-        ).where(PaymentInstruction.status == "QUEUED")
-    )
-    if unsent is not None:
-        return unsent + timedelta(seconds=UNSENT_GRACE_S)
+            PaymentInstruction.region_code,
+            PaymentInstruction.insutype,
+            func.min(func.coalesce(PaymentInstruction.sent_at, PaymentInstruction.created_at)),
+        )
+        .where(PaymentInstruction.status == "QUEUED")
+        .group_by(PaymentInstruction.region_code, PaymentInstruction.insutype)
+    ).all()
+    for region, insutype, last_try in unsent:
+        earliest = last_try + timedelta(seconds=UNSENT_GRACE_S)
+        if now is not None:
+            earliest = max(earliest, now)
+        candidates.append(_next_opening(session, region, insutype, earliest))
     oldest = session.scalar(
         select(func.min(PaymentInstruction.sent_at)).where(
             PaymentInstruction.status.in_(["ACCEPTED", "UNKNOWN"])
         )
     )
-    if oldest is None:
-        return None
-    return oldest + timedelta(seconds=settings.bank_requery_after_s)
+    if oldest is not None:
+        candidates.append(oldest + timedelta(seconds=settings.bank_requery_after_s))
+    return min(candidates) if candidates else None
+
+
+def _next_opening(session: Session, region: str, insutype: str, moment: datetime) -> datetime:
+    """The first moment from `moment` on when the fund ledger sends: a working day before its
+    cut-off (a week of days ahead at most; past that, `moment` itself)."""
+    from datetime import time, timedelta
+
+    from app.clock import at_shanghai, business_date
+    from app.daily.service import submission_open
+    from app.institutions import service as institutions
+    from app.workdays import service as workdays
+
+    calendar = workdays.load(session)
+    fund = institutions.get_fund_ledger(session, region, insutype)
+    candidate = moment
+    for _ in range(15):
+        day = business_date(candidate)
+        policy = institutions.policy_on(session, fund.id, day)
+        if calendar.is_working(day) and policy is not None and submission_open(policy, candidate):
+            return candidate
+        candidate = at_shanghai(day + timedelta(days=1), time(0, 0))
+    return moment
 
 
 # --- results -----------------------------------------------------------------------------------

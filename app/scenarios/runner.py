@@ -328,13 +328,13 @@ class Runner:
             bank.requery_due(self.ctx)
             self._refresh_requery()
             if self.requery_at is not None and self.requery_at <= moment:
-                # Work that cannot go now (after the cutoff): the sweep's next round, as the
-                # scheduler's interval.
+                # Work the bank refused and that waits in the outbox: the sweep's next round,
+                # as the scheduler's interval.
                 self.requery_at = moment + REQUERY_INTERVAL
 
     def _refresh_requery(self) -> None:
         with transaction(self.factory) as session:
-            self.requery_at = bank.next_requery_due(session, self.settings)
+            self.requery_at = bank.next_requery_due(session, self.settings, self.clock.now())
 
     def _note(self, job: str, detail: Any) -> None:
         """What a job's outcome tells the actors about their lists."""

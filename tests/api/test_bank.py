@@ -396,6 +396,10 @@ def test_saved_but_never_sent_goes_with_the_sweep_before_the_cutoff(
         assert bank.requery_due(ctx) == {}  # the submission job sends its own first
         clock.set(at(MON, 15, 5))
         assert bank.requery_due(ctx) == {}  # after the cutoff: nothing leaves
+        with session_factory() as reading:  # the sweep's next chance: Tuesday, first thing
+            assert bank.next_requery_due(reading, ctx.settings) == at(MON, 14, 35)
+            due = bank.next_requery_due(reading, ctx.settings, clock.now())
+            assert due == at(date(2026, 3, 10), 0, 0)
         clock.set(at(date(2026, 3, 10), 16))
         assert bank.requery_due(ctx) == {}
         session.expire_all()
