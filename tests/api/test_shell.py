@@ -5,10 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
 
 from app.errors import Conflict
 from app.http import StrictJSONRoute
 from app.money import Yuan, YuanNonNegative
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg's DeadlockDetected carries it
 
 
 class Body(BaseModel):
@@ -31,6 +36,14 @@ def _echo_routes(app: FastAPI) -> None:
     @router.get("/conflict")
     def conflict() -> None:
         raise Conflict("already there")
+
+    @router.get("/deadlock")
+    def deadlock() -> None:
+        raise OperationalError("UPDATE ...", {}, _Deadlock("deadlock detected"))
+
+    @router.get("/broken")
+    def broken() -> None:
+        raise OperationalError("SELECT ...", {}, Exception("server closed the connection"))
 
     app.include_router(router)
 
@@ -106,6 +119,10 @@ def test_malformed_json_duplicate_keys_and_nan(app: FastAPI, client: TestClient)
 def test_domain_errors_and_unknown_paths(app: FastAPI, client: TestClient) -> None:
     _echo_routes(app)
     assert _problem(client.get("/conflict"), 409)["detail"] == "already there"
+    deadlock = client.get("/deadlock")
+    assert _problem(deadlock, 409)["type"] == "/problems/concurrent-conflict"
+    assert deadlock.headers["retry-after"] == "1"
+    assert _problem(client.get("/broken"), 500)["type"] == "/problems/internal"
     _problem(client.get("/nowhere"), 404)
 
 
