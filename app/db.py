@@ -88,6 +88,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # A REPLACE deletes the old row: with recursive triggers on, that delete fires the
+            # append-only triggers too (off, INSERT OR REPLACE would rewrite ledger rows).
+            cursor.execute("PRAGMA recursive_triggers=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

@@ -5,20 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Path, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
 
+# A path id: a positive BIGINT (a larger number is a 422 naming the parameter, not a 500).
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-def _parse_float(literal: str) -> Decimal | str:
-    # A JSON number keeps the digits it was written with. An exponent is refused by the
-    # amount validators: hand them the literal text, which no amount pattern matches.
-    if "e" in literal or "E" in literal:
-        return literal
+
+def _parse_float(literal: str) -> Decimal:
+    # A JSON number keeps the digits it was written with, as a Decimal: the amount validators
+    # refuse an exponent (Decimal keeps it: "1E+2"); text fields refuse a number outright.
     return Decimal(literal)
 
 
@@ -37,12 +38,19 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def strict_loads(body: bytes | str) -> Any:
     """JSON with exact decimals, no NaN/Infinity and no duplicate keys."""
-    return json.loads(
-        body,
-        parse_float=_parse_float,
-        parse_constant=_parse_constant,
-        object_pairs_hook=_no_duplicate_keys,
-    )
+    try:
+        return json.loads(
+            body,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+            object_pairs_hook=_no_duplicate_keys,
+        )
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as error:
+        # An integer of thousands of digits, nesting beyond the parser's depth: refused as
+        # malformed JSON (422 json_invalid), like any other unreadable body.
+        raise json.JSONDecodeError(f"unreadable JSON: {type(error).__name__}", "", 0) from None
 
 
 class StrictJSONRequest(Request):

@@ -19,8 +19,8 @@ from pydantic_core import PydanticCustomError
 MAX_FEN = 10**13
 BP_PER_UNIT = 10_000  # basis points in a ratio of 1
 
-_YUAN_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,2})?$")
-_RATIO_RE = re.compile(r"^(0|1)(\.[0-9]{1,4})?$")
+_YUAN_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,2})?\Z")
+_RATIO_RE = re.compile(r"^(0|1)(\.[0-9]{1,4})?\Z")
 
 
 class MoneyError(ValueError):
@@ -54,14 +54,14 @@ def _decimal_of(value: Any) -> Decimal:
     if isinstance(value, str):
         text = value.strip()
         if text != value or not _YUAN_RE.match(text):
-            if re.match(r"^-?[0-9]+\.[0-9]{3,}$", text):
+            if re.match(r"^-?[0-9]+\.[0-9]{3,}\Z", text):
                 raise MoneyError("amount_decimals", "at most two decimals (fen)")
             raise MoneyError("amount_format", 'an amount is a yuan string such as "1234.56"')
         return Decimal(text)
     raise MoneyError("amount_type", 'an amount is a yuan string such as "1234.56"')
 
 
-_YUAN_PARTS_RE = re.compile(r"^(-?)(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?$")
+_YUAN_PARTS_RE = re.compile(r"^(-?)(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?\Z")
 
 
 def to_fen(value: Any) -> int:

@@ -24,7 +24,7 @@ from app.annual.schemas import (
 from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
-from app.http import StrictJSONRoute
+from app.http import IdPath, StrictJSONRoute
 from app.money import bp_str, yuan
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
@@ -233,12 +233,14 @@ def export_clearings(_: Staff, session: SessionDep, year: int | None = None) -> 
 
 
 @router.get("/clearings/{clearing_id}")
-def get_clearing(clearing_id: int, principal: Reader, session: SessionDep) -> ClearingOut:
+def get_clearing(clearing_id: IdPath, principal: Reader, session: SessionDep) -> ClearingOut:
     return clearing_out(service.get(session, clearing_id, actor=principal))
 
 
 @router.get("/clearings/{clearing_id}/export.xlsx", response_class=StreamingResponse)
-def export_clearing(clearing_id: int, principal: Reader, session: SessionDep) -> StreamingResponse:
+def export_clearing(
+    clearing_id: IdPath, principal: Reader, session: SessionDep
+) -> StreamingResponse:
     """One clearing with its base data (the statements of the year and the assessment)."""
     c = service.get(session, clearing_id, actor=principal)
     statements = [
@@ -266,7 +268,7 @@ def export_clearing(clearing_id: int, principal: Reader, session: SessionDep) ->
 
 @router.post("/clearings/{clearing_id}/confirm")
 def confirm(
-    clearing_id: int, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
+    clearing_id: IdPath, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
 ) -> ClearingOut:
     """The hospital confirms (清算确认), optionally with a stamped document's reference."""
     with session.begin():
@@ -279,7 +281,7 @@ def confirm(
 
 @router.post("/clearings/{clearing_id}/dispute")
 def dispute(
-    clearing_id: int, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
+    clearing_id: IdPath, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
 ) -> ClearingOut:
     with session.begin():
         return clearing_out(
@@ -289,7 +291,7 @@ def dispute(
 
 @router.post("/clearings/{clearing_id}/recompute")
 def recompute(
-    clearing_id: int, actor: Operator, session: SessionDep, clock: ClockDep
+    clearing_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep
 ) -> ClearingOut:
     with session.begin():
         return clearing_out(service.recompute(session, clearing_id, actor=actor, now=clock.now()))
@@ -297,7 +299,7 @@ def recompute(
 
 @router.post("/clearings/{clearing_id}/approve")
 def approve(
-    clearing_id: int, actor: Accountant, session: SessionDep, clock: ClockDep
+    clearing_id: IdPath, actor: Accountant, session: SessionDep, clock: ClockDep
 ) -> ClearingOut:
     """Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next submission."""
     with session.begin():

@@ -10,7 +10,7 @@ from app.auth.deps import Admin, CurrentUser
 from app.auth.models import ApiToken, User
 from app.auth.schemas import IssuedToken, Me, TokenOut, UserIn, UserOut, UserPatch
 from app.deps import ClockDep, SessionDep
-from app.http import StrictJSONRoute
+from app.http import IdPath, StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["users and tokens"])
 
@@ -77,7 +77,7 @@ def list_tokens(name: str, _: Admin, session: SessionDep) -> list[TokenOut]:
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, actor: Admin, session: SessionDep, clock: ClockDep) -> TokenOut:
+def revoke_token(token_id: IdPath, actor: Admin, session: SessionDep, clock: ClockDep) -> TokenOut:
     with session.begin():
         row = service.revoke_token(session, token_id=token_id, actor=actor, now=clock.now())
         user = session.get(User, row.user_id)

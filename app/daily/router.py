@@ -14,7 +14,7 @@ from app.daily import service
 from app.daily.models import DailyBatch, DailyLine
 from app.daily.schemas import BatchOut, DetailOut, HoldIn, LineDetailOut, LineOut, RejectIn
 from app.deps import ClockDep, SessionDep
-from app.http import StrictJSONRoute
+from app.http import IdPath, StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from app.workdays import service as workdays
 
@@ -104,14 +104,14 @@ def list_batches(
 
 
 @router.get("/daily-batches/{batch_id}")
-def get_batch(batch_id: int, _: Staff, session: SessionDep) -> BatchOut:
+def get_batch(batch_id: IdPath, _: Staff, session: SessionDep) -> BatchOut:
     """A batch with its summary lines (支付汇总单)."""
     return _batch_out(session, service.get_batch(session, batch_id), True)
 
 
 @router.get("/daily-batches/{batch_id}/lines/{fixmedins_code}")
 def get_line(
-    batch_id: int, fixmedins_code: str, principal: Reader, session: SessionDep
+    batch_id: IdPath, fixmedins_code: str, principal: Reader, session: SessionDep
 ) -> LineDetailOut:
     """One line with its details (明细); hospitals see their own."""
     scope(principal, fixmedins_code)
@@ -133,7 +133,7 @@ def get_line(
 
 
 @router.post("/daily-batches/{batch_id}/approve")
-def approve(batch_id: int, actor: Accountant, session: SessionDep, clock: ClockDep) -> BatchOut:
+def approve(batch_id: IdPath, actor: Accountant, session: SessionDep, clock: ClockDep) -> BatchOut:
     with session.begin():
         batch = service.approve(session, batch_id, actor=actor, now=clock.now())
         return _batch_out(session, batch, False)
@@ -141,7 +141,7 @@ def approve(batch_id: int, actor: Accountant, session: SessionDep, clock: ClockD
 
 @router.post("/daily-batches/{batch_id}/reject")
 def reject(
-    batch_id: int, body: RejectIn, actor: Accountant, session: SessionDep, clock: ClockDep
+    batch_id: IdPath, body: RejectIn, actor: Accountant, session: SessionDep, clock: ClockDep
 ) -> BatchOut:
     with session.begin():
         batch = service.reject(session, batch_id, body.reason, actor=actor, now=clock.now())
@@ -150,7 +150,7 @@ def reject(
 
 @router.post("/daily-batches/{batch_id}/lines/{fixmedins_code}/hold")
 def hold_line(
-    batch_id: int,
+    batch_id: IdPath,
     fixmedins_code: str,
     body: HoldIn,
     actor: Operator,
@@ -167,7 +167,7 @@ def hold_line(
 
 
 @router.post("/daily-batches/{batch_id}/push")
-def push(batch_id: int, actor: Operator, session: SessionDep, clock: ClockDep) -> BatchOut:
+def push(batch_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep) -> BatchOut:
     """Push a rejected batch to finance again."""
     with session.begin():
         return _batch_out(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
-from app.http import StrictJSONRoute
+from app.http import IdPath, StrictJSONRoute
 from app.institutions import rules, service
 from app.institutions.models import FundLedger, Institution, Region
 from app.institutions.schemas import (
@@ -232,7 +232,7 @@ def add_enrollment(
 @router.post("/institutions/{code}/enrollments/{enrollment_id}/end")
 def end_enrollment(
     code: str,
-    enrollment_id: int,
+    enrollment_id: IdPath,
     end_date: Annotated[date, Query()],
     actor: Operator,
     session: SessionDep,

@@ -410,6 +410,21 @@ def end_enrollment(
         raise NotFound(f"no enrollment {enrollment_id} of {institution.code}")
     if end_date < enrollment.start_date:
         raise Invalid.field("end_date", "end_after_start", "end_date must not be before start")
+    others = session.scalars(
+        select(Enrollment).where(
+            Enrollment.fixmedins_code == institution.code,
+            Enrollment.insutype == enrollment.insutype,
+            Enrollment.id != enrollment.id,
+        )
+    )
+    for other in others:
+        if other.start_date <= end_date and (
+            other.end_date is None or enrollment.start_date <= other.end_date
+        ):
+            raise Conflict(
+                f"{institution.code} is enrolled for {enrollment.insutype} again from "
+                f"{other.start_date}: this enrollment cannot end after that"
+            )
     before = {"end_date": enrollment.end_date}
     enrollment.end_date = end_date
     session.flush()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
+from pydantic import AwareDatetime
 
 from app.auth.deps import Reader, Staff
 from app.deps import SessionDep
 from app.errors import NotFound
+from app.http import IdPath
 from app.ledger import service
 from app.ledger.models import JournalEntry
 from app.ledger.rules import parse_account_code
@@ -34,7 +35,7 @@ def list_accounts(
     region_code: str | None = None,
     insutype: str | None = None,
     fixmedins_code: str | None = None,
-    as_of: datetime | None = None,
+    as_of: AwareDatetime | None = None,
     basis: Basis = "effective",
 ) -> list[AccountOut]:
     """Accounts with balances (current, or as of a time). Hospitals see their own accounts."""
@@ -59,7 +60,7 @@ def get_account(
     code: str,
     principal: Reader,
     session: SessionDep,
-    as_of: datetime | None = None,
+    as_of: AwareDatetime | None = None,
     basis: Basis = "effective",
 ) -> AccountOut:
     try:
@@ -134,7 +135,7 @@ def list_entries(
 
 
 @router.get("/entries/{entry_id}")
-def get_entry(entry_id: int, principal: Reader, session: SessionDep) -> EntryOut:
+def get_entry(entry_id: IdPath, principal: Reader, session: SessionDep) -> EntryOut:
     entry = service.get_entry(session, entry_id)
     if principal.is_hospital and entry.fixmedins_code != principal.fixmedins_code:
         raise NotFound(f"no journal entry {entry_id}")
@@ -147,7 +148,7 @@ def trial_balance(
     session: SessionDep,
     region_code: str | None = None,
     insutype: str | None = None,
-    as_of: datetime | None = None,
+    as_of: AwareDatetime | None = None,
     basis: Basis = "effective",
 ) -> TrialBalanceOut:
     """Every account with a posting; Σ debit-side balances = Σ credit-side balances."""

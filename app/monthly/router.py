@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
-from app.http import StrictJSONRoute
+from app.http import IdPath, StrictJSONRoute
 from app.monthly import advances, audits, declarations, export, receivables, statements
 from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
 from app.monthly.schemas import (
@@ -391,13 +391,13 @@ def export_statements(
 
 
 @router.get("/statements/{statement_id}")
-def get_statement(statement_id: int, principal: Reader, session: SessionDep) -> StatementOut:
+def get_statement(statement_id: IdPath, principal: Reader, session: SessionDep) -> StatementOut:
     return statement_out(statements.get(session, statement_id, actor=principal))
 
 
 @router.get("/statements/{statement_id}/export.xlsx", response_class=StreamingResponse)
 def export_statement(
-    statement_id: int, principal: Reader, session: SessionDep
+    statement_id: IdPath, principal: Reader, session: SessionDep
 ) -> StreamingResponse:
     """One statement with its components and detail lines as XLSX."""
     statement = statements.get(session, statement_id, actor=principal)
@@ -408,7 +408,7 @@ def export_statement(
 
 @router.post("/statements/{statement_id}/confirm")
 def confirm(
-    statement_id: int, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
+    statement_id: IdPath, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
 ) -> StatementOut:
     """The hospital confirms (费用确认)."""
     with session.begin():
@@ -421,7 +421,7 @@ def confirm(
 
 @router.post("/statements/{statement_id}/dispute")
 def dispute(
-    statement_id: int, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
+    statement_id: IdPath, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
 ) -> StatementOut:
     """The hospital disputes; the statement goes back to the operator."""
     with session.begin():
@@ -432,7 +432,7 @@ def dispute(
 
 @router.post("/statements/{statement_id}/recompute")
 def recompute(
-    statement_id: int, actor: Operator, session: SessionDep, clock: ClockDep
+    statement_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep
 ) -> StatementOut:
     """The operator recomputes a disputed statement (its offset and taken items released)."""
     with session.begin():
@@ -443,7 +443,7 @@ def recompute(
 
 @router.post("/statements/{statement_id}/approve")
 def approve(
-    statement_id: int, actor: Accountant, session: SessionDep, clock: ClockDep
+    statement_id: IdPath, actor: Accountant, session: SessionDep, clock: ClockDep
 ) -> StatementOut:
     """Approve (maker–checker): posts it; net > 0 is paid with the next submission, net = 0
     settled, net < 0 a receivable. Re-approving a failed payment resends it."""

@@ -82,3 +82,21 @@ def test_no_endpoint_posts_entries(client: TestClient, session: Session) -> None
     headers = _setup(session)
     for path in ("/api/v1/ledger/entries", "/api/v1/ledger/accounts"):
         assert client.post(path, json={}, headers=headers["acc"]).status_code == 405
+
+
+def test_times_without_offset_and_ids_beyond_bigint_are_422(
+    client: TestClient, session: Session
+) -> None:
+    auditor = bearer(builders.user_token(session, "aud-422", "auditor"))
+    session.commit()
+    for url in (
+        "/api/v1/ledger/accounts?as_of=2026-03-01T00:00:00",
+        "/api/v1/ledger/trial-balance?as_of=2026-03-01",
+    ):
+        response = client.get(url, headers=auditor)
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["field"] == "as_of"
+    for url in (f"/api/v1/ledger/entries/{2**63}", "/api/v1/ledger/entries/0"):
+        response = client.get(url, headers=auditor)
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["field"] == "entry_id"

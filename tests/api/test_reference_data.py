@@ -64,6 +64,13 @@ def test_region_rules(client: TestClient, operator: dict[str, str]) -> None:
         "code",
         "string_pattern_mismatch",
     )
+    number_as_name = client.post(
+        "/api/v1/regions",
+        content=b'{"code": "640200", "name": 1e5}',
+        headers={**operator, "content-type": "application/json"},
+    )
+    assert number_as_name.status_code == 422  # a number is not a name, exponent or not
+    assert number_as_name.json()["errors"][0]["field"] == "name"
     _error(
         client.post("/api/v1/regions", json={"code": "640104", "name": "x"}, headers=operator),
         422,
@@ -244,6 +251,17 @@ def test_institution_rules(client: TestClient, operator: dict[str, str]) -> None
         headers=operator,
     )
     assert overlapping.status_code == 409
+    # ended, enrolled again, then the first span cannot be stretched over the second
+    first_id = client.get("/api/v1/institutions/H001", headers=operator).json()["enrollments"][0]
+    end = f"/api/v1/institutions/H001/enrollments/{first_id['id']}/end"
+    assert client.post(f"{end}?end_date=2026-03-31", headers=operator).status_code == 200
+    again = client.post(
+        "/api/v1/institutions/H001/enrollments",
+        json={"insutype": "310", "start_date": "2026-04-01"},
+        headers=operator,
+    )
+    assert again.status_code == 201
+    assert client.post(f"{end}?end_date=2026-12-31", headers=operator).status_code == 409
     patched = client.patch("/api/v1/institutions/H001", json={"level": 2}, headers=operator)
     assert patched.json()["level"] == 2
 

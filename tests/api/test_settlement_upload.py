@@ -101,7 +101,7 @@ def test_json_level_refusals(client: TestClient, headers: dict, session: Session
     float_three = text.replace('"9000.00"', "9000.001")
     for raw, field, rule in [
         (b'{"setl_id": ', "body", "json_invalid"),
-        (exponent.encode(), "hifp_pay", "amount_format"),
+        (exponent.encode(), "hifp_pay", "amount_no_exponent"),
         (float_three.encode(), "hifp_pay", "amount_decimals"),
         (
             text.replace('"setl_id": "S1"', '"setl_id": "S1", "setl_id": "S2"').encode(),

@@ -85,12 +85,13 @@ def test_bad_amounts_are_422_naming_field_and_rule(app: FastAPI, client: TestCli
     _echo_routes(app)
     cases = [
         (b'{"amount": 1.234}', "amount", "amount_decimals"),
-        (b'{"amount": 1.5e3}', "amount", "amount_format"),
+        (b'{"amount": 1.5e3}', "amount", "amount_no_exponent"),
         (b'{"amount": "1.234"}', "amount", "amount_decimals"),
         (b'{"amount": "-1.00"}', "amount", "amount_non_negative"),
         (b'{"amount": "abc"}', "amount", "amount_format"),
         (b'{"amount": true}', "amount", "amount_type"),
-        (b'{"amount": "1.00", "delta": 1e2}', "delta", "amount_format"),
+        (b'{"amount": "1.00", "delta": 1e2}', "delta", "amount_no_exponent"),
+        (b'{"amount": "5\\n"}', "amount", "amount_format"),  # no newline after the digits
     ]
     for raw, field, rule in cases:
         body = _problem(
@@ -104,7 +105,14 @@ def test_bad_amounts_are_422_naming_field_and_rule(app: FastAPI, client: TestCli
 def test_malformed_json_duplicate_keys_and_nan(app: FastAPI, client: TestClient) -> None:
     _echo_routes(app)
     headers = {"content-type": "application/json"}
-    for raw in (b'{"amount": "1.00",', b'{"amount": "1.00", "amount": "2.00"}', b'{"amount": NaN}'):
+    unreadable = (
+        b'{"amount": "1.00",',
+        b'{"amount": "1.00", "amount": "2.00"}',
+        b'{"amount": NaN}',
+        b'{"amount": "1.00", "delta": 1' + b"0" * 5000 + b"}",  # beyond int's digit limit
+        b"[" * 50_000 + b"]" * 50_000,  # beyond the parser's depth
+    )
+    for raw in unreadable:
         body = _problem(client.post("/echo", content=raw, headers=headers), 422)
         assert body["errors"][0]["field"] == "body"
         assert body["errors"][0]["rule"] == "json_invalid"

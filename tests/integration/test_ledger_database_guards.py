@@ -100,3 +100,29 @@ def test_zero_or_negative_postings_are_refused(session: Session) -> None:
     for amount in (0, -5):
         with pytest.raises(DatabaseError), session.begin_nested():
             _raw_posting(session, 9100, "D", amount)
+
+
+def test_sqlite_replace_cannot_rewrite_ledger_or_trail_rows(session: Session) -> None:
+    """INSERT OR REPLACE deletes the row it replaces: the append-only triggers fire on that
+    delete too (recursive triggers are on), so nothing is rewritten."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's (PostgreSQL's ON CONFLICT is tested above)")
+    entry_id = _posted(session)
+    posting_id, account_id = session.execute(
+        text("SELECT id, account_id FROM ledger_posting WHERE entry_id = :e AND side = 'D'"),
+        {"e": entry_id},
+    ).one()
+    _refused(
+        session,
+        "INSERT OR REPLACE INTO ledger_posting (id, entry_id, account_id, side, amount_fen)"
+        " VALUES (:p, 9999, :a, 'D', 1)",
+        "append-only",
+        p=posting_id,
+        a=account_id,
+    )
+    _refused(
+        session,
+        "INSERT OR REPLACE INTO journal_entry SELECT * FROM journal_entry WHERE id = :e",
+        "append-only",
+        e=entry_id,
+    )
