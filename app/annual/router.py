@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -66,7 +66,9 @@ def set_rules(
 
 
 @router.get("/rules/{year}")
-def get_rules(year: int, _: Reader, session: SessionDep) -> RulesOut:
+def get_rules(
+    year: Annotated[int, Path(ge=2000, le=2099)], _: Reader, session: SessionDep
+) -> RulesOut:
     row = session.get(AnnualRule, year)
     if row is None:
         raise NotFound(f"no rules for {year}")
@@ -156,7 +158,7 @@ def clearing_out(c: AnnualClearing) -> ClearingOut:
 def list_clearings(
     principal: Reader,
     session: SessionDep,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
     status: Literal[
         "COMPUTED",
         "DISPUTED",

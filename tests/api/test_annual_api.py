@@ -583,3 +583,16 @@ def test_a_score_no_band_covers_is_refused_not_a_500(
     )
     assert duplicate.status_code == 422
     assert duplicate.json()["errors"][0]["rule"] == "bands_distinct"
+
+
+def test_years_and_ids_out_of_range_are_422(client: TestClient, session: Session) -> None:
+    auditor = bearer(builders.user_token(session, "aud-range", "auditor"))
+    session.commit()
+    for url, field in (
+        (f"/api/v1/annual/rules/{10**20}", "year"),
+        ("/api/v1/annual/clearings?year=20260", "year"),
+        (f"/api/v1/annual/clearings/{2**63}", "clearing_id"),
+    ):
+        response = client.get(url, headers=auditor)
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["field"] == field
