@@ -15,17 +15,14 @@ from datetime import time as clock_time
 
 from sqlalchemy import text
 
-from app.auth.service import Principal
 from app.clock import SHANGHAI
 from app.daily import service as daily
 from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
-from app.institutions.schemas import FundLedgerIn, PolicyIn, RegionIn
 from app.settlements.service import SETTLEMENT
 from app.workdays.rules import WorkCalendar
-from bench.common import Timer, fresh_postgres
+from bench.common import Timer, fresh_postgres, seed_region
 
-ADMIN = Principal(None, "bench", "admin")
 DAY = date(2026, 10, 12)
 NOW = datetime(2026, 10, 13, tzinfo=UTC)
 
@@ -34,32 +31,7 @@ def _seed(url: str, settlements: int, count: int) -> None:
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        institutions.create_region(
-            session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW
-        )
-        fund = institutions.create_fund_ledger(
-            session,
-            FundLedgerIn(
-                region_code="640100",
-                insutype="310",
-                name="职工",
-                expenditure_account="95588001",
-                expenditure_account_name="支出户",
-            ),
-            actor=ADMIN,
-            now=NOW,
-        )
-        institutions.add_policy_version(
-            session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW
-        )
-        session.execute(
-            text(
-                "INSERT INTO institution (code, name, level, region_code, bank_account, bank_account_name,"
-                " bank_code, med_type_prefixes) SELECT 'H' || lpad(g::text, 5, '0'), 'H', 3, '640100',"
-                " '6222000000000001', 'H', '102871000011', '[\"2\"]' FROM generate_series(0, :n - 1) g"
-            ),
-            {"n": count},
-        )
+        seed_region(session, "640100", ("310",), count, NOW)
     start = datetime.combine(DAY, clock_time(8), tzinfo=SHANGHAI)
     chunk = 100_000
     for first in range(0, settlements, chunk):

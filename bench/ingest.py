@@ -30,8 +30,9 @@ from app.auth import service as auth
 from app.auth.service import Principal
 from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
-from app.institutions.schemas import EnrollmentIn, FundLedgerIn, InstitutionIn, PolicyIn, RegionIn
-from bench.common import Timer, fresh_postgres
+from app.institutions.schemas import EnrollmentIn, InstitutionIn
+from app.money import apply_ratio
+from bench.common import Timer, fresh_postgres, seed_region
 
 BATCH = 5000
 INSTITUTIONS = 40
@@ -43,24 +44,7 @@ def _seed(url: str) -> dict[str, str]:
     factory = make_sessionmaker(make_engine(url))
     tokens = {}
     with transaction(factory) as session:
-        institutions.create_region(
-            session, RegionIn(code="640100", name="银川市"), actor=ADMIN, now=NOW
-        )
-        fund = institutions.create_fund_ledger(
-            session,
-            FundLedgerIn(
-                region_code="640100",
-                insutype="310",
-                name="职工",
-                expenditure_account="95588001",
-                expenditure_account_name="支出户",
-            ),
-            actor=ADMIN,
-            now=NOW,
-        )
-        institutions.add_policy_version(
-            session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=NOW
-        )
+        seed_region(session, "640100", ("310",), 0, NOW)
         for i in range(INSTITUTIONS):
             code = f"H{i:04d}"
             institutions.create_institution(
@@ -196,6 +180,9 @@ def _raw_run(url: str, total: int) -> float:
         "psn_cash_pay_fen",
         "region_code",
         "period",
+        "batch_date",
+        "ratio_bp",
+        "daily_amount_fen",
         "content_hash",
         "uploaded_at",
         "uploaded_by",
@@ -222,6 +209,9 @@ def _raw_run(url: str, total: int) -> float:
                 100000,
                 "640100",
                 "2026-10",
+                setl_time.date(),
+                6000,
+                apply_ratio(hifp + 10000, 6000),
                 "0" * 64,
                 NOW,
                 "raw",

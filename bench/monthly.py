@@ -41,19 +41,16 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
-from app.auth.service import Principal
 from app.clock import SHANGHAI
 from app.daily import service as daily
 from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
-from app.institutions.schemas import FundLedgerIn, PolicyIn, RegionIn
 from app.monthly import rules as monthly_rules
 from app.monthly import statements
 from app.settlements.service import SETTLEMENT
 from app.workdays.rules import WorkCalendar
-from bench.common import Timer, fresh_postgres
+from bench.common import Timer, fresh_postgres, seed_region
 
-ADMIN = Principal(None, "bench", "admin")
 REGION = "640100"
 INSUTYPES = ("310", "390")
 PERIOD = "2026-10"
@@ -84,33 +81,7 @@ def _shanghai(day: date, hour: int) -> datetime:
 
 def _seed_reference(factory: Any, count: int) -> None:
     with transaction(factory) as session:
-        institutions.create_region(
-            session, RegionIn(code=REGION, name="银川市"), actor=ADMIN, now=SEED_NOW
-        )
-        for insutype in INSUTYPES:
-            fund = institutions.create_fund_ledger(
-                session,
-                FundLedgerIn(
-                    region_code=REGION,
-                    insutype=insutype,
-                    name=f"基金 {insutype}",
-                    expenditure_account="95588001",
-                    expenditure_account_name="支出户",
-                ),
-                actor=ADMIN,
-                now=SEED_NOW,
-            )
-            institutions.add_policy_version(
-                session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=ADMIN, now=SEED_NOW
-            )
-        session.execute(
-            text(
-                "INSERT INTO institution (code, name, level, region_code, bank_account, bank_account_name,"
-                " bank_code, med_type_prefixes) SELECT 'H' || lpad(g::text, 5, '0'), 'H', 3, :region,"
-                " '6222000000000001', 'H', '102871000011', '[\"2\"]' FROM generate_series(0, :n - 1) g"
-            ),
-            {"n": count, "region": REGION},
-        )
+        seed_region(session, REGION, INSUTYPES, count, SEED_NOW)
         session.execute(
             text(
                 "INSERT INTO enrollment (fixmedins_code, insutype, start_date)"

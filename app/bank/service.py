@@ -214,7 +214,7 @@ def query_and_apply(ctx: Any, instruction_id: str) -> str:
         if status in ("SUCCESS", "FAILED", "RETURNED"):
             receipt = body.get("receipt")
             try:
-                apply_in_order(
+                apply_result(
                     session,
                     instruction,
                     status,
@@ -390,27 +390,6 @@ def find(session: Session, instruction_id: str) -> PaymentInstruction | None:
     )
 
 
-def apply_in_order(
-    session: Session,
-    instruction: PaymentInstruction,
-    status: str,
-    amount_fen: int,
-    payee_account: str,
-    receipt: dict[str, Any] | None,
-    failure: dict[str, Any] | None,
-    now: datetime,
-) -> str:
-    """`apply_result`, where a return that arrives before its success (out of order) first
-    applies the success its receipt proves, then the return: the same end as in order."""
-    if status == "RETURNED" and instruction.status in AWAITING:
-        if not (receipt or {}).get("receipt_no"):
-            raise Early("a return before its success, without the receipt to prove it")
-        apply_result(session, instruction, "SUCCESS", amount_fen, payee_account, receipt, None, now)
-    return apply_result(
-        session, instruction, status, amount_fen, payee_account, receipt, failure, now
-    )
-
-
 class Early(Exception):
     """A result that can only follow another one not known yet: not final, asked again."""
 
@@ -426,7 +405,8 @@ def apply_result(
     now: datetime,
 ) -> str:
     """Apply a bank result (callback or status query) with its ledger posting, in the
-    caller's transaction. Returns "applied" or "already"; raises Contradiction."""
+    caller's transaction. Returns "applied" or "already"; raises Contradiction, or Early for
+    a return before its success that carries no receipt number."""
     if amount_fen != instruction.amount_fen or payee_account != instruction.payee_account:
         raise Contradiction("the result's amount or payee differs from the instruction")
     receipt_no = (receipt or {}).get("receipt_no")
@@ -460,6 +440,14 @@ def apply_result(
     elif status == "RETURNED":
         if instruction.status == "RETURNED":
             return "already"
+        if instruction.status in AWAITING:
+            # Out of order: the return came before its success. Its receipt number proves
+            # the success; apply that first, for the same end as in order.
+            if not receipt_no:
+                raise Early("a return before its success, without the receipt to prove it")
+            apply_result(
+                session, instruction, "SUCCESS", amount_fen, payee_account, receipt, None, now
+            )
         if instruction.status != "SUCCESS":
             raise Contradiction("a return without a prior success")
         if receipt_no and receipt_no != instruction.receipt_no:
@@ -597,7 +585,7 @@ def apply_event(session: Session, event_id: str, now: datetime) -> tuple[int, st
         event.http_status, event.outcome = 404, "unknown instruction"
         return event.http_status, event.outcome
     try:
-        result = apply_in_order(
+        result = apply_result(
             session,
             instruction,
             body["status"],

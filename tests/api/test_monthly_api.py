@@ -5,7 +5,7 @@ maker–checker, payment, receivables with repayments and offsets, exports and t
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -83,8 +83,11 @@ def _reconcile(session: Session, code: str, *days: date) -> None:
     session.commit()
 
 
-def _result(session: Session, instruction_id: str, status: str = "SUCCESS") -> None:
-    """The bank's final result of an instruction, applied as the callback would."""
+def _result(
+    session: Session, instruction_id: str, status: str = "SUCCESS", when: datetime | None = None
+) -> None:
+    """The bank's result of an instruction (a success, a failure, or a return of a paid one),
+    applied as the callback would."""
     instruction = bank.find(session, instruction_id)
     assert instruction is not None
     receipt = None
@@ -94,9 +97,11 @@ def _result(session: Session, instruction_id: str, status: str = "SUCCESS") -> N
             "receipt_no": "HD" + instruction_id.replace("-", ""),
             "amount": yuan(instruction.amount_fen),
         }
+    elif status == "RETURNED":
+        receipt = {"receipt_no": instruction.receipt_no}
+        failure = {"reason": "账户已销户"}
     else:
         failure = {"code": "E01", "reason": "收款账户状态异常"}
-    when = at(instruction.requested_date, 15)
     assert (
         bank.apply_result(
             session,
@@ -106,7 +111,7 @@ def _result(session: Session, instruction_id: str, status: str = "SUCCESS") -> N
             instruction.payee_account,
             receipt,
             failure,
-            when,
+            when or at(instruction.requested_date, 15),
         )
         == "applied"
     )
@@ -638,19 +643,7 @@ def test_statement_computation_and_payment_with_ledger(
     assert ledger.trial_balance(session).balanced
 
     # The bank returns the monthly payment (退票): owed again, taken by April's statement.
-    instruction = bank.find(session, "M2603-6401310-H001")
-    assert instruction is not None
-    bank.apply_result(
-        session,
-        instruction,
-        "RETURNED",
-        instruction.amount_fen,
-        instruction.payee_account,
-        {"receipt_no": instruction.receipt_no},
-        {"reason": "账户已销户"},
-        at(date(2026, 4, 20), 10),
-    )
-    session.commit()
+    _result(session, "M2603-6401310-H001", "RETURNED", at(date(2026, 4, 20), 10))
     returned = client.get(f"/api/v1/statements/{sid}", headers=headers["H001"]).json()
     assert returned["status"] == "RETURNED"
     assert _balance(session, "payable", "H001") == 795_009
@@ -953,20 +946,7 @@ def test_recomputing_after_a_later_statement_took_a_daily_return_pays_it_once(
         f"/api/v1/statements/{march['id']}/dispute", json={"reason": "核对中"}, headers=h1
     )
     assert disputed.json()["status"] == "DISPUTED"
-    instruction = bank.find(session, "D260310-6401310-H001")
-    assert instruction is not None and instruction.status == "SUCCESS"
-    returned = bank.apply_result(
-        session,
-        instruction,
-        "RETURNED",
-        instruction.amount_fen,
-        instruction.payee_account,
-        {"receipt_no": instruction.receipt_no},
-        {"reason": "账户已销户"},
-        at(date(2026, 4, 20), 10),
-    )
-    assert returned == "applied"
-    session.commit()
+    _result(session, "D260310-6401310-H001", "RETURNED", at(date(2026, 4, 20), 10))
     declared = _declare(client, clock, h1, "H001", "2026-04", date(2026, 5, 6))
     assert declared.status_code == 201, declared.text
     assert len(_compute(session, date(2026, 5, 20))) == 1

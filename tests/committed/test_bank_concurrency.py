@@ -15,13 +15,13 @@ from app.bank.simulator import serve_in_thread
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET, Settings
 from app.daily import service as daily
-from app.db import make_engine, make_sessionmaker, transaction
+from app.db import make_sessionmaker, transaction
 from app.institutions import service as institutions
 from app.ledger.models import JournalEntry
 from app.main import create_app
 from tests.support import builders
 from tests.support.daily import at, generate, settle
-from tests.support.databases import backend, fresh_database
+from tests.support.databases import engine_for_threads, fresh_database
 
 FRI, MON = date(2026, 3, 6), date(2026, 3, 9)
 DELIVERIES = 20
@@ -29,11 +29,7 @@ DELIVERIES = 20
 
 def test_twenty_identical_callbacks_post_once() -> None:
     with fresh_database() as url:
-        engine = (
-            make_engine(url, pool_size=DELIVERIES + 2)
-            if backend() == "postgresql"
-            else make_engine(url)
-        )
+        engine = engine_for_threads(url, DELIVERIES)
         factory = make_sessionmaker(engine)
         clock = SimulatedClock(at(MON, 14, 31).astimezone(UTC))
         with transaction(factory) as session:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 from app.db import make_engine, make_sessionmaker, transaction
 from app.ledger import service as ledger
-from tests.support.databases import backend, fresh_database
+from tests.support.databases import engine_for_threads, fresh_database
 from tests.support.ledger import NOW, acct, transfer_draft
 
 THREADS = 8
@@ -19,11 +19,7 @@ POSTS_PER_THREAD = 25
 
 def test_concurrent_posts_same_key_and_same_account() -> None:
     with fresh_database() as url:
-        engine = (
-            make_engine(url, pool_size=THREADS + 2)
-            if backend() == "postgresql"
-            else make_engine(url)
-        )
+        engine = engine_for_threads(url, THREADS)
         factory = make_sessionmaker(engine)
         barrier = threading.Barrier(THREADS)
         errors: list[BaseException] = []

@@ -9,7 +9,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from app.errors import Invalid
 from app.institutions import service as institutions
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
+from app.money import yuan
 from app.monthly import advances, audits, declarations, receivables, statements
 from app.monthly.models import MonthlyStatement
 from app.monthly.schemas import AuditIn
@@ -67,7 +68,7 @@ def _reconcile(session: Session, day: date) -> None:
             "insutype": "310",
             "setl_date": day.isoformat(),
             "count": held.count,
-            "fund_amount": f"{held.fund_fen / 100:.2f}",
+            "fund_amount": yuan(held.fund_fen),
         }
     )
     settlements.reconcile(session, data, actor=HOSPITAL, now=at(day, 23))
@@ -104,6 +105,24 @@ def _in_thread(factory: sessionmaker[Session], step: Callable[[Session], object]
     return join
 
 
+def _bank_result(session: Session, instruction_id: str, status: str, when: datetime) -> None:
+    """A success with receipt HD1, or the return of that receipt, as the callback applies it."""
+    instruction = bank.find(session, instruction_id)
+    assert instruction is not None
+    failure = {"reason": "账户已销户"} if status == "RETURNED" else None
+    outcome = bank.apply_result(
+        session,
+        instruction,
+        status,
+        instruction.amount_fen,
+        instruction.payee_account,
+        {"receipt_no": "HD1"},
+        failure,
+        when,
+    )
+    assert outcome == "applied"
+
+
 def test_a_return_committed_while_the_statement_is_computed_is_paid_once(
     factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,34 +134,12 @@ def test_a_return_committed_while_the_statement_is_computed_is_paid_once(
         [instruction_id] = daily.submit_due(
             session, fund, today=date(2026, 3, 9), now=at(date(2026, 3, 9), 14, 30)
         )
-        paid = bank.find(session, instruction_id)
-        assert paid is not None
-        bank.apply_result(
-            session,
-            paid,
-            "SUCCESS",
-            paid.amount_fen,
-            paid.payee_account,
-            {"receipt_no": "HD1"},
-            None,
-            at(date(2026, 3, 9), 15),
-        )
+        _bank_result(session, instruction_id, "SUCCESS", at(date(2026, 3, 9), 15))
         _reconcile(session, date(2026, 3, 6))
         _declare(session, "2026-03", date(2026, 4, 1))
 
     def returned(session: Session) -> None:
-        instruction = bank.find(session, instruction_id)
-        assert instruction is not None
-        bank.apply_result(
-            session,
-            instruction,
-            "RETURNED",
-            instruction.amount_fen,
-            instruction.payee_account,
-            {"receipt_no": "HD1"},
-            {"reason": "账户已销户"},
-            at(date(2026, 4, 16), 1),
-        )
+        _bank_result(session, instruction_id, "RETURNED", at(date(2026, 4, 16), 1))
 
     take = statements._take
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth.service import Principal
 from app.daily import service as daily
 from app.daily.models import DailyApproval
-from app.db import make_engine, make_sessionmaker, transaction
+from app.db import make_sessionmaker, transaction
 from app.errors import DomainError
 from app.monthly import audits
 from app.monthly.models import AuditItem
@@ -22,7 +22,7 @@ from app.settlements import service as settlements
 from app.settlements.models import Revocation
 from tests.support import builders
 from tests.support.daily import at, generate, settle
-from tests.support.databases import backend, fresh_database
+from tests.support.databases import engine_for_threads, fresh_database
 
 THREADS = 6
 FRI, MON = date(2026, 3, 6), date(2026, 3, 9)
@@ -56,11 +56,7 @@ def _race(factory: sessionmaker[Session], steps: list[Callable[[Session], object
 
 def test_concurrent_approvals_revocations_and_audits() -> None:
     with fresh_database() as url:
-        engine = (
-            make_engine(url, pool_size=THREADS + 2)
-            if backend() == "postgresql"
-            else make_engine(url)
-        )
+        engine = engine_for_threads(url, THREADS)
         factory = make_sessionmaker(engine)
         with transaction(factory) as session:
             builders.institution(session, "H001")

@@ -20,6 +20,7 @@ from app.clock import SHANGHAI
 from app.db import make_engine, make_sessionmaker, transaction
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
+from app.money import yuan
 from app.monthly.models import MonthlyStatement, ProcurementAdvance, Repayment
 from app.scenarios import runner
 from app.scenarios.model import Scenario
@@ -63,8 +64,8 @@ def random_scenario(seed: int) -> dict[str, Any]:
                             "med_type": "21",
                             "insuplc_admdvs": "640104",
                             "setl_time": _at(day, hour),
-                            "medfee_sumamt": f"{(fund + 100_000) / 100:.2f}",
-                            "hifp_pay": f"{fund / 100:.2f}",
+                            "medfee_sumamt": yuan(fund + 100_000),
+                            "hifp_pay": yuan(fund),
                             "hifob_pay": "0.00",
                         },
                     }
@@ -89,7 +90,7 @@ def random_scenario(seed: int) -> dict[str, Any]:
                                 "fixmedins_code": code,
                                 "setl_id": setl_id,
                                 "rule_code": "R1",
-                                "amount": f"{rng.randint(1, fund) / 100:.2f}",
+                                "amount": yuan(rng.randint(1, fund)),
                                 "reason": "r",
                             },
                         }
@@ -140,7 +141,7 @@ def random_scenario(seed: int) -> dict[str, Any]:
                         "fixmedins_code": rng.choice(INSTITUTIONS),
                         "insutype": "310",
                         "period": "2026-12",
-                        "amount": f"{rng.randint(100, 300_000) / 100:.2f}",
+                        "amount": yuan(rng.randint(100, 300_000)),
                         "reference": f"JC-{day}",
                     },
                 }
@@ -159,9 +160,9 @@ def random_scenario(seed: int) -> dict[str, Any]:
             "credit_score": rng.randint(40, 100),
         }
         if rng.random() < 0.3:
-            assessment["clearing_amount"] = f"{rng.randint(0, 20_000_000) / 100:.2f}"
+            assessment["clearing_amount"] = yuan(rng.randint(0, 20_000_000))
         if rng.random() < 0.3:
-            assessment["budget"] = f"{rng.randint(0, 20_000_000) / 100:.2f}"
+            assessment["budget"] = yuan(rng.randint(0, 20_000_000))
         events.append({"at": _at(date(2027, 1, 12), 10), "type": "assessment", "data": assessment})
         events.append(
             {
@@ -170,7 +171,7 @@ def random_scenario(seed: int) -> dict[str, Any]:
                 "data": {
                     "fixmedins_code": code,
                     "insutype": "310",
-                    "amount": f"{rng.randint(1, 100_000) / 100:.2f}",
+                    "amount": yuan(rng.randint(1, 100_000)),
                     "receipt_no": f"YH-{code}",
                 },
             }

@@ -10,15 +10,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from app import migrate
+from app.db import make_engine
 
 PG_URL = os.environ.get("FUNDLEDGER_TEST_DATABASE_URL")
 
 
 def backend() -> str:
     return "postgresql" if PG_URL else "sqlite"
+
+
+def engine_for_threads(url: str, threads: int) -> Engine:
+    """An engine whose pool holds a connection per thread (and two more) on PostgreSQL; on
+    SQLite the default (one writer at a time anyway)."""
+    if backend() == "postgresql":
+        return make_engine(url, pool_size=threads + 2)
+    return make_engine(url)
 
 
 def _admin_conninfo(url: str) -> str:
