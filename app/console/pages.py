@@ -43,8 +43,9 @@ NAME_CHARS_MAX = 64
 
 def install(app: FastAPI) -> None:
     """Mount the console on an app: its pages, its stylesheet, `/` leading to it."""
-    app.include_router(router)
+    # The stylesheet first: the console's catch-all 404 page would shadow it.
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
