@@ -224,6 +224,7 @@ def users_passwd(
     """Set the console password of user NAME (prompted twice, or one line on stdin)."""
     import sys
 
+    from app import models  # noqa: F401 - every table known (app_user refers to institution)
     from app.auth import logins
     from app.errors import DomainError
 

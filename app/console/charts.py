@@ -88,7 +88,7 @@ def bar_chart(
     categories: Sequence[str],
     series: Sequence[Series],
     stacked: bool = False,
-    width: int = 880,
+    width: int = 1200,
     height: int = 300,
     description: str = "",
 ) -> Markup:

@@ -72,6 +72,7 @@ def _login_form(request: Request, *, next_path: str, error: str | None, name: st
             "error": error,
             "notices": notices,
             "login_csrf": token,
+            "idle_minutes": request.app.state.settings.console_idle_timeout_s // 60,
         },
     )
     if new:
