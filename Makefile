@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-sqlite test-postgres lint clean
+.PHONY: install browser run serve test test-sqlite test-postgres lint screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or later is needed")'
@@ -17,17 +17,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests and screenshots drive Debian's Chromium by path and need the Noto CJK fonts
+# (Chinese text). Installed from Debian's packages when missing; no browser download ever.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -q 'Noto Sans CJK'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and fonts-noto-cjk with apt"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "*** chromium or fonts-noto-cjk missing: apt-get install chromium fonts-noto-cjk"; fi
+
 run: install
 	$(BIN)/fundledger serve --demo
 
 serve: install
 	$(BIN)/fundledger serve
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 	$(BIN)/python tools/test_postgres.py
 
-test-sqlite: install
+test-sqlite: install browser
 	$(BIN)/python -m pytest -q
 
 test-postgres: install
@@ -37,6 +47,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app jobs tests bench tools
 	$(BIN)/mypy app jobs
+
+# A PNG of every console page of the demo, into docs/screenshots/.
+screenshots: install browser
+	$(BIN)/python tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache fundledger.db*

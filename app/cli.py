@@ -214,6 +214,39 @@ def users_add(
     typer.echo(f"user {name} ({role}) created")
 
 
+@users_cli.command("passwd")
+def users_passwd(
+    name: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Set the console password of user NAME (prompted twice, or one line on stdin)."""
+    import sys
+
+    from app import models  # noqa: F401 - every table known (app_user refers to institution)
+    from app.auth import logins
+    from app.errors import DomainError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with transaction(_factory()) as session:
+            logins.set_password(
+                session,
+                name=name,
+                password=password,
+                actor=_cli_principal(),
+                now=SystemClock().now(),
+            )
+    except DomainError as error:
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"password of {name} set")
+
+
 @tokens_cli.command("issue")
 def tokens_issue(name: str) -> None:
     """Print a new bearer token for user NAME (shown once, stored only as a hash)."""

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     bank_connect_timeout_s: float = Field(default=3.0, gt=0)
     bank_read_timeout_s: float = Field(default=10.0, gt=0)
     bank_requery_after_s: int = Field(default=30 * 60, gt=0)
+    # The web console logs a person out after this long without a page view.
+    console_idle_timeout_s: int = Field(default=30 * 60, gt=0)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

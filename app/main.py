@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import errors
 from app.clock import Clock, SystemClock
 from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
+from app.console.pages import install as install_console
 from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
 from app.http import BodyLimitMiddleware
@@ -52,6 +53,7 @@ def create_app(
     )
     _health_routes(app)
     _include_routers(app)
+    install_console(app)  # the web console for people: /console, and / leads there
     return app
 
 

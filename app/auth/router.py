@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from app.auth import service
+from app.auth import logins, service
 from app.auth.deps import Admin, CurrentUser
 from app.auth.models import ApiToken, User
-from app.auth.schemas import IssuedToken, Me, TokenOut, UserIn, UserOut, UserPatch
+from app.auth.schemas import (
+    IssuedToken,
+    Me,
+    PasswordIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
 
@@ -46,6 +54,18 @@ def update_user(
         return service.set_active(
             session, name=name, active=body.active, actor=actor, now=clock.now()
         )
+
+
+@router.put("/users/{name}/password", status_code=204)
+def set_password(
+    name: str, body: PasswordIn, actor: Admin, session: SessionDep, clock: ClockDep
+) -> Response:
+    """Set a person's console password (argon2; unlocks the name, ends its sessions)."""
+    with session.begin():
+        logins.set_password(
+            session, name=name, password=body.password, actor=actor, now=clock.now()
+        )
+    return Response(status_code=204)
 
 
 @router.post("/users/{name}/tokens", status_code=201)

@@ -45,3 +45,10 @@ class Me(BaseModel):
     name: str
     role: str
     fixmedins_code: str | None
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: Annotated[
+        str, Field(min_length=10, max_length=128, description="stored only as an argon2 hash")
+    ]

@@ -1,0 +1,93 @@
+"""Every status value of the domains as a Chinese label and a colour (a CSS class).
+
+The same value can mean different things in two domains (a batch's APPROVED waits for the
+submission, a statement's for the payment): `kind` picks the domain's own label first."""
+
+from __future__ import annotations
+
+from typing import Final
+
+GREEN: Final = "green"  # money arrived, done, matched
+RED: Final = "red"  # failed, returned, refused, mismatched: someone must act
+AMBER: Final = "amber"  # waiting for a person (confirm, approve, reconcile)
+BLUE: Final = "blue"  # moving along without anyone's action
+GREY: Final = "grey"  # nothing to do
+
+COLOURS = (GREEN, RED, AMBER, BLUE, GREY)
+
+# Upper case: stored statuses; lower case: the settlement statuses of the API.
+LABELS: Final[dict[str, tuple[str, str]]] = {
+    # settlements (API.md GET /settlements)
+    "accepted": ("已接收", GREY),
+    "batched": ("已纳入日拨付", BLUE),
+    "paid": ("已拨付", GREEN),
+    "revoked": ("已撤销", GREY),
+    # reconciliation of a day
+    "RECONCILED": ("已对账", GREEN),
+    "MISMATCHED": ("对账不符", RED),
+    "UNRECONCILED": ("未对账", AMBER),
+    # daily batches
+    "PUSHED": ("待审批", AMBER),
+    "APPROVED": ("已审批", BLUE),
+    "REJECTED": ("已退回", RED),
+    "SUBMITTED": ("已提交银行", BLUE),
+    "EMPTY": ("无拨付", GREY),
+    # daily lines (from their instruction)
+    "PAID": ("已拨付", GREEN),
+    "FAILED": ("失败", RED),
+    "RETURNED": ("退票", RED),
+    "PENDING": ("银行处理中", BLUE),
+    "NOT_SENT": ("未发送", GREY),
+    # payment instructions
+    "QUEUED": ("待发送", GREY),
+    "ACCEPTED": ("银行已受理", BLUE),
+    "SUCCESS": ("已到账", GREEN),
+    "UNKNOWN": ("结果未知", AMBER),
+    # monthly statements and annual clearings
+    "COMPUTED": ("待确认", AMBER),
+    "DISPUTED": ("有异议", RED),
+    "CONFIRMED": ("已确认待审批", BLUE),
+    "SETTLED": ("已结清", GREEN),
+    "RECEIVABLE": ("应收待追回", AMBER),
+    # audit deductions
+    "INITIAL": ("初审扣款", AMBER),
+    "APPEALED": ("申诉中", BLUE),
+    "REVIEWED": ("已复审", BLUE),
+    "FINAL": ("已终审", GREY),
+    # job runs
+    "RUNNING": ("运行中", BLUE),
+    "SUCCEEDED": ("成功", GREEN),
+}
+
+BY_KIND: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "statement": {
+        "APPROVED": ("已审批待拨付", BLUE),
+        "FAILED": ("拨付失败", RED),
+        "RETURNED": ("已退票", RED),
+    },
+    "clearing": {
+        "APPROVED": ("已审批待拨付", BLUE),
+        "FAILED": ("拨付失败", RED),
+        "RETURNED": ("已退票", RED),
+    },
+    "instruction": {"FAILED": ("支付失败", RED)},
+    "job": {"FAILED": ("运行失败", RED)},
+}
+
+
+def label(value: str, kind: str | None = None) -> tuple[str, str]:
+    """(Chinese label, colour) of a status; an unknown value shows as itself in grey."""
+    key = str(value)
+    if kind is not None and key in BY_KIND.get(kind, {}):
+        return BY_KIND[kind][key]
+    return LABELS.get(key, (key, GREY))
+
+
+INSUTYPES: Final = {"310": "职工医保", "390": "居民医保"}
+ROLES: Final = {
+    "hospital": "医院财务",
+    "operator": "医保经办",
+    "accountant": "基金财务",
+    "auditor": "审计",
+    "admin": "系统管理员",
+}

@@ -1,0 +1,189 @@
+"""`make screenshots`: start the demo through its command line (`fundledger serve --demo`, in a
+scratch folder), give each demo person a password (`fundledger users passwd`), then log in as
+each role in Debian's Chromium and save a PNG of every console page into docs/screenshots/.
+
+It also times every page over HTTP (20 requests each, the session's cookie) and prints the
+median and p95, and warns when a page is wider than the 1366-pixel office screen.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+DEMO_START_S = 600  # the first start plays four months of the demo
+TIMED_REQUESTS = 20
+# The demo's people (app/demo.py): one per role.
+PEOPLE = {
+    "hospital": "scenario-H640103",
+    "accountant": "scenario-accountant",
+    "operator": "scenario-operator",
+    "auditor": "scenario-auditor",
+    "admin": "scenario-admin",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_demo(folder: Path, port: int, bank_port: int) -> subprocess.Popen[bytes]:
+    log = (folder / "serve.log").open("wb")
+    command = [str(BIN / "fundledger"), "serve", "--demo", "--port", str(port)]
+    command += ["--bank-port", str(bank_port)]
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        command, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + DEMO_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the demo stopped; see {folder / 'serve.log'}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit("the demo did not start in time")
+
+
+def set_passwords(folder: Path) -> dict[str, str]:
+    database = next(folder.glob("*.db"), None)
+    assert database is not None, "the demo made no database"
+    env = dict(os.environ, FUNDLEDGER_DATABASE_URL=f"sqlite:///{database}")
+    passwords = {}
+    for role, name in PEOPLE.items():
+        password = secrets.token_urlsafe(12)
+        subprocess.run(  # noqa: S603 - our own command line
+            [str(BIN / "fundledger"), "users", "passwd", name, "--password-stdin"],
+            input=f"{password}\n".encode(),
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        passwords[role] = password
+    return passwords
+
+
+def log_in(page: Page, base: str, name: str, password: str) -> None:
+    page.goto(f"{base}/console/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.rstrip("/").endswith("/console"), f"{name} could not log in"
+
+
+def shoot(page: Page, path: str, base: str, name: str, *, print_media: bool = False) -> float:
+    page.emulate_media(media="print" if print_media else "screen")
+    page.goto(f"{base}{path}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > VIEWPORT["width"]:
+        print(f"  WARNING {name}: {width} px wide, more than the {VIEWPORT['width']} px screen")
+    page.screenshot(path=OUT / f"{name}.png", full_page=True)
+    print(f"  {name}.png  {path}")
+    return float(width)
+
+
+def timings(base: str, cookies: list[dict[str, Any]], paths: list[str]) -> list[str]:
+    jar = {c["name"]: c["value"] for c in cookies if c["name"] == "fundledger_session"}
+    lines = []
+    with httpx.Client(base_url=base, cookies=jar, timeout=30) as client:
+        for path in paths:
+            seconds = []
+            for _ in range(TIMED_REQUESTS):
+                started = time.perf_counter()
+                response = client.get(path)
+                seconds.append(time.perf_counter() - started)
+                assert response.status_code in (200, 404), (path, response.status_code)
+            seconds.sort()
+            p95 = seconds[int(len(seconds) * 0.95) - 1]
+            median = statistics.median(seconds)
+            lines.append(f"  {path:40} median {median * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms")
+    return lines
+
+
+def first_statement(page: Page) -> str:
+    link = page.locator("table.list tbody a").first.get_attribute("href")
+    assert link and re.fullmatch(r"/console/statements/\d+", link), link
+    return link
+
+
+def run(base: str, passwords: dict[str, str]) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    report: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        page = context.new_page()
+        shoot(page, "/console/login", base, "login")
+        context.close()
+        for role, name in PEOPLE.items():
+            context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+            page = context.new_page()
+            log_in(page, base, name, passwords[role])
+            shoot(page, "/console/", base, f"{role}-home")
+            paths = ["/console/"]
+            if role == "hospital":
+                statement = first_statement(page)
+                shoot(page, statement, base, "hospital-statement")
+                shoot(page, statement, base, "hospital-statement-print", print_media=True)
+                shoot(page, "/console/statements/999999999", base, "not-found")
+                paths += [statement, "/console/?status=PAID", "/console/statements.xlsx"]
+            report.append(f"{role}:")
+            report += timings(base, context.cookies(), paths)
+            context.close()
+        browser.close()
+    print("render times over HTTP (demo data, this machine):")
+    print("\n".join(report))
+
+
+def main() -> int:
+    if not os.access(CHROMIUM, os.X_OK):
+        print(f"{CHROMIUM} is missing: make browser", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="fundledger-screens-") as scratch:
+        folder = Path(scratch)
+        port, bank_port = free_port(), free_port()
+        print(f"starting the demo on port {port} (it plays the demo data first)")
+        process = start_demo(folder, port, bank_port)
+        try:
+            run(f"http://127.0.0.1:{port}", set_passwords(folder))
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    print(f"screenshots in {OUT.relative_to(ROOT)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
