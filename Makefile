@@ -5,6 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001 BANK_PORT=8901`: the API's port and the demo bank simulator's
+PORT ?= 8000
+BANK_PORT ?= 8900
 
 .PHONY: install run serve test test-sqlite test-postgres lint clean
 
@@ -14,14 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "installed; to have \`fundledger\` on the PATH: source $(VENV)/bin/activate"
 
 install: $(STAMP)
 
 run: install
-	$(BIN)/fundledger serve --demo
+	$(BIN)/fundledger serve --demo --port $(PORT) --bank-port $(BANK_PORT)
 
 serve: install
-	$(BIN)/fundledger serve
+	$(BIN)/fundledger serve --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q
