@@ -374,9 +374,13 @@ def list_statements(
 
 @router.get("/statements/export.xlsx", response_class=StreamingResponse)
 def export_statements(
-    _: Staff, session: SessionDep, period: str | None = None, region_code: str | None = None
+    _: Staff,
+    session: SessionDep,
+    clock: ClockDep,
+    period: str | None = None,
+    region_code: str | None = None,
 ) -> StreamingResponse:
-    """The statement list as XLSX (Chinese headings)."""
+    """The statements of a period as XLSX: one row per statement, totals, names."""
     rows = statements.list_statements(
         session,
         fixmedins_code=None,
@@ -387,7 +391,10 @@ def export_statements(
         after_id=None,
         limit=100_000,
     )
-    return export.xlsx_response(export.statement_list(rows), f"statements-{period or 'all'}.xlsx")
+    book = export.statement_list(
+        session, rows, period=period, region_code=region_code, now=clock.now()
+    )
+    return export.xlsx_response(book, f"statements-{period or 'all'}.xlsx")
 
 
 @router.get("/statements/{statement_id}")
@@ -397,12 +404,13 @@ def get_statement(statement_id: IdPath, principal: Reader, session: SessionDep) 
 
 @router.get("/statements/{statement_id}/export.xlsx", response_class=StreamingResponse)
 def export_statement(
-    statement_id: IdPath, principal: Reader, session: SessionDep
+    statement_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
     """One statement with its components and detail lines as XLSX."""
     statement = statements.get(session, statement_id, actor=principal)
     return export.xlsx_response(
-        export.statement_detail(session, statement), f"statement-{statement.id}.xlsx"
+        export.statement_detail(session, statement, now=clock.now()),
+        f"statement-{statement.id}.xlsx",
     )
 
 
