@@ -21,7 +21,7 @@ from app.annual.schemas import (
     RulesIn,
     RulesOut,
 )
-from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff
+from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
@@ -175,6 +175,8 @@ def list_clearings(
     cursor: CursorQuery = None,
 ) -> Page[ClearingOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = service.list_clearings(
         session,

@@ -202,6 +202,8 @@ def list_lines(
     from sqlalchemy import select
 
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     query = (
         select(DailyLine, DailyBatch)

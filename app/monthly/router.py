@@ -169,6 +169,8 @@ def list_audits(
     cursor: CursorQuery = None,
 ) -> Page[AuditOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = audits.list_items(
         session,
@@ -295,6 +297,8 @@ def list_advances(
     period: str | None = None,
 ) -> list[AdvanceOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     return [
         _advance_out(row)
@@ -357,6 +361,8 @@ def list_statements(
     cursor: CursorQuery = None,
 ) -> Page[StatementOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = statements.list_statements(
         session,
@@ -472,6 +478,8 @@ def list_receivables(
     from app.institutions import service as institutions
 
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     result = []
     for institution in institutions.list_institutions(
