@@ -414,17 +414,19 @@ def jobs_run(
 
 @jobs_cli.command("list")
 def jobs_list() -> None:
-    """The scheduled jobs with their times and last runs."""
+    """Every scheduled job with its time, last run and description."""
     from app.scheduling import service as scheduling
-    from jobs.registry import JOBS
+    from jobs.listing import listed_jobs
 
     with transaction(_factory()) as session:
-        for spec in sorted(JOBS.values(), key=lambda s: s.at):
-            last = scheduling.last_run(session, spec.name)
-            when = "working days" if spec.working_days_only else "every day"
-            last_text = f"{last.business_date} {last.status}" if last else "never"
+        for job in listed_jobs(session, SystemClock().now(), get_settings()):
+            last = scheduling.last_run(session, job.name)
+            when = "working days" if job.working_days_only else "every day"
+            last_text = "never"
+            if last is not None:
+                last_text = f"{last.business_date or last.started_at:%Y-%m-%d} {last.status}"
             typer.echo(
-                f"{spec.name:22} {spec.at:%H:%M} {when:13} last: {last_text}  {spec.description}"
+                f"{job.name:20} {job.at:12} {when:13} last: {last_text:22} {job.description}"
             )
 
 

@@ -53,7 +53,7 @@ def test_a_database_not_migrated_says_what_to_run(tmp_path: Path) -> None:
     assert _cli(tmp_path, "db", "upgrade", url=url).returncode == 0
     listed = _cli(tmp_path, "jobs", "list", url=url)
     assert listed.returncode == 0, listed.stderr
-    assert "daily_batch" in listed.stdout
+    assert "daily_batch" in listed.stdout and "bank_requery" in listed.stdout
 
 
 def test_usage_errors_exit_2_in_one_line(tmp_path: Path) -> None:
