@@ -1,6 +1,12 @@
 """`fundledger serve --demo`: a Ningxia demo — five pooling regions, a dozen institutions,
-both funds — played for a few months through the scenario runner, then served live with the
-bank simulator, one token per role printed."""
+both funds — played from August to 20 October 2026 through the scenario runner (August's and
+September's statements computed, confirmed, approved and paid), then served live with the
+bank simulator, one token per role printed. Its books end on 20 October: a settlement of the
+21st goes into the next batch to be built, which the README's tour builds, approves and pays.
+
+The playing is the first thing every newcomer waits for: about 35 s of CPU (profiled: the
+daily batches and submissions of ten fund ledgers a day, then the API calls of the actors);
+so the demo plays the months its statements need, no more."""
 
 from __future__ import annotations
 
@@ -27,10 +33,10 @@ TOUR_USERS = {
     "AUDITOR": "scenario-auditor",
     "HOSPITAL": "scenario-H640103",
 }
-DEMO_START = date(2026, 7, 1)
-DEMO_END = date(2026, 10, 21)  # September computed, confirmed and approved
+DEMO_START = date(2026, 8, 1)
+DEMO_END = date(2026, 10, 21)  # exclusive: September computed, confirmed, approved, paid
 SEED = 20260701
-SUMMARY = "July to October 2026, five pooling regions, twelve hospitals, both funds"
+SUMMARY = "August to October 2026, five pooling regions, twelve hospitals, both funds"
 
 REGIONS = [
     ("640100", "银川市"),
