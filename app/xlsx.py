@@ -7,6 +7,7 @@ integer fen (Decimal, never float); counts are integers, dates are dates."""
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -150,10 +151,15 @@ def _finish(sheet: Worksheet, columns: list[Column], widths: list[int], last_row
     sheet.merge_cells(f"A{INFO_ROW}:{last}{INFO_ROW}")
     sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{max(last_row, HEADER_ROW)}"
-    for index, width in enumerate(widths, start=1):
-        # CJK glyphs render a little wider than two Latin ones
-        sheet.column_dimensions[get_column_letter(index)].width = min(WIDTH_MAX, width * 1.15 + 2)
+    shown = [min(WIDTH_MAX, width * 1.15 + 2) for width in widths]  # CJK glyphs run wider
+    for index, width in enumerate(shown, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.row_dimensions[TITLE_ROW].height = 24
+    # the information row wraps within the table's width instead of being cut off
+    info = sheet.cell(INFO_ROW, 1)
+    info.alignment = Alignment(wrap_text=True, vertical="top")
+    lines = math.ceil(_width(str(info.value or "")) * 1.15 / sum(shown))
+    sheet.row_dimensions[INFO_ROW].height = 15 * max(1, lines)
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
