@@ -5,6 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001 BANK_PORT=8901`: the API's port and the demo bank simulator's
+PORT ?= 8000
+BANK_PORT ?= 8900
 
 .PHONY: install browser run serve test test-sqlite test-postgres lint screenshots clean
 
@@ -14,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "installed; to have \`fundledger\` on the PATH: source $(VENV)/bin/activate"
 
 install: $(STAMP)
 
@@ -28,10 +32,10 @@ browser:
 	else echo "*** chromium or fonts-noto-cjk missing: apt-get install chromium fonts-noto-cjk"; fi
 
 run: install
-	$(BIN)/fundledger serve --demo
+	$(BIN)/fundledger serve --demo --port $(PORT) --bank-port $(BANK_PORT)
 
 serve: install
-	$(BIN)/fundledger serve
+	$(BIN)/fundledger serve --port $(PORT)
 
 test: install browser
 	$(BIN)/python -m pytest -q

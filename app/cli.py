@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import getpass
 import logging
+import sys
+import traceback
+import warnings
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.service import Principal
@@ -33,6 +40,24 @@ jobs_cli = typer.Typer(no_args_is_help=True, help="scheduled jobs")
 cli.add_typer(jobs_cli, name="jobs")
 
 
+NOT_MIGRATED = "database not migrated — run `fundledger db upgrade`"
+_OPTIONS = {"debug": False}
+
+
+class CliError(Exception):
+    """A refusal told in one line (exit 1); the message says what to do."""
+
+
+@cli.callback()
+def _global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="print the traceback of an error as well")
+    ] = False,
+) -> None:
+    """fundledger: the medical insurance fund service and its tools."""
+    _OPTIONS["debug"] = debug
+
+
 def _actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
@@ -40,8 +65,34 @@ def _actor() -> str:
         return "cli"
 
 
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _existing_engine(url: str) -> Engine:
+    """An engine on a database that exists and is migrated: a command other than `serve`
+    and `db upgrade` never creates a database file (SQLite would, on first connect)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if is_file and not database.startswith("file:") and not Path(database).exists():
+        raise CliError(
+            f"no database at {database} — set FUNDLEDGER_DATABASE_URL "
+            "(the demo's: sqlite:///fundledger-demo.db) or create it with "
+            "`fundledger db upgrade`"
+        )
+    from app.migrate import is_at_head
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        if not is_at_head(connection):
+            engine.dispose()
+            raise CliError(f"{NOT_MIGRATED} ({_safe_url(url)})")
+    return engine
+
+
 def _factory() -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(get_settings().database_url))
+    return make_sessionmaker(_existing_engine(get_settings().database_url))
 
 
 @cli.command()
@@ -54,7 +105,7 @@ def serve(
             help="play the Ningxia demo into fundledger-demo.db, start the bank simulator"
         ),
     ] = False,
-    demo_reset: Annotated[bool, typer.Option(help="rebuild the demo data")] = False,
+    demo_reset: Annotated[bool, typer.Option(help="play the demo data again")] = False,
     bank_port: Annotated[int, typer.Option(help="the demo bank simulator's port")] = 8900,
 ) -> None:
     """Apply migrations, then serve the API (embedded SQLite by default)."""
@@ -65,32 +116,14 @@ def serve(
     from app.clock import SystemClock as Clock
     from app.main import create_app
 
+    # Before anything else: a busy port would otherwise show up after the demo played.
+    _refuse_busy_ports(host, {"--port": port, **({"--bank-port": bank_port} if demo else {})})
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
     if demo:
-        from app import demo as demo_data
-
-        if demo_reset or not demo_data.DEMO_DB.exists():
-            typer.echo(
-                "playing the Ningxia demo: July to October 2026, twelve hospitals (about a minute)"
-            )
-            demo_data.build()
-        url = f"sqlite:///{demo_data.DEMO_DB.resolve()}"
-        settings = settings.model_copy(
-            update={
-                "database_url": url,
-                "bank_url": f"http://127.0.0.1:{bank_port}",
-                "callback_url": f"http://{host}:{port}/api/v1/bank/receipts",
-            }
-        )
-        demo_data.start_bank(settings.bank_secret, bank_port)
-        issued = demo_data.tokens(url)
-        typer.echo(f"demo database {demo_data.DEMO_DB}; bank simulator on {settings.bank_url}")
-        typer.echo("tokens (shown once):")
-        for role, token in issued.items():
-            typer.echo(f"  {role:10} {token}")
-        typer.echo(f"the README's tour uses them; API docs at http://{host}:{port}/docs")
-    migrate.upgrade(settings.database_url)
+        settings = _start_demo(settings, host, port, bank_port, reset=demo_reset)
+    else:
+        migrate.upgrade(settings.database_url)
     clock = Clock()
     gateway = HttpBankGateway(
         settings.bank_url,
@@ -102,6 +135,66 @@ def serve(
     )
     app = create_app(settings, clock=clock, bank_gateway=gateway)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether a server already listens on host:port (bound the way uvicorn binds)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _refuse_busy_ports(host: str, ports: dict[str, int]) -> None:
+    busy = [f"{option} {number}" for option, number in ports.items() if port_in_use(host, number)]
+    if busy:
+        raise CliError(
+            f"port in use ({', '.join(busy)} on {host}): another `fundledger serve`? "
+            "Stop it, or choose free ports: `make run PORT=8001 BANK_PORT=8901` "
+            "(`fundledger serve --demo --port 8001 --bank-port 8901`)"
+        )
+
+
+def _start_demo(settings: Any, host: str, port: int, bank_port: int, *, reset: bool) -> Any:
+    """Play the demo if needed, start its bank simulator, print fresh tokens for the tour."""
+    import time
+
+    from app import demo as demo_data
+    from app import migrate
+
+    if reset or not demo_data.DEMO_DB.exists():
+        typer.echo(f"playing the Ningxia demo into {demo_data.DEMO_DB}: {demo_data.SUMMARY}")
+        started = time.monotonic()
+        demo_data.build()
+        typer.echo(f"demo played in {time.monotonic() - started:.0f} s")
+    url = demo_data.url()
+    migrate.upgrade(url)
+    settings = settings.model_copy(
+        update={
+            "database_url": url,
+            "bank_url": f"http://127.0.0.1:{bank_port}",
+            "callback_url": f"http://{host}:{port}/api/v1/bank/receipts",
+        }
+    )
+    demo_data.start_bank(settings.bank_secret, bank_port)
+    issued = demo_data.tokens(url)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a name
+    variables = " ".join(f"{name}={token}" for name, token in issued.items())
+    typer.echo(
+        f"demo database {demo_data.DEMO_DB} (for the CLI: "
+        f"export FUNDLEDGER_DATABASE_URL=sqlite:///{demo_data.DEMO_DB}); "
+        f"bank simulator on {settings.bank_url}\n"
+        "The README's tour: paste this line into another shell (new tokens, shown once; "
+        "earlier demo tokens are revoked):\n\n"
+        f"export {variables} API=http://{local}:{port}/api/v1\n\n"
+        f"API docs: http://{local}:{port}/docs"
+    )
+    return settings
 
 
 @db_cli.command("upgrade")
@@ -196,21 +289,16 @@ def users_add(
 ) -> None:
     """Create a user (a person or a system client)."""
     from app.auth import service
-    from app.errors import DomainError
 
-    try:
-        with transaction(_factory()) as session:
-            service.create_user(
-                session,
-                name=name,
-                role=role,
-                fixmedins_code=institution,
-                actor=_cli_principal(),
-                now=SystemClock().now(),
-            )
-    except DomainError as error:
-        typer.echo(f"refused: {error.detail}", err=True)
-        raise typer.Exit(2) from None
+    with transaction(_factory()) as session:
+        service.create_user(
+            session,
+            name=name,
+            role=role,
+            fixmedins_code=institution,
+            actor=_cli_principal(),
+            now=SystemClock().now(),
+        )
     typer.echo(f"user {name} ({role}) created")
 
 
@@ -251,16 +339,11 @@ def users_passwd(
 def tokens_issue(name: str) -> None:
     """Print a new bearer token for user NAME (shown once, stored only as a hash)."""
     from app.auth import service
-    from app.errors import DomainError
 
-    try:
-        with transaction(_factory()) as session:
-            _, token = service.issue_token(
-                session, name=name, actor=_cli_principal(), now=SystemClock().now()
-            )
-    except DomainError as error:
-        typer.echo(f"refused: {error.detail}", err=True)
-        raise typer.Exit(2) from None
+    with transaction(_factory()) as session:
+        _, token = service.issue_token(
+            session, name=name, actor=_cli_principal(), now=SystemClock().now()
+        )
     typer.echo(token)
 
 
@@ -268,16 +351,11 @@ def tokens_issue(name: str) -> None:
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token by its id."""
     from app.auth import service
-    from app.errors import DomainError
 
-    try:
-        with transaction(_factory()) as session:
-            service.revoke_token(
-                session, token_id=token_id, actor=_cli_principal(), now=SystemClock().now()
-            )
-    except DomainError as error:
-        typer.echo(f"refused: {error.detail}", err=True)
-        raise typer.Exit(2) from None
+    with transaction(_factory()) as session:
+        service.revoke_token(
+            session, token_id=token_id, actor=_cli_principal(), now=SystemClock().now()
+        )
     typer.echo(f"token {token_id} revoked")
 
 
@@ -330,7 +408,7 @@ def _job_context() -> JobContext:
     from app.clock import SystemClock
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = _existing_engine(settings.database_url)
     clock = SystemClock()
     gateway = HttpBankGateway(
         settings.bank_url,
@@ -359,9 +437,9 @@ def jobs_run(
     from jobs.runner import run_job
 
     if name not in JOBS:
-        typer.echo(f"unknown job {name!r}; jobs: {', '.join(sorted(JOBS))}", err=True)
-        raise typer.Exit(2)
-    outcome = run_job(_job_context(), name, _parse_date(day))
+        raise typer.BadParameter(f"no job {name!r}; jobs: {', '.join(sorted(JOBS))}")
+    business_day = _parse_date(day)
+    outcome = run_job(_job_context(), name, business_day)
     typer.echo(f"{outcome.job} {outcome.business_date}: {outcome.status} {outcome.detail}")
     if outcome.status == "FAILED":
         raise typer.Exit(1)
@@ -369,17 +447,19 @@ def jobs_run(
 
 @jobs_cli.command("list")
 def jobs_list() -> None:
-    """The scheduled jobs with their times and last runs."""
+    """Every scheduled job with its time, last run and description."""
     from app.scheduling import service as scheduling
-    from jobs.registry import JOBS
+    from jobs.listing import listed_jobs
 
     with transaction(_factory()) as session:
-        for spec in sorted(JOBS.values(), key=lambda s: s.at):
-            last = scheduling.last_run(session, spec.name)
-            when = "working days" if spec.working_days_only else "every day"
-            last_text = f"{last.business_date} {last.status}" if last else "never"
+        for job in listed_jobs(session, SystemClock().now(), get_settings()):
+            last = scheduling.last_run(session, job.name)
+            when = "working days" if job.working_days_only else "every day"
+            last_text = "never"
+            if last is not None:
+                last_text = f"{last.business_date or last.started_at:%Y-%m-%d} {last.status}"
             typer.echo(
-                f"{spec.name:22} {spec.at:%H:%M} {when:13} last: {last_text}  {spec.description}"
+                f"{job.name:20} {job.at:12} {when:13} last: {last_text:22} {job.description}"
             )
 
 
@@ -422,5 +502,54 @@ def _parse_date(text: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def describe(error: BaseException) -> str:
+    """One line for an error that stopped a command (its traceback only with --debug)."""
+    from app.errors import DomainError
+
+    if isinstance(error, CliError):
+        return str(error)
+    if isinstance(error, DomainError):
+        return f"refused: {error.detail}"
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+        if "no such table" in reason or getattr(error.orig, "sqlstate", None) == "42P01":
+            return NOT_MIGRATED
+        url = _safe_url(get_settings().database_url)
+        return f"database error at {url}: {reason or type(error.orig).__name__}"
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    name = type(error).__name__
+    return f"{name}: {text} (`fundledger --debug ...` shows the traceback)" if text else name
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code: 0, 1 for an error, 2 for a usage error.
+    Every error is one line on stderr; a traceback only with `--debug`."""
+    command = typer.main.get_command(cli)
+    _OPTIONS["debug"] = False
+    # The scenario runner drives the API through Starlette's TestClient on purpose.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    try:
+        result = command.main(args=argv, prog_name="fundledger", standalone_mode=False)
+    except typer.exceptions.TyperException as error:  # usage errors (click's own)
+        message = error.format_message()
+        context = getattr(error, "ctx", None)
+        where = context.command_path if context is not None else "fundledger"
+        if message:  # empty: the help was shown (a group called without a command)
+            typer.echo(f"{where}: {message} (see `{where} --help`)", err=True)
+        return int(getattr(error, "exit_code", 2))
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("fundledger: interrupted", err=True)
+        return 1
+    except Exception as error:
+        if _OPTIONS["debug"]:
+            traceback.print_exc()
+        typer.echo(f"fundledger: {describe(error)}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
 def main() -> None:
-    cli()
+    sys.exit(run(sys.argv[1:]))

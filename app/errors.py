@@ -131,6 +131,18 @@ def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+DETAIL_ERRORS_MAX = 5
+
+
+def validation_detail(errors: list[FieldError]) -> str:
+    """The detail agrees with `errors`: every error when there are a few, else the first ones
+    and how many more `errors` lists."""
+    shown = "; ".join(f"{e.field}: {e.message}" for e in errors[:DETAIL_ERRORS_MAX])
+    if len(errors) <= DETAIL_ERRORS_MAX:
+        return shown
+    return f"{len(errors)} errors: {shown}; and {len(errors) - DETAIL_ERRORS_MAX} more in `errors`"
+
+
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 
 
@@ -158,7 +170,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc)
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        detail = validation_detail(errors)
         return problem(422, "Invalid input", detail, code="validation", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +22,9 @@ from app.http import BodyLimitMiddleware
 from app.migrate import is_at_head
 
 API_PREFIX = "/api/v1"
+# Swagger UI and ReDoc come from the installed `fastapi-offline` package, served by the
+# service itself: the deployment is a government intranet, where a CDN is out of reach.
+DOCS_ASSETS_URL = "/docs-assets"
 
 
 def create_app(
@@ -35,7 +42,8 @@ def create_app(
         version="0.1.0",
         summary="Medical insurance fund: daily T+1 payments, monthly settlement, annual clearing",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
@@ -52,6 +60,7 @@ def create_app(
         },
     )
     _health_routes(app)
+    _docs_routes(app)
     _include_routers(app)
     install_console(app)  # the web console for people: /console, and / leads there
     return app
@@ -90,6 +99,36 @@ def _include_routers(app: FastAPI) -> None:
         jobs_router,
     ):
         app.include_router(router)
+
+
+def _docs_routes(app: FastAPI) -> None:
+    """`/docs` (Swagger UI) and `/redoc` with every asset served from the installed
+    environment: nothing is loaded from the internet (no CDN, no web fonts, no validator)."""
+    folder = resources.files("fastapi_offline") / "static"
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=str(folder)), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+            # the default validator badge is fetched from swagger.io
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} API",
+            redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def _health_routes(app: FastAPI) -> None:

@@ -102,7 +102,7 @@ register(
         0,
         submission.run,
         False,
-        "approved payments due today to the bank, before the 15:00 cutoff",
+        "approved payments due today to the bank, before each fund ledger's cut-off",
         past_dates=False,
     )
 )

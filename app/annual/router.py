@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from app import xlsx
-from app.annual import service
+from app.annual import export, service
 from app.annual.models import AnnualClearing, AnnualRule, Assessment
 from app.annual.schemas import (
     AssessmentIn,
@@ -21,11 +21,10 @@ from app.annual.schemas import (
     RulesIn,
     RulesOut,
 )
-from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff
+from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
-from app.money import bp_str, yuan
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/api/v1/annual", route_class=StrictJSONRoute, tags=["annual clearing"])
@@ -176,6 +175,8 @@ def list_clearings(
     cursor: CursorQuery = None,
 ) -> Page[ClearingOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = service.list_clearings(
         session,
@@ -189,49 +190,16 @@ def list_clearings(
     return Page(items=[clearing_out(c) for c in page], next_cursor=next_cursor)
 
 
-HEADINGS = (
-    "年度",
-    "统筹区",
-    "险种",
-    "定点医药机构编号",
-    "年度清算金额",
-    "月度结算拨付金额",
-    "质量保证金",
-    "返还比例",
-    "考核不予支付",
-    "下期抵扣",
-    "年清算实付金额",
-    "状态",
-)
-
-
-def _row(c: AnnualClearing) -> list[object]:
-    return [
-        c.year,
-        c.region_code,
-        c.insutype,
-        c.fixmedins_code,
-        yuan(c.clearing_amount_fen),
-        yuan(c.settled_fen),
-        yuan(c.deposit_held_fen),
-        bp_str(c.return_ratio_bp),
-        yuan(c.forfeited_fen),
-        yuan(c.offset_fen),
-        yuan(c.actual_fen),
-        c.status,
-    ]
-
-
 @router.get("/clearings/export.xlsx", response_class=StreamingResponse)
-def export_clearings(_: Staff, session: SessionDep, year: int | None = None) -> StreamingResponse:
-    """The clearing list as XLSX."""
+def export_clearings(
+    _: Staff, session: SessionDep, clock: ClockDep, year: int | None = None
+) -> StreamingResponse:
+    """The clearing list as XLSX: one row per clearing, totals, names."""
     rows = service.list_clearings(
         session, year=year, status=None, fixmedins_code=None, after_id=None, limit=100_000
     )
-    return xlsx.response(
-        xlsx.workbook([("年度清算", HEADINGS, (_row(c) for c in rows))]),
-        f"clearings-{year or 'all'}.xlsx",
-    )
+    book = export.clearing_list(session, rows, year=year, now=clock.now())
+    return xlsx.response(book, f"clearings-{year or 'all'}.xlsx")
 
 
 @router.get("/clearings/{clearing_id}")
@@ -241,31 +209,12 @@ def get_clearing(clearing_id: IdPath, principal: Reader, session: SessionDep) ->
 
 @router.get("/clearings/{clearing_id}/export.xlsx", response_class=StreamingResponse)
 def export_clearing(
-    clearing_id: IdPath, principal: Reader, session: SessionDep
+    clearing_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
-    """One clearing with its base data (the statements of the year and the assessment)."""
-    c = service.get(session, clearing_id, actor=principal)
-    statements = [
-        (
-            s["period"],
-            yuan(s["fund_pay"]),
-            yuan(s["audit"]),
-            yuan(s["ratio_amount"]),
-            yuan(s["deposit"]),
-        )
-        for s in c.base["statements"]
-    ]
-    book = xlsx.workbook(
-        [
-            ("年度清算", HEADINGS, [_row(c)]),
-            (
-                "月度结算",
-                ("结算期", "医保基金支付金额", "审核扣款", "月拨付金额(比例)", "质量保证金"),
-                statements,
-            ),
-        ]
-    )
-    return xlsx.response(book, f"clearing-{c.id}.xlsx")
+    """One clearing with its base data (the statements of the year) as XLSX."""
+    clearing = service.get(session, clearing_id, actor=principal)
+    book = export.clearing_detail(session, clearing, now=clock.now())
+    return xlsx.response(book, f"clearing-{clearing.id}.xlsx")
 
 
 @router.post("/clearings/{clearing_id}/confirm")

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from app import xlsx
 from app.auth.deps import Staff
-from app.daily import service
-from app.deps import SessionDep
-from app.money import YuanOut, yuan
+from app.daily import export, service
+from app.deps import ClockDep, SessionDep
+from app.money import YuanOut
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Month = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
@@ -45,25 +45,10 @@ def daily_payments(month: Month, _: Staff, session: SessionDep) -> list[SummaryR
 
 
 @router.get("/daily-payments/{month}/export.xlsx", response_class=StreamingResponse)
-def daily_payments_xlsx(month: Month, _: Staff, session: SessionDep) -> StreamingResponse:
+def daily_payments_xlsx(
+    month: Month, _: Staff, session: SessionDep, clock: ClockDep
+) -> StreamingResponse:
+    """The month-start summary as XLSX: per institution and payment date, with totals."""
     rows = service.month_summary(session, month)
-    book = xlsx.workbook(
-        [
-            (
-                f"日拨付汇总 {month}",
-                ("统筹区", "险种", "定点医药机构编号", "拨付日期", "笔数", "金额"),
-                (
-                    [
-                        r.region_code,
-                        r.insutype,
-                        r.fixmedins_code,
-                        r.pay_date.isoformat(),
-                        r.payments,
-                        yuan(r.amount_fen),
-                    ]
-                    for r in rows
-                ),
-            )
-        ]
-    )
+    book = export.month_summary_workbook(session, month, rows, now=clock.now())
     return xlsx.response(book, f"daily-payments-{month}.xlsx")

@@ -6,11 +6,13 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from app import xlsx
 from app.auth.deps import Accountant, Operator, Reader, Staff, scope
 from app.bank import service as bank
-from app.daily import service
+from app.daily import export, service
 from app.daily.models import DailyBatch, DailyLine
 from app.daily.schemas import BatchOut, DetailOut, HoldIn, LineDetailOut, LineOut, RejectIn
 from app.deps import ClockDep, SessionDep
@@ -109,6 +111,16 @@ def get_batch(batch_id: IdPath, _: Staff, session: SessionDep) -> BatchOut:
     return _batch_out(session, service.get_batch(session, batch_id), True)
 
 
+@router.get("/daily-batches/{batch_id}/export.xlsx", response_class=StreamingResponse)
+def export_batch(
+    batch_id: IdPath, _: Staff, session: SessionDep, clock: ClockDep
+) -> StreamingResponse:
+    """A batch as XLSX: the electronic payment summary and its details (电子支付汇总单及明细)."""
+    batch = service.get_batch(session, batch_id)
+    book = export.batch_workbook(session, batch, now=clock.now())
+    return xlsx.response(book, f"daily-batch-{batch.business_date}-{batch.id}.xlsx")
+
+
 @router.get("/daily-batches/{batch_id}/lines/{fixmedins_code}")
 def get_line(
     batch_id: IdPath, fixmedins_code: str, principal: Reader, session: SessionDep
@@ -190,6 +202,8 @@ def list_lines(
     from sqlalchemy import select
 
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     query = (
         select(DailyLine, DailyBatch)

@@ -100,6 +100,11 @@ def list_regions(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).order_by(Region.code)))
 
 
+def region_names(session: Session) -> dict[str, str]:
+    """Pooling region code -> name (exports put names beside codes)."""
+    return {code: name for code, name in session.execute(select(Region.code, Region.name))}
+
+
 # --- fund ledgers and policy ----------------------------------------------------------------
 
 FUND_FIELDS = (
@@ -475,6 +480,14 @@ def list_institutions(
     if only_code:
         query = query.where(Institution.code == only_code)
     return list(session.scalars(query))
+
+
+def institution_names(session: Session, codes: list[str] | None = None) -> dict[str, str]:
+    """Institution code -> name, for the given codes (all when None)."""
+    query = select(Institution.code, Institution.name)
+    if codes is not None:
+        query = query.where(Institution.code.in_(sorted(set(codes))))
+    return {code: name for code, name in session.execute(query)}
 
 
 @dataclass(frozen=True)

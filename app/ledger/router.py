@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import AwareDatetime
 
-from app.auth.deps import Reader, Staff
+from app.auth.deps import Reader, Staff, scope
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.http import IdPath
@@ -40,6 +40,8 @@ def list_accounts(
 ) -> list[AccountOut]:
     """Accounts with balances (current, or as of a time). Hospitals see their own accounts."""
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = service.balances(
         session,
@@ -118,6 +120,8 @@ def list_entries(
 ) -> Page[EntryOut]:
     """Journal entries with their postings, oldest first."""
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = service.list_entries(
         session,

@@ -169,6 +169,8 @@ def list_audits(
     cursor: CursorQuery = None,
 ) -> Page[AuditOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = audits.list_items(
         session,
@@ -295,6 +297,8 @@ def list_advances(
     period: str | None = None,
 ) -> list[AdvanceOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     return [
         _advance_out(row)
@@ -357,6 +361,8 @@ def list_statements(
     cursor: CursorQuery = None,
 ) -> Page[StatementOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = statements.list_statements(
         session,
@@ -374,9 +380,13 @@ def list_statements(
 
 @router.get("/statements/export.xlsx", response_class=StreamingResponse)
 def export_statements(
-    _: Staff, session: SessionDep, period: str | None = None, region_code: str | None = None
+    _: Staff,
+    session: SessionDep,
+    clock: ClockDep,
+    period: str | None = None,
+    region_code: str | None = None,
 ) -> StreamingResponse:
-    """The statement list as XLSX (Chinese headings)."""
+    """The statements of a period as XLSX: one row per statement, totals, names."""
     rows = statements.list_statements(
         session,
         fixmedins_code=None,
@@ -387,7 +397,10 @@ def export_statements(
         after_id=None,
         limit=100_000,
     )
-    return export.xlsx_response(export.statement_list(rows), f"statements-{period or 'all'}.xlsx")
+    book = export.statement_list(
+        session, rows, period=period, region_code=region_code, now=clock.now()
+    )
+    return export.xlsx_response(book, f"statements-{period or 'all'}.xlsx")
 
 
 @router.get("/statements/{statement_id}")
@@ -397,12 +410,13 @@ def get_statement(statement_id: IdPath, principal: Reader, session: SessionDep) 
 
 @router.get("/statements/{statement_id}/export.xlsx", response_class=StreamingResponse)
 def export_statement(
-    statement_id: IdPath, principal: Reader, session: SessionDep
+    statement_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
     """One statement with its components and detail lines as XLSX."""
     statement = statements.get(session, statement_id, actor=principal)
     return export.xlsx_response(
-        export.statement_detail(session, statement), f"statement-{statement.id}.xlsx"
+        export.statement_detail(session, statement, now=clock.now()),
+        f"statement-{statement.id}.xlsx",
     )
 
 
@@ -464,6 +478,8 @@ def list_receivables(
     from app.institutions import service as institutions
 
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     result = []
     for institution in institutions.list_institutions(

@@ -14,7 +14,6 @@ from app.deps import ClockDep, SessionDep
 from app.errors import Invalid, NotFound
 from app.http import StrictJSONRoute
 from app.scheduling import service
-from app.workdays import service as workdays
 
 router = APIRouter(prefix="/api/v1/jobs", route_class=StrictJSONRoute, tags=["jobs"])
 
@@ -34,7 +33,7 @@ class JobOut(BaseModel):
     working_days_only: bool
     description: str
     last_run: RunOut | None
-    next_run: datetime
+    next_run: datetime | None  # None for the bank re-query sweep (every few minutes)
 
 
 class RunIn(BaseModel):
@@ -64,20 +63,20 @@ def _run_out(row: Any) -> RunOut | None:
 
 
 @router.get("")
-def list_jobs(_: Staff, session: SessionDep, clock: ClockDep) -> list[JobOut]:
-    from jobs.registry import JOBS
+def list_jobs(_: Staff, session: SessionDep, clock: ClockDep, request: Request) -> list[JobOut]:
+    """Every job the scheduler runs, with its last run and (date-keyed jobs) its next."""
+    from jobs.listing import listed_jobs
 
-    calendar = workdays.load(session)
     return [
         JobOut(
-            name=spec.name,
-            at=spec.at.strftime("%H:%M"),
-            working_days_only=spec.working_days_only,
-            description=spec.description,
-            last_run=_run_out(service.last_run(session, spec.name)),
-            next_run=spec.next_run(clock.now(), calendar),
+            name=job.name,
+            at=job.at,
+            working_days_only=job.working_days_only,
+            description=job.description,
+            last_run=_run_out(service.last_run(session, job.name)),
+            next_run=job.next_run,
         )
-        for spec in sorted(JOBS.values(), key=lambda s: s.at)
+        for job in listed_jobs(session, clock.now(), request.app.state.settings)
     ]
 
 

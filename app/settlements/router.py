@@ -168,6 +168,8 @@ def list_settlements(
     cursor: CursorQuery = None,
 ) -> Page[SettlementOut]:
     if principal.is_hospital:
+        if fixmedins_code is not None:  # another institution's code: 404, never its data
+            scope(principal, fixmedins_code)
         fixmedins_code = principal.fixmedins_code
     rows = service.list_settlements(
         session,

@@ -3,13 +3,11 @@ of a year whose statements are final, on hand-computed numbers, its flow and pos
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,7 @@ from app.workdays import service as workdays
 from tests.support import builders
 from tests.support.builders import bearer
 from tests.support.daily import at, generate, settle
+from tests.support.xlsx import uniform_sheet
 
 REGION, INSUTYPE = "640100", "310"
 NOV, DEC = date(2026, 11, 10), date(2026, 12, 8)
@@ -466,10 +465,14 @@ def test_clearing_exports(client: TestClient, session: Session, clock: Simulated
     assert len(_compute_clearings(session, date(2027, 1, 19))) == 1
     response = client.get("/api/v1/annual/clearings/export.xlsx", params={"year": 2026}, headers=op)
     assert response.status_code == 200 and response.headers["content-type"].startswith(XLSX)
-    rows = list(load_workbook(io.BytesIO(response.content))["年度清算"].iter_rows(values_only=True))
-    assert rows[0][0] == "年度" and "年清算实付金额" in rows[0] and "考核不予支付" in rows[0]
-    actual = rows[0].index("年清算实付金额")
-    assert [(row[3], row[actual]) for row in rows[1:]] == [("H001", "100.00")]
+    table = uniform_sheet(response.content, "年度清算汇总")
+    assert "年度：2026" in table.title
+    assert "年清算实付金额" in table.headings and "考核不予支付" in table.headings
+    assert [
+        (row["定点医药机构编号"], row["定点医药机构名称"], table.fen(row, "年清算实付金额"))
+        for row in table.rows
+    ] == [("H001", "医院H001", 10_000)]
+    assert table.totals is not None and table.totals["年清算实付金额"] == 100.00
     assert (
         client.get("/api/v1/annual/clearings/export.xlsx", headers=headers["H001"]).status_code
         == 403
@@ -477,12 +480,15 @@ def test_clearing_exports(client: TestClient, session: Session, clock: Simulated
     cid = _clearing(client, op, "H001")["id"]
     one = client.get(f"/api/v1/annual/clearings/{cid}/export.xlsx", headers=headers["H001"])
     assert one.status_code == 200
-    monthly = list(load_workbook(io.BytesIO(one.content))["月度结算"].iter_rows(values_only=True))
-    assert monthly[0][0] == "结算期"
-    assert [tuple(row) for row in monthly[1:]] == [
-        ("2026-11", "6000.00", "300.00", "5700.00", "300.00"),
-        ("2026-12", "4000.00", "0.00", "3800.00", "200.00"),
+    monthly = uniform_sheet(one.content, "月度结算")
+    assert [
+        (row["结算期"], *(monthly.fen(row, h) for h in monthly.headings[1:]))
+        for row in monthly.rows
+    ] == [
+        ("2026-11", 600_000, 30_000, 570_000, 30_000),
+        ("2026-12", 400_000, 0, 380_000, 20_000),
     ]
+    assert monthly.totals is not None and monthly.totals["医保基金支付金额"] == 10_000.00
     assert (
         client.get(
             f"/api/v1/annual/clearings/{cid}/export.xlsx", headers=headers["H002"]

@@ -13,6 +13,7 @@ from app.auth.service import Principal
 from app.bank.models import PaymentInstruction
 from app.daily import service as daily
 from app.institutions import service as institutions
+from app.institutions.schemas import PolicyIn
 from app.scheduling.models import JobRun
 from tests.support import builders
 from tests.support.builders import bearer
@@ -121,3 +122,34 @@ def test_month_start_summary(client: TestClient, session: Session) -> None:
     ]
     export = client.get("/api/v1/reports/daily-payments/2026-03/export.xlsx", headers=acc)
     assert export.status_code == 200 and export.content[:2] == b"PK"
+
+
+def test_the_list_shows_every_scheduled_job_and_reads_the_policy(
+    client: TestClient, session: Session
+) -> None:
+    builders.fund(session)
+    builders.fund(session, "640200")
+    institutions.add_policy_version(  # 640200 submits earlier from March on
+        session,
+        institutions.get_fund_ledger(session, "640200", "310"),
+        PolicyIn.model_validate(
+            {
+                "effective_from": "2026-03-01",
+                "daily_ratio": "0.60",
+                "deposit_rate": "0.05",
+                "submission_time": "10:00",
+                "cutoff_time": "11:30",
+            }
+        ),
+        actor=Principal(None, "admin", "admin"),
+        now=at(date(2026, 2, 1)),
+    )
+    op = bearer(builders.user_token(session, "op", "operator"))
+    session.commit()
+    jobs = {job["name"]: job for job in client.get("/api/v1/jobs", headers=op).json()}
+    assert jobs["submission"]["description"].endswith(
+        "(policy submission–cut-off: 10:00–11:30, 14:30–15:00)"
+    )
+    sweep = jobs["bank_requery"]
+    assert sweep["at"] == "every 10 min" and sweep["next_run"] is None
+    assert "30 minutes after sending" in sweep["description"]  # FUNDLEDGER_BANK_REQUERY_AFTER_S

@@ -4,13 +4,11 @@ maker–checker, payment, receivables with repayments and offsets, exports and t
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -33,6 +31,7 @@ from app.workdays import service as workdays
 from tests.support import builders
 from tests.support.builders import bearer
 from tests.support.daily import at, generate, revoke, settle
+from tests.support.xlsx import uniform_sheet
 
 REGION, INSUTYPE = "640100", "310"
 FRI, MON, TUE, WED = date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11)
@@ -788,31 +787,44 @@ def test_statement_exports(client: TestClient, session: Session, clock: Simulate
         "/api/v1/statements/export.xlsx", params={"period": "2026-03"}, headers=headers["op"]
     )
     assert response.status_code == 200 and response.headers["content-type"].startswith(XLSX)
-    book = load_workbook(io.BytesIO(response.content))
-    sheet = book["月结算单"]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0][0] == "结算期" and "月拨付金额" in rows[0] and "审核扣款" in rows[0]
-    net = rows[0].index("月拨付金额")
-    assert sorted((row[3], row[net]) for row in rows[1:]) == [
-        ("H001", "7950.09"),
-        ("H002", "4750.00"),
-    ]
+    table = uniform_sheet(response.content, "月度结算单汇总")
+    assert "结算期：2026-03" in table.title
+    assert "月拨付金额" in table.headings and "审核扣款" in table.headings
+    assert sorted(
+        (
+            row["定点医药机构编号"],
+            row["定点医药机构名称"],
+            row["统筹区"],
+            table.fen(row, "月拨付金额"),
+        )
+        for row in table.rows
+    ) == [("H001", "医院H001", "银川市", 795_009), ("H002", "医院H002", "银川市", 475_000)]
+    assert table.totals is not None and table.totals["月拨付金额"] == 12_700.09
     assert client.get("/api/v1/statements/export.xlsx", headers=headers["H001"]).status_code == 403
 
-    sid = _statement(client, headers["H001"], "H001", "2026-03")["id"]
-    one = client.get(f"/api/v1/statements/{sid}/export.xlsx", headers=headers["H001"])
+    statement = _statement(client, headers["H001"], "H001", "2026-03")
+    one = client.get(f"/api/v1/statements/{statement['id']}/export.xlsx", headers=headers["H001"])
     assert one.status_code == 200
-    detail = load_workbook(io.BytesIO(one.content))
-    summary = {row[0]: row[1] for row in detail["结算单"].iter_rows(min_row=2, values_only=True)}
-    assert summary["月拨付金额 net"] == "7950.09" and summary["审核扣款 audit"] == "500.00"
-    details = list(detail["结算明细"].iter_rows(values_only=True))
-    assert details[0][0] == "结算ID"
-    assert [(row[0], row[5]) for row in details[1:]] == [
-        ("S1", "否"),
-        ("S2", "是"),
-        ("S3", "否"),
-        ("S4", "否"),
+    components = uniform_sheet(one.content, "结算单", totals=False)
+    assert "定点医药机构：H001 医院H001" in components.info
+    amounts = {row["项目"]: components.fen(row, "金额") for row in components.rows}
+    assert amounts["月拨付金额"] == 795_009 and amounts["审核扣款"] == 50_000
+    for heading, field in (("医保基金支付金额", "fund_pay"), ("已日拨付", "daily_paid")):
+        assert amounts[heading] == round(float(statement[field]) * 100)
+    details = uniform_sheet(one.content, "结算明细")
+    # the detail adds up to the statement's fund amount: a settlement revoked before its
+    # batch counts nowhere, one revoked after it is deducted in the revocation's period
+    assert details.totals is not None
+    assert details.fen(details.totals, "医保基金支付金额") == amounts["医保基金支付金额"]
+    assert [(row["类型"], row["结算ID"], row["备注"]) for row in details.rows] == [
+        ("结算", "S1", None),
+        ("结算", "S2", "2026-03 冲销"),
+        ("结算", "S3", None),
+        ("结算", "S4", None),
+        ("冲销", "S2", "test"),
     ]
+    audits = uniform_sheet(one.content, "审核扣款")
+    assert audits.totals is not None and audits.fen(audits.totals, "扣款金额") == 50_000
     other = _statement(client, headers["op"], "H002", "2026-03")["id"]
     assert (
         client.get(f"/api/v1/statements/{other}/export.xlsx", headers=headers["H001"]).status_code

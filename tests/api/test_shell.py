@@ -6,10 +6,13 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.http import StrictJSONRoute
 from app.money import Yuan, YuanNonNegative
+from tests.support import builders
+from tests.support.builders import bearer
 
 
 class _Deadlock(Exception):
@@ -161,3 +164,22 @@ def test_chunked_body_over_the_limit_is_413(app: FastAPI, client: TestClient) ->
 
     response = client.post("/echo", content=chunks(), headers={"content-type": "application/json"})
     _problem(response, 413)
+
+
+def test_a_validation_problems_detail_agrees_with_its_errors(
+    app: FastAPI, client: TestClient, session: Session
+) -> None:
+    """An empty settlement upload misses nine fields: the detail says nine, not five."""
+    builders.institution(session, "H001")
+    hospital = bearer(builders.user_token(session, "h1", "hospital", "H001"))
+    session.commit()
+    body = _problem(client.post("/api/v1/settlements", json={}, headers=hospital), 422)
+    errors = body["errors"]
+    assert len(errors) == 9, errors
+    assert body["detail"].startswith("9 errors: ")
+    assert body["detail"].endswith("; and 4 more in `errors`")
+    for error in errors[:5]:
+        assert f"{error['field']}: {error['message']}" in body["detail"]
+    _echo_routes(app)
+    one = _problem(client.post("/echo", json={"amount": "-1"}), 422)
+    assert one["detail"] == f"amount: {one['errors'][0]['message']}"  # a few: all of them
