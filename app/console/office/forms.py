@@ -119,7 +119,8 @@ def label(field: str) -> str:
     return FIELDS.get(field, field)
 
 
-def _field_error(field: str, rule: str, message: str) -> str:
+def field_message(field: str, rule: str, message: str) -> str:
+    """One error as `字段：规则` in Chinese (the rule's text alone for a whole item)."""
     text = RULES.get(rule)
     if text is None:
         return f"{label(field)}：填写有误（{message}）"
@@ -132,7 +133,7 @@ def validation_messages(error: ValidationError) -> list[str]:
     for one in error.errors():
         location = [str(part) for part in one.get("loc", ()) if not str(part).isdigit()]
         field = location[-1] if location else ""
-        messages.append(_field_error(field, str(one.get("type", "")), str(one.get("msg", ""))))
+        messages.append(field_message(field, str(one.get("type", "")), str(one.get("msg", ""))))
     return messages
 
 
@@ -165,4 +166,4 @@ def refusal(
 
 
 def _error_of(one: FieldError) -> str:
-    return _field_error(one.field, one.rule, one.message)
+    return field_message(one.field, one.rule, one.message)

@@ -3,7 +3,8 @@ actions. Unknown values show as themselves."""
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from typing import Any, Final
 
 JOBS: Final[dict[str, tuple[str, str]]] = {
     "alerts": ("期限提醒", "每日 00:00 检查日历确认、逾期未算或未付的单据"),
@@ -62,6 +63,60 @@ ACCOUNTS: Final[dict[str, str]] = {
 }
 
 
+TRAIL_ACTIONS: Final[dict[str, str]] = {
+    "login": "登录",
+    "logout.idle": "超时退出",
+    "login.failed": "登录失败",
+    "login.locked": "账号锁定",
+    "login.refused_locked": "锁定期间尝试登录",
+    "logout": "退出登录",
+    "user.create": "新建用户",
+    "user.update": "修改用户状态",
+    "user.password": "设置密码",
+    "token.issue": "签发令牌",
+    "token.revoke": "吊销令牌",
+    "calendar.override": "设置工作日",
+    "calendar.override_removed": "恢复官方安排",
+    "calendar.confirm": "确认年度日历",
+    "institution.create": "新建机构",
+    "institution.update": "修改机构",
+    "enrollment.create": "新增参保",
+    "enrollment.end": "结束参保",
+    "policy.create": "新增政策版本",
+    "alert.acknowledge": "确认告警",
+    "procurement_advance.create": "登记招采垫付",
+    "assessment.create": "登记年度考核",
+    "assessment.update": "修改年度考核",
+    "daily_batch.approve": "审批日拨付",
+    "daily_batch.reject": "退回日拨付",
+    "statement.approve": "审批月结单",
+    "clearing.approve": "审批年度清算",
+    "clearing.confirm": "医院确认年度清算",
+    "clearing.dispute": "医院对年度清算提出异议",
+    "clearing.recompute": "重算年度清算",
+    "statement.confirm": "医院确认月结单",
+    "statement.dispute": "医院对月结单提出异议",
+    "statement.recompute": "重算月结单",
+    "statement.reapprove": "重新审批月结单支付",
+    "daily_batch.push": "推送日拨付批次",
+    "daily_line.hold": "暂缓机构日拨付",
+    "declaration.create": "月度申报",
+    "period.reopen": "重开申报期",
+    "appropriation.create": "登记财政拨入",
+    "repayment.create": "登记应收款还款",
+    "annual_rule.create": "新建年度清算规则",
+    "annual_rule.update": "修改年度清算规则",
+    "region.create": "新建统筹区",
+    "region.update": "修改统筹区",
+    "fund_ledger.create": "新建基金账套",
+    "fund_ledger.update": "修改基金账套",
+}
+
+
+def trail_action(action: str) -> str:
+    return TRAIL_ACTIONS.get(action, action)
+
+
 def job(name: str) -> str:
     return JOBS.get(name, (name, ""))[0]
 
@@ -85,3 +140,10 @@ def entry_kind(kind: str) -> str:
 def account(code: str) -> str:
     """`payable:640100:310:H001` -> `应付机构款`; the code itself when unknown."""
     return ACCOUNTS.get(code.split(":", 1)[0], code)
+
+
+def json_text(value: Any) -> str:
+    """A stored JSON value as readable text (Chinese kept), for the trail and job results."""
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
