@@ -117,10 +117,15 @@ def _outcome_errors(result: dict[str, Any]) -> list[str]:
 def _apply(
     session: Session, parsed: audit_file.Parsed, principal: Any, clock: Any
 ) -> tuple[int, int]:
-    """Run the API's bulk path on the rows; refused rows get their errors. (new, existing)."""
-    results = actions.import_audits(session, parsed.items, actor=principal, now=clock.now())
+    """Run the API's bulk path on the rows that passed their own checks; a refused row gets
+    its errors. Returns (new, existing)."""
+    rows = [row for row in parsed.rows if row.item is not None and not row.errors]
+    items = [row.item for row in rows if row.item is not None]
+    if not items:
+        return 0, 0
+    results = actions.import_audits(session, items, actor=principal, now=clock.now())
     created = existing = 0
-    for row, result in zip(parsed.rows, results, strict=True):
+    for row, result in zip(rows, results, strict=True):
         if result["outcome"] == "refused":
             row.errors += _outcome_errors(result)
         elif result["outcome"] == "created":
@@ -196,7 +201,7 @@ def import_preview(
         return _import_page(request, principal, parsed=parsed)
     filename, content = upload
     parsed = audit_file.parse(filename, content)
-    counts = _dry_run(request, parsed, principal, clock) if parsed.ok else (0, 0)
+    counts = (0, 0) if parsed.errors else _dry_run(request, parsed, principal, clock)
     return _import_page(request, principal, parsed=parsed, filename=filename, counts=counts)
 
 

@@ -127,13 +127,31 @@ def field_message(field: str, rule: str, message: str) -> str:
     return f"{label(field)}：{text}" if field not in ("", "item", "body") else text
 
 
+def _bound(rule: str, context: Mapping[str, Any]) -> str | None:
+    """The limit a length or range rule names, in Chinese (None: the rule's plain text)."""
+    if rule == "string_too_short" and int(context.get("min_length", 1)) > 1:
+        return f"至少 {context['min_length']} 个字符"
+    if rule == "string_too_long" and "max_length" in context:
+        return f"最多 {context['max_length']} 个字符"
+    if rule in ("greater_than_equal", "greater_than") and "ge" in context:
+        return f"不能小于 {context['ge']}"
+    if rule in ("less_than_equal", "less_than") and "le" in context:
+        return f"不能大于 {context['le']}"
+    return None
+
+
 def validation_messages(error: ValidationError) -> list[str]:
     """Each Pydantic error as `字段：规则` in Chinese."""
     messages = []
     for one in error.errors():
         location = [str(part) for part in one.get("loc", ()) if not str(part).isdigit()]
         field = location[-1] if location else ""
-        messages.append(field_message(field, str(one.get("type", "")), str(one.get("msg", ""))))
+        rule = str(one.get("type", ""))
+        bound = _bound(rule, one.get("ctx") or {})
+        if bound is not None:
+            messages.append(f"{label(field)}：{bound}")
+        else:
+            messages.append(field_message(field, rule, str(one.get("msg", ""))))
     return messages
 
 
