@@ -321,6 +321,10 @@ def test_acknowledge_an_alert(client: TestClient, session: Session) -> None:
         client, f"/console/alerts/{seeded.alert_id}/acknowledge", {"back": "https://evil.example/"}
     )
     assert outside.headers["location"] == "/console/alerts?ok=acknowledged"
+    from_home = _post(
+        client, f"/console/alerts/{seeded.alert_id}/acknowledge", {"back": "/console/"}
+    )
+    assert from_home.headers["location"] == "/console/?ok=acknowledged"
     assert "其中 0 条无人确认" in client.get("/console/").text
 
 

@@ -88,15 +88,15 @@ def notices(request: Request) -> list[str]:
     return [NOTICES[key]] if key in NOTICES else []
 
 
-def back_to(fields: dict[str, str], page_path: str) -> str:
-    """The list a form came from (its `back` field: filters and page kept), when it is that
-    page of this site; else the page itself. Any earlier notice is dropped."""
+def back_to(fields: dict[str, str], *pages: str) -> str:
+    """The page a form came from (its `back` field, filters and paging kept) when it is one
+    of `pages` of this site; else the first of them. Any earlier notice is dropped."""
     back = fields.get("back", "")
     parts = urlsplit(back)
-    if parts.scheme or parts.netloc or parts.path != page_path or len(back) > 500:
-        return page_path
+    if parts.scheme or parts.netloc or parts.path not in pages or len(back) > 500:
+        return pages[0]
     kept = [(k, v) for k, v in parse_qsl(parts.query) if k != "ok"]
-    return f"{page_path}?{urlencode(kept)}" if kept else page_path
+    return f"{parts.path}?{urlencode(kept)}" if kept else parts.path
 
 
 def done(url: str, ok: str) -> RedirectResponse:

@@ -155,4 +155,4 @@ def acknowledge(
 ) -> Response:
     with transaction(request.app.state.session_factory) as writing:
         actions.acknowledge_alert(writing, alert_id, actor=principal, now=clock.now())
-    return done(back_to(fields, "/console/alerts"), "acknowledged")
+    return done(back_to(fields, "/console/alerts", "/console/"), "acknowledged")
