@@ -95,6 +95,12 @@ def test_the_auditors_home_and_ledger_pages(live: LiveServer, chromium: Any) -> 
     assert "document=appropriation" in page.url
     page.click(f"a:text-is('{live.ids['entry']}')")
     assert "本分录哈希" in page.inner_text("main")
+    page.click("nav.main-nav >> text=试算平衡")
+    assert "平衡" in page.inner_text(".ok-box")
+    assert page.inner_text("tfoot td.num >> nth=0") == page.inner_text("tfoot td.num >> nth=1")
+    page.select_option("select[name=insutype]", "390")
+    page.click("form.filters button[type=submit]")
+    assert "还没有记账" in page.inner_text("table.list")  # nothing posted to 390 yet
     page.click("nav.main-nav >> text=审计日志")
     page.select_option("select[name=action]", "login")
     page.click("form.filters button[type=submit]")

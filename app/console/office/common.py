@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
 from app.auth.deps import Principal
-from app.console.office import roles
+from app.console.office import audit_file, roles
 from app.console.security import FORM_FIELDS_MAX, ConsoleRoute, require
 from app.console.templating import render
 
@@ -40,17 +40,14 @@ async def _fields(request: Request) -> dict[str, str]:
 
 Fields = Annotated[dict[str, str], Depends(_fields)]
 
-UPLOAD_BYTES_MAX = 4 * 1024 * 1024
-
-
 async def _upload(request: Request) -> tuple[str, bytes] | None:
-    """The uploaded file of the form (`file`): its name and at most UPLOAD_BYTES_MAX + 1 bytes
-    (the page refuses more); None when no file was chosen."""
+    """The uploaded file of the form (`file`): its name and at most one byte more than a file
+    may have (the reader refuses it then); None when no file was chosen."""
     form = await request.form(max_fields=FORM_FIELDS_MAX)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
-    content = await upload.read(UPLOAD_BYTES_MAX + 1)
+    content = await upload.read(audit_file.UPLOAD_BYTES_MAX + 1)
     return upload.filename, content
 
 
