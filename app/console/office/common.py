@@ -40,6 +40,7 @@ async def _fields(request: Request) -> dict[str, str]:
 
 Fields = Annotated[dict[str, str], Depends(_fields)]
 
+
 async def _upload(request: Request) -> tuple[str, bytes] | None:
     """The uploaded file of the form (`file`): its name and at most one byte more than a file
     may have (the reader refuses it then); None when no file was chosen."""
