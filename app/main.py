@@ -56,6 +56,9 @@ def create_app(
         default_bytes=settings.body_limit_bytes,
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
+            # the console's smart-audit import: the file, then its checked rows to confirm
+            "/console/audits/import": settings.bulk_body_limit_bytes,
+            "/console/audits/import/confirm": settings.bulk_body_limit_bytes,
             "/bank/receipts": BODY_LIMIT_BYTES_BANK,
         },
     )

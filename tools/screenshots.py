@@ -138,6 +138,69 @@ def first_statement(page: Page) -> str:
     return link
 
 
+# The office pages (app/console/office/): (path, PNG name) per role, after the 首页.
+OFFICE_PAGES = {
+    "operator": [
+        ("/console/alerts?state=all", "operator-alerts"),
+        ("/console/jobs", "operator-jobs"),
+        ("/console/calendar/2026?day=2026-10-01", "operator-calendar"),
+        ("/console/audits", "operator-audits"),
+        ("/console/audits/import", "operator-audit-import"),
+        ("/console/appeals", "operator-appeals"),
+        ("/console/advances", "operator-advances"),
+        ("/console/assessments", "operator-assessments"),
+        ("/console/institutions", "operator-institutions"),
+        ("/console/institutions/H640103", "operator-institution"),
+        ("/console/fund-ledgers/640100/310", "operator-fund-ledger"),
+    ],
+    "auditor": [
+        ("/console/ledger/accounts?region=640100&insutype=310", "auditor-accounts"),
+        ("/console/ledger/entries?fixmedins_code=H640103", "auditor-entries"),
+        ("/console/ledger/trial-balance", "auditor-trial-balance"),
+        ("/console/ledger/verify?run=1", "auditor-verify"),
+        ("/console/trail", "auditor-trail"),
+        ("/console/calendar/2026", "auditor-calendar-read-only"),
+    ],
+    "admin": [
+        ("/console/users", "admin-users"),
+        ("/console/users/scenario-operator", "admin-user"),
+    ],
+}
+AUDIT_FILE = (
+    "机构编号,结算ID,规则编码,扣款金额,扣款原因\r\n"
+    "H640103,NO-SUCH-SETTLEMENT,R01,120.00,超标准收费\r\n"
+    "H640103,S2,R01,12.345,重复收费\r\n"
+)
+
+
+def office_pages(page: Page, base: str, role: str) -> list[str]:
+    """Shoot the office pages of a role (and the states only a form reaches); their paths."""
+    paths = []
+    for path, name in OFFICE_PAGES.get(role, []):
+        shoot(page, path, base, name)
+        paths.append(path.split("?")[0] if "run=1" in path else path)
+    if role == "operator":
+        page.goto(f"{base}/console/audits/import")
+        page.set_input_files(
+            "input[name=file]",
+            {"name": "审核结果.csv", "mimeType": "text/csv", "buffer": AUDIT_FILE.encode()},
+        )
+        page.click("text=检查并预览")
+        page.screenshot(path=OUT / "operator-audit-import-errors.png", full_page=True)
+        print("  operator-audit-import-errors.png  (an import with bad rows)")
+        page.goto(f"{base}/console/jobs")
+        page.locator("#job-daily_batch input[name=business_date]").fill("2099-01-01")
+        page.locator("#job-daily_batch button").click()
+        page.screenshot(path=OUT / "operator-jobs-refused.png", full_page=True)
+        print("  operator-jobs-refused.png  (a future date refused)")
+    if role == "admin":
+        page.goto(f"{base}/console/users/scenario-operator")
+        page.click("text=签发新令牌")
+        page.screenshot(path=OUT / "admin-token-once.png", full_page=True)
+        print("  admin-token-once.png  (a token shown once; the demo's scratch copy)")
+    return paths
+
+
 def run(base: str, passwords: dict[str, str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     report: list[str] = []
@@ -159,6 +222,7 @@ def run(base: str, passwords: dict[str, str]) -> None:
                 shoot(page, statement, base, "hospital-statement-print", print_media=True)
                 shoot(page, "/console/statements/999999999", base, "not-found")
                 paths += [statement, "/console/?status=PAID", "/console/statements.xlsx"]
+            paths += office_pages(page, base, role)
             report.append(f"{role}:")
             report += timings(base, context.cookies(), paths)
             context.close()

@@ -9,7 +9,11 @@ from app.db import Base, BigId, UTCDateTime
 
 
 class Alert(Base):
-    """Something a person must look at; raised once per (kind, subject)."""
+    """Something a person must look at; raised once per (kind, subject).
+
+    Acknowledged by an operator (someone is on it) independently of being resolved (the
+    condition is gone, set by the service that raised it); the first acknowledgement stands.
+    """
 
     __tablename__ = "alert"
     __table_args__ = (UniqueConstraint("kind", "subject"),)
@@ -20,3 +24,5 @@ class Alert(Base):
     subject: Mapped[str] = mapped_column(String(128))
     detail: Mapped[str] = mapped_column(String(500), default="")
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))

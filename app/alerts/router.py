@@ -6,8 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.alerts import service
-from app.auth.deps import Staff
-from app.deps import SessionDep
+from app.alerts.models import Alert
+from app.auth.deps import Operator, Staff
+from app.deps import ClockDep, SessionDep
+from app.http import IdPath
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -20,6 +22,21 @@ class AlertOut(BaseModel):
     subject: str
     detail: str
     resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+def _alert_out(row: Alert) -> AlertOut:
+    return AlertOut(
+        id=row.id,
+        at=row.at,
+        kind=row.kind,
+        subject=row.subject,
+        detail=row.detail,
+        resolved_at=row.resolved_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+    )
 
 
 @router.get("/alerts")
@@ -35,17 +52,15 @@ def list_alerts(
         session, kind=kind, open_only=open_only, after_id=decode_cursor(cursor), limit=limit + 1
     )
     page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(
-        items=[
-            AlertOut(
-                id=r.id,
-                at=r.at,
-                kind=r.kind,
-                subject=r.subject,
-                detail=r.detail,
-                resolved_at=r.resolved_at,
-            )
-            for r in page
-        ],
-        next_cursor=next_cursor,
-    )
+    return Page(items=[_alert_out(r) for r in page], next_cursor=next_cursor)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(
+    alert_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep
+) -> AlertOut:
+    """An operator acknowledges an alert (someone is on it); again: the first answer."""
+    with session.begin():
+        return _alert_out(
+            service.acknowledge(session, alert_id=alert_id, actor=actor, now=clock.now())
+        )

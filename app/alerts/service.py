@@ -1,4 +1,5 @@
-"""Alerts: raised idempotently on (kind, subject), listed by the API and the scenario result."""
+"""Alerts: raised idempotently on (kind, subject), listed by the API and the scenario result,
+acknowledged by an operator."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert
+from app.auth.service import Principal
+from app.errors import NotFound
+from app.trail import service as trail
 
 log = logging.getLogger("fundledger.alerts")
 
@@ -30,6 +34,30 @@ def resolve(session: Session, *, kind: str, subject: str, now: datetime) -> None
     if existing is not None and existing.resolved_at is None:
         existing.resolved_at = now
         session.flush()
+
+
+def acknowledge(session: Session, *, alert_id: int, actor: Principal, now: datetime) -> Alert:
+    """Someone is on it: the first acknowledgement stands (again: unchanged, no new trail
+    event). Independent of resolution: a resolved alert can still be acknowledged."""
+    alert = session.get(Alert, alert_id, with_for_update=True)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if alert.acknowledged_at is not None:
+        return alert
+    alert.acknowledged_at = now
+    alert.acknowledged_by = actor.name
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="alert.acknowledge",
+        entity="alert",
+        key=str(alert_id),
+        before=None,
+        after={"kind": alert.kind, "subject": alert.subject},
+        now=now,
+    )
+    return alert
 
 
 def list_alerts(

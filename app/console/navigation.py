@@ -10,9 +10,35 @@ HOME = ("首页", "/console/")
 NAV: Final[dict[str, list[tuple[str, str]]]] = {
     "hospital": [HOME],
     "accountant": [HOME],
-    "operator": [HOME],
-    "auditor": [HOME],
-    "admin": [HOME],
+    "operator": [
+        HOME,
+        ("告警", "/console/alerts"),
+        ("任务", "/console/jobs"),
+        ("工作日历", "/console/calendar"),
+        ("智能审核", "/console/audits"),
+        ("申诉复审", "/console/appeals"),
+        ("招采垫付", "/console/advances"),
+        ("年度考核", "/console/assessments"),
+        ("机构", "/console/institutions"),
+    ],
+    "auditor": [
+        HOME,
+        ("科目余额", "/console/ledger/accounts"),
+        ("分录", "/console/ledger/entries"),
+        ("试算平衡", "/console/ledger/trial-balance"),
+        ("账簿校验", "/console/ledger/verify"),
+        ("审计日志", "/console/trail"),
+        ("告警", "/console/alerts"),
+        ("任务", "/console/jobs"),
+        ("用户", "/console/users"),
+    ],
+    "admin": [
+        HOME,
+        ("用户", "/console/users"),
+        ("机构", "/console/institutions"),
+        ("工作日历", "/console/calendar"),
+        ("审计日志", "/console/trail"),
+    ],
 }
 
 

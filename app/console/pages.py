@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.auth import logins
 from app.auth.deps import Principal
-from app.console import charts, export, queries, statuses
+from app.console import charts, export, office, queries, statuses
 from app.console.display import period_cn, yuan_text
 from app.console.listing import Column, Filter, ListQuery, read_query
+from app.console.office import homes as office_homes
 from app.console.security import (
     LOGIN_CSRF_COOKIE,
     ConsoleRoute,
@@ -45,6 +46,7 @@ def install(app: FastAPI) -> None:
     """Mount the console on an app: its pages, its stylesheet, `/` leading to it."""
     # The stylesheet first: the console's catch-all 404 page would shadow it.
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.include_router(office.router)  # the operator's, auditor's and admin's pages
     app.include_router(router)
 
     @app.get("/", include_in_schema=False)
@@ -214,7 +216,11 @@ def _chart(session: Session, principal: Principal) -> Any:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, principal: ConsoleUser, session: SessionDep) -> Response:
+def home(
+    request: Request, principal: ConsoleUser, session: SessionDep, clock: ClockDep
+) -> Response:
+    if principal.role in office_homes.ROLES:  # the operator's, auditor's and admin's own
+        return office_homes.home(request, principal, session, clock)
     filters = _statement_filters(session, principal)
     query = read_query(request.query_params, filters)
     rows = _statements(session, principal, query, limit=query.limit + 1, after_id=query.after_id)

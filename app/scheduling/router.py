@@ -9,9 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from app.auth.deps import Operator, Staff
-from app.clock import business_date
 from app.deps import ClockDep, SessionDep
-from app.errors import Invalid, NotFound
 from app.http import StrictJSONRoute
 from app.scheduling import service
 
@@ -84,36 +82,11 @@ def list_jobs(_: Staff, session: SessionDep, clock: ClockDep, request: Request) 
 def run_job(name: str, body: RunIn, request: Request, _: Operator, clock: ClockDep) -> OutcomeOut:
     """Run a job now for a business date (recorded in job_run; a date already done is
     skipped, a failed one retried)."""
-    from jobs.context import JobContext
-    from jobs.registry import JOBS
-    from jobs.runner import run_job as run
+    from jobs import manual
 
-    if name not in JOBS:
-        raise NotFound(f"no job {name!r}")
-    latest = JOBS[name].business_date(business_date(clock.now()))
-    if body.business_date > latest:
-        raise Invalid.field(
-            "business_date",
-            "not_after_due_date",
-            f"{name} runs today for {latest} at the latest, not for a later date",
-        )
-    if body.business_date < latest and not JOBS[name].past_dates:
-        raise Invalid.field(
-            "business_date",
-            "due_date_only",
-            f"{name} runs only for the date it runs for today ({latest})",
-        )
-    state = request.app.state
-    factory = state.session_factory
-    bind = factory.kw["bind"]
-    ctx = JobContext(
-        session_factory=factory,
-        engine=getattr(bind, "engine", bind),
-        clock=clock,
-        settings=state.settings,
-        gateway=getattr(state, "bank_gateway", None),
+    outcome = manual.run_for_date(
+        request.app.state, clock, name, body.business_date, again=body.again
     )
-    outcome = run(ctx, name, body.business_date, again=body.again)
     return OutcomeOut(
         job=outcome.job,
         business_date=outcome.business_date,

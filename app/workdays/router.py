@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import Operator, Reader
 from app.deps import ClockDep, SessionDep
-from app.errors import NotFound
 from app.http import StrictJSONRoute
-from app.trail import service as trail
-from app.workdays import service
+from app.workdays import operations, service
+from app.workdays.rules import official_is_working
 
 router = APIRouter(prefix="/api/v1/calendar", route_class=StrictJSONRoute, tags=["calendar"])
 
@@ -56,26 +55,11 @@ def set_override(
     day: date, body: OverrideIn, actor: Operator, session: SessionDep, clock: ClockDep
 ) -> DayOut:
     """Make a date a working day or a day off; an override always wins."""
-    if not service.CALENDAR_YEAR_MIN <= day.year <= service.CALENDAR_YEAR_MAX:
-        raise NotFound(f"no calendar for {day.year}")
-    now = clock.now()
     with session.begin():
-        _, before = service.set_override(
-            session, day=day, working=body.working, note=body.note, actor=actor.name, now=now
-        )
-        trail.record(
-            session,
-            actor=actor,
-            action="calendar.override",
-            entity="calendar",
-            key=str(day),
-            before=before,
-            after=body.model_dump(),
-            now=now,
+        operations.override(
+            session, day=day, working=body.working, note=body.note, actor=actor, now=clock.now()
         )
         calendar = service.load(session)
-    from app.workdays.rules import official_is_working
-
     return DayOut(
         date=day,
         working=calendar.is_working(day),
@@ -87,18 +71,7 @@ def set_override(
 @router.delete("/overrides/{day}", status_code=204)
 def remove_override(day: date, actor: Operator, session: SessionDep, clock: ClockDep) -> None:
     with session.begin():
-        if not service.remove_override(session, day=day):
-            raise NotFound(f"no override on {day}")
-        trail.record(
-            session,
-            actor=actor,
-            action="calendar.override_removed",
-            entity="calendar",
-            key=str(day),
-            before=None,
-            after=None,
-            now=clock.now(),
-        )
+        operations.remove_override(session, day=day, actor=actor, now=clock.now())
 
 
 @router.post("/years/{year}/confirm")
@@ -106,17 +79,6 @@ def confirm_year(
     year: Year, actor: Operator, session: SessionDep, clock: ClockDep
 ) -> dict[str, object]:
     """Confirm the year's official schedule (the State Council's notice is entered)."""
-    now = clock.now()
     with session.begin():
-        row = service.confirm_year(session, year=year, actor=actor.name, now=now)
-        trail.record(
-            session,
-            actor=actor,
-            action="calendar.confirm",
-            entity="calendar",
-            key=str(year),
-            before=None,
-            after={"confirmed_by": row.confirmed_by},
-            now=now,
-        )
+        row = operations.confirm_year(session, year=year, actor=actor, now=clock.now())
         return {"year": year, "confirmed_by": row.confirmed_by, "confirmed_at": row.confirmed_at}
