@@ -50,6 +50,7 @@ def create_app(
             "/bank/receipts": BODY_LIMIT_BYTES_BANK,
         },
     )
+    app.add_middleware(errors.CatchAllMiddleware)  # added last: the outermost of ours
     _health_routes(app)
     _include_routers(app)
     return app
