@@ -13,7 +13,7 @@ from app.clock import Clock, SystemClock
 from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
-from app.http import BodyLimitMiddleware
+from app.http import BodyLimitMiddleware, StrictJSONRoute
 from app.migrate import is_at_head
 
 API_PREFIX = "/api/v1"
@@ -36,6 +36,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
     )
+    app.router.route_class = StrictJSONRoute  # the health routes too (the text rule)
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.clock = clock or SystemClock()

@@ -8,9 +8,10 @@ from pydantic import BaseModel
 from app.alerts import service
 from app.auth.deps import Staff
 from app.deps import SessionDep
+from app.http import StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["alerts"])
 
 
 class AlertOut(BaseModel):

@@ -1,0 +1,246 @@
+"""The one input rule (docs/rules.md "Input"): text, years, dates, periods and times at the edge.
+
+Every string that reaches the database, wherever it comes from (path, query, JSON body, the
+bank's signed callback), is refused with 422 when it holds a NUL character
+(`no_nul_character`: PostgreSQL cannot store one, SQLite would) or a lone UTF-16 surrogate
+(`valid_unicode`: it cannot be encoded as UTF-8). `StrictJSONRoute` applies the text rule to
+every route's path, query and body; the bank callback applies it after the signature.
+
+Years, dates and periods are bounded to the calendar's range (2000–2099), and times carry an
+explicit offset: a number or an offset-less text is not a time. `check_values` applies the
+bounds to every validated argument of every route (StrictJSONRoute wraps each endpoint), so a
+route added later is bounded too: every date and time (by type), every integer within BIGINT
+(by type), every `year` within 2000–2099 and every `period` or `month` a `YYYY-MM` in
+2000–2099 (by name, in parameters and in body fields alike).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    GetJsonSchemaHandler,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+from app.errors import FieldError, Invalid
+
+YEAR_MIN = 2000
+YEAR_MAX = 2099  # the working-day calendar's last year (app/workdays)
+DAY_MIN = date(YEAR_MIN, 1, 1)
+DAY_MAX = date(YEAR_MAX, 12, 31)
+INT_MAX = 2**63 - 1  # BIGINT
+ERRORS_MAX = 20
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_fault(text: str) -> tuple[str, str] | None:
+    """(rule, message) when `text` breaks the text rule, else None."""
+    if "\x00" in text:
+        return "no_nul_character", "must not contain a NUL character (U+0000)"
+    if _SURROGATE.search(text):
+        return "valid_unicode", "must be valid Unicode (a lone surrogate is not)"
+    return None
+
+
+def _printable(key: str) -> str:
+    # A refused key is named without its offending characters (a lone surrogate cannot even
+    # be written into the JSON answer).
+    return key.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _faults(value: Any, path: str) -> Iterator[FieldError]:
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault is not None:
+            yield FieldError(path or "body", *fault)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            fault = text_fault(key)
+            named = f"{path}.{_printable(key)}" if path else _printable(key)
+            if fault is not None:
+                yield FieldError(named, fault[0], f"field name {fault[1]}")
+            yield from _faults(item, named)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _faults(item, f"{path}.{index}" if path else str(index))
+
+
+def _refuse(faults: Iterable[FieldError]) -> None:
+    found = []
+    for fault in faults:
+        found.append(fault)
+        if len(found) == ERRORS_MAX:
+            break
+    if found:
+        detail = "; ".join(f"{f.field}: {f.message}" for f in found[:5])
+        raise Invalid(detail, errors=found)
+
+
+def check_json(value: Any) -> None:
+    """Every string and key of a parsed JSON body, named by its path (`items.0.setl_id`)."""
+    _refuse(_faults(value, ""))
+
+
+def check_parameters(path_params: dict[str, Any], query: Iterable[tuple[str, str]]) -> None:
+    """Path and query parameters, named as the route names them."""
+
+    def faults() -> Iterator[FieldError]:
+        for name, value in path_params.items():
+            if isinstance(value, str):
+                yield from _faults(value, name)
+        for name, value in query:
+            fault = text_fault(name)
+            if fault is not None:
+                yield FieldError(_printable(name), fault[0], f"parameter name {fault[1]}")
+            yield from _faults(value, _printable(name))
+
+    _refuse(faults())
+
+
+# -- years, dates, periods, times ---------------------------------------------------------------
+
+
+class _Bounds:
+    """Writes the accepted range into the JSON schema (`formatMinimum`/`formatMaximum` for
+    dates and times, as JSON Schema validators such as ajv read them)."""
+
+    def __init__(self, **extra: Any) -> None:
+        self.extra = extra
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.update(self.extra)
+        return schema
+
+
+def _day_in_range(value: date) -> date:
+    if not DAY_MIN <= value <= DAY_MAX:
+        raise PydanticCustomError(
+            "date_range", "must be between {min} and {max}", {"min": DAY_MIN, "max": DAY_MAX}
+        )
+    return value
+
+
+_NUMBER_TEXT = re.compile(r"^\s*[+-]?[0-9]+(\.[0-9]*)?\s*$")
+
+
+def _moment_text(value: Any) -> Any:
+    # pydantic reads a number, or a text of digits, as unix seconds (in UTC): not a time here.
+    if isinstance(value, datetime) or (isinstance(value, str) and not _NUMBER_TEXT.match(value)):
+        return value
+    raise PydanticCustomError(
+        "datetime_type",
+        "must be an ISO 8601 time with an offset, such as 2026-03-06T10:10:00+08:00",
+    )
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    _day_in_range(value.date())
+    return value
+
+
+Day = Annotated[
+    date,
+    AfterValidator(_day_in_range),
+    _Bounds(formatMinimum=DAY_MIN.isoformat(), formatMaximum=DAY_MAX.isoformat()),
+]
+"""A date between 2000-01-01 and 2099-12-31."""
+
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_moment_text),
+    AfterValidator(_moment_in_range),
+    _Bounds(formatMinimum=f"{DAY_MIN}T00:00:00+14:00", formatMaximum=f"{DAY_MAX}T23:59:59-12:00"),
+]
+"""An ISO 8601 time with an explicit offset, in 2000–2099 (a number is not a time)."""
+
+PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+"""A period `YYYY-MM` in 2000–2099."""
+
+YearPath = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX)]
+YearQuery = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)]
+PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2026-03"])]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN, examples=["2026-03"])]
+DayQuery = Annotated[Day | None, Query()]
+
+
+# -- bounds of validated arguments (every route) ------------------------------------------------
+
+PERIOD_NAMES = frozenset({"period", "month"})
+YEAR_NAMES = frozenset({"year"})
+_PERIOD = re.compile(PERIOD_PATTERN)
+
+
+def _value_faults(value: Any, name: str, path: str) -> Iterator[FieldError]:
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, datetime):
+        if not DAY_MIN <= value.date() <= DAY_MAX:
+            yield FieldError(path, "date_range", f"must be between {DAY_MIN} and {DAY_MAX}")
+    elif isinstance(value, date):
+        if not DAY_MIN <= value <= DAY_MAX:
+            yield FieldError(path, "date_range", f"must be between {DAY_MIN} and {DAY_MAX}")
+    elif isinstance(value, int):
+        if name in YEAR_NAMES and not YEAR_MIN <= value <= YEAR_MAX:
+            yield FieldError(path, "year_range", f"must be between {YEAR_MIN} and {YEAR_MAX}")
+        elif not -INT_MAX <= value <= INT_MAX:
+            yield FieldError(path, "int_range", "must fit in a signed 64-bit integer")
+    elif isinstance(value, str):
+        if name in PERIOD_NAMES and not _PERIOD.match(value):
+            yield FieldError(path, "period_format", "must be a period YYYY-MM in 2000-2099")
+    elif isinstance(value, BaseModel):
+        for field_name, info in type(value).model_fields.items():
+            label = info.alias or field_name
+            child = f"{path}.{label}" if path else label
+            yield from _value_faults(getattr(value, field_name), field_name, child)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _value_faults(item, name, f"{path}.{index}" if path else str(index))
+
+
+def check_values(values: Mapping[str, Any], labels: Mapping[str, str]) -> None:
+    """The bounds of the module docstring over an endpoint's validated arguments. `labels` maps
+    an argument to the name the request uses (a query alias); a body model's fields are named
+    from the body's root, as validation errors name them."""
+
+    def faults() -> Iterator[FieldError]:
+        for name, value in values.items():
+            label = labels.get(name, name)
+            root = "" if isinstance(value, BaseModel) else label
+            yield from _value_faults(value, name, root)
+
+    _refuse(faults())
+
+
+def bounded(endpoint: Callable[..., Any], labels: Mapping[str, str]) -> Callable[..., Any]:
+    """`endpoint`, checking its arguments with check_values first. The wrapper keeps the
+    endpoint's signature (`__wrapped__`), so FastAPI reads parameters and return type through
+    it; `labels` may be filled once the route knows its parameters' aliases."""
+    if inspect.iscoroutinefunction(endpoint):
+
+        async def checked_async(*args: Any, **kwargs: Any) -> Any:
+            check_values(kwargs, labels)
+            return await endpoint(*args, **kwargs)
+
+        return functools.update_wrapper(checked_async, endpoint)
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        check_values(kwargs, labels)
+        return endpoint(*args, **kwargs)
+
+    return functools.update_wrapper(checked, endpoint)
