@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth.deps import Operator, Reader
+from app.auth.deps import Reader, ReferenceData
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
 from app.http import StrictJSONRoute
@@ -53,7 +53,7 @@ def get_year(year: Year, _: Reader, session: SessionDep) -> YearOut:
 
 @router.put("/overrides/{day}")
 def set_override(
-    day: date, body: OverrideIn, actor: Operator, session: SessionDep, clock: ClockDep
+    day: date, body: OverrideIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> DayOut:
     """Make a date a working day or a day off; an override always wins."""
     if not service.CALENDAR_YEAR_MIN <= day.year <= service.CALENDAR_YEAR_MAX:
@@ -85,7 +85,7 @@ def set_override(
 
 
 @router.delete("/overrides/{day}", status_code=204)
-def remove_override(day: date, actor: Operator, session: SessionDep, clock: ClockDep) -> None:
+def remove_override(day: date, actor: ReferenceData, session: SessionDep, clock: ClockDep) -> None:
     with session.begin():
         if not service.remove_override(session, day=day):
             raise NotFound(f"no override on {day}")
@@ -103,7 +103,7 @@ def remove_override(day: date, actor: Operator, session: SessionDep, clock: Cloc
 
 @router.post("/years/{year}/confirm")
 def confirm_year(
-    year: Year, actor: Operator, session: SessionDep, clock: ClockDep
+    year: Year, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> dict[str, object]:
     """Confirm the year's official schedule (the State Council's notice is entered)."""
     now = clock.now()
