@@ -8,7 +8,7 @@ from fastapi import FastAPI, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import errors
+from app import errors, openapi
 from app.clock import Clock, SystemClock
 from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
 from app.db import make_engine, make_sessionmaker
@@ -54,6 +54,7 @@ def create_app(
     app.add_middleware(errors.CatchAllMiddleware)  # added last: the outermost of ours
     _health_routes(app)
     _include_routers(app)
+    openapi.install(app)  # the problem answers of every operation
     return app
 
 
