@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
-from app.inputs import bounded, check_json, check_parameters
+from app.inputs import bounded, check_json, check_json_types, check_parameters
 
 # A path id: a positive BIGINT (a larger number is a 422 naming the parameter, not a 500).
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -77,6 +77,7 @@ class StrictJSONRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
         has_body = self.body_field is not None
+        body_type = self.body_field.field_info.annotation if self.body_field else None
 
         async def handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
@@ -88,6 +89,7 @@ class StrictJSONRoute(APIRoute):
                     pass  # FastAPI parses it again and answers json_invalid
                 else:
                     check_json(parsed)
+                    check_json_types(body_type, parsed)
             return await original(strict)
 
         return handler

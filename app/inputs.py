@@ -19,9 +19,10 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Path, Query
 from pydantic import (
@@ -30,6 +31,8 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     GetJsonSchemaHandler,
+    PlainValidator,
+    WrapValidator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
@@ -108,6 +111,54 @@ def check_parameters(path_params: dict[str, Any], query: Iterable[tuple[str, str
             yield from _faults(value, _printable(name))
 
     _refuse(faults())
+
+
+# -- JSON types of a body ------------------------------------------------------------------------
+
+_CUSTOM = (BeforeValidator, PlainValidator, WrapValidator)
+
+
+def _type_faults(annotation: Any, metadata: list[Any], raw: Any, path: str) -> Iterator[FieldError]:
+    """A body field declared `bool` takes a JSON boolean and one declared `int` a JSON integer:
+    pydantic would also read 0/1/"yes" as booleans and true or "5" as integers. Types with
+    their own input rules (amounts, ratios, scores) are left to those rules."""
+    if raw is None or any(isinstance(item, _CUSTOM) for item in metadata):
+        return
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *extra = get_args(annotation)
+        yield from _type_faults(base, [*metadata, *extra], raw, path)
+    elif origin in (Union, types.UnionType):
+        options = [option for option in get_args(annotation) if option is not type(None)]
+        if len(options) == 1:
+            yield from _type_faults(options[0], metadata, raw, path)
+    elif annotation is bool:
+        if not isinstance(raw, bool):
+            yield FieldError(path or "body", "bool_type", "must be a JSON boolean (true or false)")
+    elif annotation is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            yield FieldError(path or "body", "int_type", "must be a JSON integer")
+    elif origin is list and isinstance(raw, list):
+        (item,) = get_args(annotation)[:1] or (Any,)
+        for index, value in enumerate(raw):
+            yield from _type_faults(item, [], value, f"{path}.{index}" if path else str(index))
+    elif (
+        isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(raw, dict)
+    ):
+        for name, info in annotation.model_fields.items():
+            key = info.alias or name
+            if key in raw:
+                child = f"{path}.{key}" if path else key
+                yield from _type_faults(info.annotation, info.metadata, raw[key], child)
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def check_json_types(model: Any, raw: Any) -> None:
+    """The JSON types of a parsed body against the body's model (see _type_faults)."""
+    _refuse(_type_faults(model, [], raw, ""))
 
 
 # -- years, dates, periods, times ---------------------------------------------------------------

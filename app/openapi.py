@@ -140,6 +140,13 @@ def decorate(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status in _problem_statuses(path, operation):
                 responses[str(status)] = _problem_response(status)
+            if "201" in responses and "content" in responses["201"]:
+                # Creations are idempotent: an identical replay answers 200 with what is stored.
+                replay = responses.setdefault("200", {})
+                replay.setdefault(
+                    "description", "An identical request was applied before: what it stored"
+                )
+                replay.setdefault("content", responses["201"]["content"])
             if path.endswith(".xlsx") and "200" in responses:
                 responses["200"]["content"] = {
                     XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
