@@ -19,11 +19,11 @@ from app.main import create_app
 from tests.support import builders
 from tests.support.builders import bearer
 
-H, O, C, U, A = "hospital", "operator", "accountant", "auditor", "admin"
-ROLES = (H, O, C, U, A)
+H, OP, C, U, A = "hospital", "operator", "accountant", "auditor", "admin"
+ROLES = (H, OP, C, U, A)
 EVERYONE = frozenset(ROLES)
-STAFF = frozenset({O, C, U, A})
-REFERENCE = frozenset({O, A})
+STAFF = frozenset({OP, C, U, A})
+REFERENCE = frozenset({OP, A})
 PUBLIC = "public"  # no token needed
 SIGNED = "signed"  # the bank signs; a bearer token of any role is no credential
 
@@ -60,7 +60,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("DELETE", "/api/v1/calendar/overrides/{day}"): REFERENCE,
     ("POST", "/api/v1/calendar/years/{year}/confirm"): REFERENCE,
     # oversight
-    ("GET", "/api/v1/audit-events"): frozenset({U, A, O}),
+    ("GET", "/api/v1/audit-events"): frozenset({U, A, OP}),
     ("GET", "/api/v1/alerts"): STAFF,
     # ledger reads (a hospital its own accounts)
     ("GET", "/api/v1/ledger/accounts"): EVERYONE,
@@ -83,8 +83,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/daily-batches/{batch_id}/lines/{fixmedins_code}"): EVERYONE,
     ("POST", "/api/v1/daily-batches/{batch_id}/approve"): frozenset({C}),
     ("POST", "/api/v1/daily-batches/{batch_id}/reject"): frozenset({C}),
-    ("POST", "/api/v1/daily-batches/{batch_id}/lines/{fixmedins_code}/hold"): frozenset({O}),
-    ("POST", "/api/v1/daily-batches/{batch_id}/push"): frozenset({O}),
+    ("POST", "/api/v1/daily-batches/{batch_id}/lines/{fixmedins_code}/hold"): frozenset({OP}),
+    ("POST", "/api/v1/daily-batches/{batch_id}/push"): frozenset({OP}),
     ("GET", "/api/v1/daily-lines"): EVERYONE,
     # treasury and bank
     ("POST", "/api/v1/fund-ledgers/{region_code}/{insutype}/appropriations"): frozenset({C}),
@@ -95,15 +95,15 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # monthly settlement
     ("POST", "/api/v1/declarations"): frozenset({H}),
     ("GET", "/api/v1/declarations/{fixmedins_code}/{insutype}/{period}"): EVERYONE,
-    ("POST", "/api/v1/declarations/{fixmedins_code}/{insutype}/{period}/reopen"): frozenset({O}),
-    ("POST", "/api/v1/audits"): frozenset({O}),
-    ("POST", "/api/v1/audits/bulk"): frozenset({O}),
+    ("POST", "/api/v1/declarations/{fixmedins_code}/{insutype}/{period}/reopen"): frozenset({OP}),
+    ("POST", "/api/v1/audits"): frozenset({OP}),
+    ("POST", "/api/v1/audits/bulk"): frozenset({OP}),
     ("GET", "/api/v1/audits"): EVERYONE,
     ("GET", "/api/v1/audits/{fixmedins_code}/{setl_id}/{rule_code}"): EVERYONE,
     ("POST", "/api/v1/audits/{fixmedins_code}/{setl_id}/{rule_code}/appeal"): frozenset({H}),
-    ("POST", "/api/v1/audits/{fixmedins_code}/{setl_id}/{rule_code}/review"): frozenset({O}),
-    ("POST", "/api/v1/audits/{fixmedins_code}/{setl_id}/{rule_code}/consultation"): frozenset({O}),
-    ("POST", "/api/v1/procurement-advances"): frozenset({O}),
+    ("POST", "/api/v1/audits/{fixmedins_code}/{setl_id}/{rule_code}/review"): frozenset({OP}),
+    ("POST", "/api/v1/audits/{fixmedins_code}/{setl_id}/{rule_code}/consultation"): frozenset({OP}),
+    ("POST", "/api/v1/procurement-advances"): frozenset({OP}),
     ("GET", "/api/v1/procurement-advances"): EVERYONE,
     ("GET", "/api/v1/statements"): EVERYONE,
     ("GET", "/api/v1/statements/export.xlsx"): STAFF,
@@ -111,16 +111,16 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/statements/{statement_id}/export.xlsx"): EVERYONE,
     ("POST", "/api/v1/statements/{statement_id}/confirm"): frozenset({H}),
     ("POST", "/api/v1/statements/{statement_id}/dispute"): frozenset({H}),
-    ("POST", "/api/v1/statements/{statement_id}/recompute"): frozenset({O}),
+    ("POST", "/api/v1/statements/{statement_id}/recompute"): frozenset({OP}),
     ("POST", "/api/v1/statements/{statement_id}/approve"): frozenset({C}),
     ("GET", "/api/v1/receivables"): EVERYONE,
     ("POST", "/api/v1/receivables/{region_code}/{insutype}/{fixmedins_code}/repayments"): frozenset(
         {C}
     ),
     # annual clearing
-    ("POST", "/api/v1/annual/rules"): frozenset({O}),
+    ("POST", "/api/v1/annual/rules"): frozenset({OP}),
     ("GET", "/api/v1/annual/rules/{year}"): EVERYONE,
-    ("POST", "/api/v1/annual/assessments"): frozenset({O}),
+    ("POST", "/api/v1/annual/assessments"): frozenset({OP}),
     ("GET", "/api/v1/annual/assessments"): STAFF,
     ("GET", "/api/v1/annual/clearings"): EVERYONE,
     ("GET", "/api/v1/annual/clearings/export.xlsx"): STAFF,
@@ -128,13 +128,13 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/annual/clearings/{clearing_id}/export.xlsx"): EVERYONE,
     ("POST", "/api/v1/annual/clearings/{clearing_id}/confirm"): frozenset({H}),
     ("POST", "/api/v1/annual/clearings/{clearing_id}/dispute"): frozenset({H}),
-    ("POST", "/api/v1/annual/clearings/{clearing_id}/recompute"): frozenset({O}),
+    ("POST", "/api/v1/annual/clearings/{clearing_id}/recompute"): frozenset({OP}),
     ("POST", "/api/v1/annual/clearings/{clearing_id}/approve"): frozenset({C}),
     # reports and jobs
     ("GET", "/api/v1/reports/daily-payments/{month}"): STAFF,
     ("GET", "/api/v1/reports/daily-payments/{month}/export.xlsx"): STAFF,
     ("GET", "/api/v1/jobs"): STAFF,
-    ("POST", "/api/v1/jobs/{name}/run"): frozenset({O}),
+    ("POST", "/api/v1/jobs/{name}/run"): frozenset({OP}),
 }
 
 SAMPLES = {

@@ -100,15 +100,13 @@ def test_load_settings_exits_with_the_rule_and_no_secret(monkeypatch: pytest.Mon
 
 def test_the_command_line_refuses_to_start_and_prints_no_secret(tmp_path: Path) -> None:
     weak = "whsec_" + base64.b64encode(b"leaky-secret-material!").decode()  # 22 bytes
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("FUNDLEDGER_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FUNDLEDGER_")}
     env.update(
         FUNDLEDGER_ENVIRONMENT="production",
         FUNDLEDGER_BANK_SECRET=weak,
         FUNDLEDGER_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+    result = subprocess.run(
         [sys.executable, "-m", "app", "db", "upgrade"],
         cwd=tmp_path,
         env=env,
