@@ -156,6 +156,12 @@ class BodyLimitMiddleware:
 
 
 def _too_large(limit: int) -> Response:
+    # The rest of the body is never read, so the connection cannot carry another request:
+    # say so (the server then closes it), rather than leave the client to find it reset.
     return problem(
-        413, "Content too large", f"the request body exceeds {limit} bytes", code="too-large"
+        413,
+        "Content too large",
+        f"the request body exceeds {limit} bytes",
+        code="too-large",
+        headers={"Connection": "close"},
     )

@@ -63,3 +63,22 @@ def test_405_carries_allow_with_every_method_of_the_path(client: TestClient) -> 
     assert response.headers["allow"] == "DELETE, PUT"
     response = client.put("/healthz")
     assert response.headers["allow"] == "GET"
+
+
+def test_a_413_says_the_connection_closes(app: FastAPI) -> None:
+    url, stop = serve_in_thread(app)
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        body = b"[" + b"0," * (1024 * 1024) + b"0]"
+        connection.request(
+            "POST", "/api/v1/users", body=body, headers={"content-type": "application/json"}
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 413
+        assert response.getheader("connection") == "close"
+        assert response.getheader("content-type", "").startswith("application/problem+json")
+    finally:
+        connection.close()
+        stop()
