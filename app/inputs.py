@@ -119,9 +119,10 @@ _CUSTOM = (BeforeValidator, PlainValidator, WrapValidator)
 
 
 def _type_faults(annotation: Any, metadata: list[Any], raw: Any, path: str) -> Iterator[FieldError]:
-    """A body field declared `bool` takes a JSON boolean and one declared `int` a JSON integer:
-    pydantic would also read 0/1/"yes" as booleans and true or "5" as integers. Types with
-    their own input rules (amounts, ratios, scores) are left to those rules."""
+    """A body field declared `bool` takes a JSON boolean, one declared `int` a JSON integer and
+    one declared as a model a JSON object: pydantic would also read 0/1/"yes" as booleans, true
+    or "5" as integers and a number as an object. Types with their own input rules (amounts,
+    ratios, scores) are left to those rules."""
     if raw is None or any(isinstance(item, _CUSTOM) for item in metadata):
         return
     origin = get_origin(annotation)
@@ -142,9 +143,12 @@ def _type_faults(annotation: Any, metadata: list[Any], raw: Any, path: str) -> I
         (item,) = get_args(annotation)[:1] or (Any,)
         for index, value in enumerate(raw):
             yield from _type_faults(item, [], value, f"{path}.{index}" if path else str(index))
-    elif (
-        isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(raw, dict)
-    ):
+    elif _is_model(annotation):
+        if not isinstance(raw, dict):
+            # FastAPI validates bodies with from_attributes: a JSON number (a Decimal here)
+            # would pass for an object whose fields are all optional.
+            yield FieldError(path or "body", "model_type", "must be a JSON object")
+            return
         for name, info in annotation.model_fields.items():
             key = info.alias or name
             if key in raw:

@@ -101,3 +101,20 @@ def test_a_creation_declares_the_200_of_its_identical_replay() -> None:
         responses = _SPEC["paths"][path]["post"]["responses"]
         assert {"200", "201"} <= set(responses), path
         assert responses["200"]["content"] == responses["201"]["content"]
+
+
+def test_a_json_number_is_not_an_object(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    # ST201: PATCH /regions/{code} with the body 3.68e16 answered 200 (FastAPI validates a
+    # body with from_attributes, and every field of the patch is optional).
+    json_type = {"content-type": "application/json"}
+    for body in (b"3.5", b"36815688564442810", b'"x"', b"true"):
+        response = client.patch(
+            "/api/v1/regions/640100", content=body, headers={**headers["operator"], **json_type}
+        )
+        assert response.status_code == 422, (body, response.text)
+    response = client.patch(
+        "/api/v1/users/found-operator", content=b"3.5", headers={**headers["admin"], **json_type}
+    )
+    _refused(response, "body", "model_type")
