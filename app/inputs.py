@@ -24,18 +24,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Path, Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
-    GetJsonSchemaHandler,
     PlainValidator,
     WrapValidator,
 )
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from app.errors import FieldError, Invalid
 
@@ -168,21 +165,6 @@ def check_json_types(model: Any, raw: Any) -> None:
 # -- years, dates, periods, times ---------------------------------------------------------------
 
 
-class _Bounds:
-    """Writes the accepted range into the JSON schema (`formatMinimum`/`formatMaximum` for
-    dates and times, as JSON Schema validators such as ajv read them)."""
-
-    def __init__(self, **extra: Any) -> None:
-        self.extra = extra
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        schema = handler(core_schema)
-        schema.update(self.extra)
-        return schema
-
-
 def _day_in_range(value: date) -> date:
     if not DAY_MIN <= value <= DAY_MAX:
         raise PydanticCustomError(
@@ -209,29 +191,15 @@ def _moment_in_range(value: datetime) -> datetime:
     return value
 
 
-Day = Annotated[
-    date,
-    AfterValidator(_day_in_range),
-    _Bounds(formatMinimum=DAY_MIN.isoformat(), formatMaximum=DAY_MAX.isoformat()),
-]
-"""A date between 2000-01-01 and 2099-12-31."""
-
 Moment = Annotated[
     AwareDatetime,
     BeforeValidator(_moment_text),
     AfterValidator(_moment_in_range),
-    _Bounds(formatMinimum=f"{DAY_MIN}T00:00:00+14:00", formatMaximum=f"{DAY_MAX}T23:59:59-12:00"),
 ]
 """An ISO 8601 time with an explicit offset, in 2000–2099 (a number is not a time)."""
 
 PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 """A period `YYYY-MM` in 2000–2099."""
-
-YearPath = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX)]
-YearQuery = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)]
-PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2026-03"])]
-PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN, examples=["2026-03"])]
-DayQuery = Annotated[Day | None, Query()]
 
 
 # -- bounds of validated arguments (every route) ------------------------------------------------
