@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("fundledger.errors")
 
@@ -174,11 +176,20 @@ def install(app: FastAPI) -> None:
         return problem(422, "Invalid input", detail, code="validation", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(
             exc.status_code, "HTTP error"
         )
-        return problem(exc.status_code, title, str(exc.detail), code=f"http-{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        return problem(
+            exc.status_code,
+            title,
+            str(exc.detail),
+            code=f"http-{exc.status_code}",
+            headers=headers or None,
+        )
 
     @app.exception_handler(DBAPIError)
     def _database(_: Request, exc: DBAPIError) -> JSONResponse:
@@ -194,9 +205,49 @@ def install(app: FastAPI) -> None:
                 headers={"Retry-After": "1"},
             )
         log.exception("unexpected database error", exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error occurred", code="internal")
+        return internal_error()
 
-    @app.exception_handler(Exception)
-    def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error occurred", code="internal")
+
+def internal_error() -> JSONResponse:
+    return problem(500, "Internal error", "an unexpected error occurred", code="internal")
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at `path` (the 405 answer's `Allow`, RFC 9110)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and route.methods and regex.match(path):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
+class CatchAllMiddleware:
+    """Outermost: an unexpected exception is logged and answered with a 500 problem here.
+
+    Starlette's own last-resort handler answers and then re-raises the exception to the
+    server, which closes the connection: the client's next keep-alive request was reset. Here
+    the exception stops; only one raised after the answer started still goes up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            log.exception("unexpected error", exc_info=exc)
+            if started:
+                raise
+            await internal_error()(scope, receive, send)

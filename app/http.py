@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
+from app.inputs import bounded, check_json, check_json_types, check_parameters
 
 # A path id: a positive BIGINT (a larger number is a 422 naming the parameter, not a 500).
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -61,15 +62,44 @@ class StrictJSONRequest(Request):
 
 
 class StrictJSONRoute(APIRoute):
-    """Route whose JSON body is parsed by strict_loads (amounts never pass through float)."""
+    """Route whose JSON body is parsed by strict_loads (amounts never pass through float) and
+    whose path, query and body strings obey the text rule (app/inputs.py) before anything
+    else reads them; its endpoint's validated arguments are checked against the bounds of
+    app/inputs.py (dates, integers, years, periods) before it runs. Every route of the app
+    uses this class (tests/api/test_input_rule.py)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        labels: dict[str, str] = {}
+        super().__init__(path, bounded(endpoint, labels), **kwargs)
+        for field in (*self.dependant.path_params, *self.dependant.query_params):
+            labels[field.name] = field.alias
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
+        has_body = self.body_field is not None
+        body_type = self.body_field.field_info.annotation if self.body_field else None
 
         async def handler(request: Request) -> Response:
-            return await original(StrictJSONRequest(request.scope, request.receive))
+            strict = StrictJSONRequest(request.scope, request.receive)
+            check_parameters(strict.path_params, strict.query_params.multi_items())
+            if has_body and _is_json(strict):
+                try:
+                    parsed = await strict.json()
+                except json.JSONDecodeError:
+                    pass  # FastAPI parses it again and answers json_invalid
+                else:
+                    check_json(parsed)
+                    check_json_types(body_type, parsed)
+            return await original(strict)
 
         return handler
+
+
+def _is_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 class BodyLimitMiddleware:
@@ -126,6 +156,12 @@ class BodyLimitMiddleware:
 
 
 def _too_large(limit: int) -> Response:
+    # The rest of the body is never read, so the connection cannot carry another request:
+    # say so (the server then closes it), rather than leave the client to find it reset.
     return problem(
-        413, "Content too large", f"the request body exceeds {limit} bytes", code="too-large"
+        413,
+        "Content too large",
+        f"the request body exceeds {limit} bytes",
+        code="too-large",
+        headers={"Connection": "close"},
     )

@@ -12,13 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import errors
+from app import errors, openapi
 from app.clock import Clock, SystemClock
 from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
 from app.console.pages import install as install_console
 from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
-from app.http import BodyLimitMiddleware
+from app.http import BodyLimitMiddleware, StrictJSONRoute
 from app.migrate import is_at_head
 
 API_PREFIX = "/api/v1"
@@ -45,6 +45,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.router.route_class = StrictJSONRoute  # the health routes too (the text rule)
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.clock = clock or SystemClock()
@@ -62,10 +63,12 @@ def create_app(
             "/bank/receipts": BODY_LIMIT_BYTES_BANK,
         },
     )
+    app.add_middleware(errors.CatchAllMiddleware)  # added last: the outermost of ours
     _health_routes(app)
     _docs_routes(app)
     _include_routers(app)
     install_console(app)  # the web console for people: /console, and / leads there
+    openapi.install(app)  # the problem answers of every operation
     return app
 
 

@@ -164,25 +164,41 @@ def _pydantic_bp(value: Any) -> int:
         raise PydanticCustomError(error.rule, error.message) from None
 
 
-_YUAN_SCHEMA = WithJsonSchema(
-    {"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["1234.56"]}
+_YUAN_TEXT = {"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["1234.56"]}
+_YUAN_SCHEMA = WithJsonSchema(_YUAN_TEXT)
+# In requests a JSON number with at most two decimals (and no exponent) is accepted too.
+_YUAN_IN_TEXT = {**_YUAN_TEXT, "pattern": r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"}
+_YUAN_IN_SCHEMA = WithJsonSchema(
+    {"anyOf": [_YUAN_IN_TEXT, {"type": "number", "multipleOf": 0.01}]}, mode="validation"
 )
+_YUAN_OUT_SCHEMA = WithJsonSchema(_YUAN_TEXT, mode="serialization")
 _yuan_out = PlainSerializer(yuan, return_type=str, when_used="always")
 
 # Signed amount (documents may be negative).
-Yuan = Annotated[int, BeforeValidator(_pydantic_fen), _yuan_out, _YUAN_SCHEMA]
+Yuan = Annotated[int, BeforeValidator(_pydantic_fen), _yuan_out, _YUAN_IN_SCHEMA, _YUAN_OUT_SCHEMA]
 # Amount that must be >= 0 (settlement fields).
 YuanNonNegative = Annotated[
-    int, BeforeValidator(_pydantic_fen_non_negative), _yuan_out, _YUAN_SCHEMA
+    int, BeforeValidator(_pydantic_fen_non_negative), _yuan_out, _YUAN_IN_SCHEMA, _YUAN_OUT_SCHEMA
 ]
 # Amount that must be > 0 (repayments, advances, appropriations).
-YuanPositive = Annotated[int, BeforeValidator(_pydantic_fen_positive), _yuan_out, _YUAN_SCHEMA]
+YuanPositive = Annotated[
+    int, BeforeValidator(_pydantic_fen_positive), _yuan_out, _YUAN_IN_SCHEMA, _YUAN_OUT_SCHEMA
+]
 # Ratio in [0, 1] with at most two decimals, held as basis points.
 Ratio = Annotated[
     int,
     BeforeValidator(_pydantic_bp),
     PlainSerializer(bp_str, return_type=str, when_used="always"),
-    WithJsonSchema({"type": "string", "pattern": r"^(0|1)(\.\d{1,2})?$", "examples": ["0.60"]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(0|1)(\.\d{1,2})?$", "examples": ["0.60"]},
+                {"type": "number", "minimum": 0, "maximum": 1, "multipleOf": 0.01},
+            ]
+        },
+        mode="validation",
+    ),
+    WithJsonSchema({"type": "string", "examples": ["0.60"]}, mode="serialization"),
 ]
 
 # Output-only types: the value is already fen / basis points; only serialisation applies.

@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from app.errors import Invalid
+from app.inputs import text_fault
 
 LIST_LIMIT_MAX = 500
 LIST_LIMIT_DEFAULT = 100
@@ -59,7 +60,7 @@ def decode_text_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     key = _decode(cursor)
-    if type(key) is not str or not 0 < len(key) <= 64:
+    if type(key) is not str or not 0 < len(key) <= 64 or text_fault(key) is not None:
         raise _refused()
     return key
 

@@ -9,10 +9,10 @@ from app.alerts import service
 from app.alerts.models import Alert
 from app.auth.deps import Operator, Staff
 from app.deps import ClockDep, SessionDep
-from app.http import IdPath
+from app.http import IdPath, StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["alerts"])
 
 
 class AlertOut(BaseModel):

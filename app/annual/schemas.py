@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from app.money import Ratio, RatioOut, YuanNonNegative, YuanOut
@@ -26,7 +26,11 @@ def _score(value: Any) -> int:
     return int(number * 100)
 
 
-Score = Annotated[int, BeforeValidator(_score)]
+Score = Annotated[
+    int,
+    BeforeValidator(_score),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01}),
+]
 
 
 class Band(BaseModel):

@@ -48,9 +48,14 @@ def scope(principal: Principal, fixmedins_code: str) -> None:
         raise NotFound(f"no institution {fixmedins_code!r}")
 
 
+# The role matrix (docs/rules.md "Roles"; tests/api/test_role_matrix.py checks every route).
+# Admins administer (users, tokens; with operators the reference data), operators operate,
+# accountants move money, auditors read everything, hospitals see only their own.
 Reader = Annotated[Principal, Depends(require(*READERS))]
 Staff = Annotated[Principal, Depends(require(*STAFF))]
-Operator = Annotated[Principal, Depends(require("operator", "admin"))]
+Operator = Annotated[Principal, Depends(require("operator"))]
+ReferenceData = Annotated[Principal, Depends(require("operator", "admin"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+AdminReader = Annotated[Principal, Depends(require("admin", "auditor"))]
 Accountant = Annotated[Principal, Depends(require("accountant"))]
 Hospital = Annotated[Principal, Depends(require("hospital"))]

@@ -1,4 +1,4 @@
-"""Users and tokens (admin only) and who-am-I."""
+"""Users and tokens (admin; auditors read them, never a token secret) and who-am-I."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from app.auth import logins, service
-from app.auth.deps import Admin, CurrentUser
+from app.auth.deps import Admin, AdminReader, CurrentUser
 from app.auth.models import ApiToken, User
 from app.auth.schemas import (
     IssuedToken,
@@ -42,7 +42,7 @@ def create_user(body: UserIn, actor: Admin, session: SessionDep, clock: ClockDep
 
 
 @router.get("/users", response_model=list[UserOut])
-def list_users(_: Admin, session: SessionDep) -> list[User]:
+def list_users(_: AdminReader, session: SessionDep) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name).limit(1000)))
 
 
@@ -83,7 +83,7 @@ def issue_token(name: str, actor: Admin, session: SessionDep, clock: ClockDep) -
 
 
 @router.get("/users/{name}/tokens")
-def list_tokens(name: str, _: Admin, session: SessionDep) -> list[TokenOut]:
+def list_tokens(name: str, _: AdminReader, session: SessionDep) -> list[TokenOut]:
     user = service.get_user(session, name)
     rows = session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)

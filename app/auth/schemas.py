@@ -12,7 +12,7 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@:-]{1,64}$")]
     role: Role
-    fixmedins_code: str | None = None
+    fixmedins_code: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,12}$")] | None = None
 
 
 class UserPatch(BaseModel):

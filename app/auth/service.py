@@ -63,7 +63,7 @@ def create_user(
             )
         if session.get(Institution, fixmedins_code) is None:
             raise Invalid.field("fixmedins_code", "institution_exists", "no such institution")
-    elif fixmedins_code:
+    elif fixmedins_code is not None:  # even "": the database refuses it (500 before)
         raise Invalid.field(
             "fixmedins_code", "only_hospital_has_institution", "only hospital users are bound"
         )

@@ -17,11 +17,12 @@ from app.bank.models import PaymentInstruction
 from app.bank.schemas import CallbackIn
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import Conflict, FieldError, Invalid, NotFound, Unauthorized
-from app.http import strict_loads
+from app.http import StrictJSONRoute, strict_loads
+from app.inputs import check_json
 from app.money import YuanOut
 from app.pagination import CursorQuery, LimitQuery, Page, decode_text_cursor, page_of
 
-router = APIRouter(prefix="/api/v1/bank", tags=["bank"])
+router = APIRouter(prefix="/api/v1/bank", route_class=StrictJSONRoute, tags=["bank"])
 
 
 async def raw_body(request: Request) -> bytes:
@@ -56,6 +57,7 @@ def receive_callback(
         raise Unauthorized(str(error)) from None
     try:
         parsed = strict_loads(body)
+        check_json(parsed)  # the text rule (app/inputs.py), after the signature
         callback = CallbackIn.model_validate(parsed)
     except ValueError as error:
         if isinstance(error, ValidationError):

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from app.inputs import Moment
 
 AmountText = Annotated[StrictStr, Field(pattern=r"^(0|[1-9][0-9]*)\.[0-9]{2}$")]
 
@@ -12,7 +13,7 @@ class Receipt(BaseModel):
     model_config = ConfigDict(extra="ignore")
     receipt_no: Annotated[StrictStr, Field(min_length=1, max_length=40)]
     bank_serial: StrictStr | None = None
-    paid_at: datetime | None = None
+    paid_at: Moment | None = None
     payer_account: StrictStr | None = None
     payee_account: StrictStr | None = None
     amount: AmountText | None = None

@@ -26,6 +26,8 @@ from app.auth.deps import Principal
 from app.console.templating import error_page
 from app.db import transaction
 from app.errors import DomainError, Forbidden
+from app.http import StrictJSONRoute
+from app.inputs import check_parameters
 
 SESSION_COOKIE = "fundledger_session"
 LOGIN_CSRF_COOKIE = "fundledger_login_csrf"
@@ -145,6 +147,8 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 
 async def check_csrf(request: Request) -> None:
     form = await request.form(max_fields=FORM_FIELDS_MAX)
+    # The text rule of the API (no NUL, no lone surrogate) holds for form fields too.
+    check_parameters({}, [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
     sent = form.get("csrf_token")
     if request.url.path == LOGIN_PATH:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
@@ -180,14 +184,18 @@ def _login_redirect(request: Request, expired: bool) -> Response:
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-class ConsoleRoute(APIRoute):
-    """Checks the CSRF token of every POST before the page runs; refusals become pages."""
+class ConsoleRoute(StrictJSONRoute):
+    """Checks the CSRF token of every POST before the page runs (after the text rule of
+    StrictJSONRoute, which holds for form fields too); refusals become pages."""
 
     def get_route_handler(self) -> Handler:
-        original = super().get_route_handler()
+        # APIRoute's handler, not StrictJSONRoute's: pages take forms, not JSON, and the form
+        # read by the CSRF check must stay the one the page reads (one body stream).
+        original = APIRoute.get_route_handler(self)
 
         async def handler(request: Request) -> Response:
             try:
+                check_parameters(request.path_params, request.query_params.multi_items())
                 if request.method == "POST":
                     await check_csrf(request)
                 response = await original(request)

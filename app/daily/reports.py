@@ -13,9 +13,10 @@ from app import xlsx
 from app.auth.deps import Staff
 from app.daily import export, service
 from app.deps import ClockDep, SessionDep
+from app.http import StrictJSONRoute
 from app.money import YuanOut
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", route_class=StrictJSONRoute, tags=["reports"])
 Month = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Operator, Reader, Staff, scope
+from app.auth.deps import Reader, ReferenceData, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
 from app.institutions import rules, service
@@ -81,7 +81,9 @@ def _institution_out(session: Session, institution: Institution) -> InstitutionO
 
 
 @router.post("/regions", status_code=201, response_model=RegionOut)
-def create_region(body: RegionIn, actor: Operator, session: SessionDep, clock: ClockDep) -> Region:
+def create_region(
+    body: RegionIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
+) -> Region:
     with session.begin():
         return service.create_region(session, body, actor=actor, now=clock.now())
 
@@ -98,7 +100,7 @@ def get_region(code: str, _: Staff, session: SessionDep) -> Region:
 
 @router.patch("/regions/{code}", response_model=RegionOut)
 def update_region(
-    code: str, body: RegionPatch, actor: Operator, session: SessionDep, clock: ClockDep
+    code: str, body: RegionPatch, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> Region:
     with session.begin():
         return service.update_region(session, code, body, actor=actor, now=clock.now())
@@ -106,7 +108,7 @@ def update_region(
 
 @router.post("/fund-ledgers", status_code=201)
 def create_fund_ledger(
-    body: FundLedgerIn, actor: Operator, session: SessionDep, clock: ClockDep
+    body: FundLedgerIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> FundLedgerOut:
     with session.begin():
         fund = service.create_fund_ledger(session, body, actor=actor, now=clock.now())
@@ -130,7 +132,7 @@ def update_fund_ledger(
     region_code: str,
     insutype: Insutype,
     body: FundLedgerPatch,
-    actor: Operator,
+    actor: ReferenceData,
     session: SessionDep,
     clock: ClockDep,
 ) -> FundLedgerOut:
@@ -145,7 +147,7 @@ def add_policy(
     region_code: str,
     insutype: Insutype,
     body: PolicyIn,
-    actor: Operator,
+    actor: ReferenceData,
     session: SessionDep,
     clock: ClockDep,
 ) -> FundLedgerOut:
@@ -177,7 +179,7 @@ def policy_on(
 
 @router.post("/institutions", status_code=201)
 def create_institution(
-    body: InstitutionIn, actor: Operator, session: SessionDep, clock: ClockDep
+    body: InstitutionIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> InstitutionOut:
     with session.begin():
         institution = service.create_institution(session, body, actor=actor, now=clock.now())
@@ -212,7 +214,7 @@ def get_institution(code: str, principal: Reader, session: SessionDep) -> Instit
 
 @router.patch("/institutions/{code}")
 def update_institution(
-    code: str, body: InstitutionPatch, actor: Operator, session: SessionDep, clock: ClockDep
+    code: str, body: InstitutionPatch, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> InstitutionOut:
     with session.begin():
         institution = service.update_institution(session, code, body, actor=actor, now=clock.now())
@@ -221,7 +223,7 @@ def update_institution(
 
 @router.post("/institutions/{code}/enrollments", status_code=201)
 def add_enrollment(
-    code: str, body: EnrollmentIn, actor: Operator, session: SessionDep, clock: ClockDep
+    code: str, body: EnrollmentIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> InstitutionOut:
     with session.begin():
         institution = service.get_institution(session, code)
@@ -234,7 +236,7 @@ def end_enrollment(
     code: str,
     enrollment_id: IdPath,
     end_date: Annotated[date, Query()],
-    actor: Operator,
+    actor: ReferenceData,
     session: SessionDep,
     clock: ClockDep,
 ) -> InstitutionOut:

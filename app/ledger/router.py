@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime
 
 from app.auth.deps import Reader, Staff, scope
 from app.deps import SessionDep
 from app.errors import NotFound
-from app.http import IdPath
+from app.http import IdPath, StrictJSONRoute
+from app.inputs import Moment
 from app.ledger import service
 from app.ledger.models import JournalEntry
 from app.ledger.rules import parse_account_code
@@ -23,7 +23,7 @@ from app.ledger.schemas import (
 )
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/api/v1/ledger", route_class=StrictJSONRoute, tags=["ledger"])
 
 Basis = Literal["effective", "recorded"]
 
@@ -35,7 +35,7 @@ def list_accounts(
     region_code: str | None = None,
     insutype: str | None = None,
     fixmedins_code: str | None = None,
-    as_of: AwareDatetime | None = None,
+    as_of: Moment | None = None,
     basis: Basis = "effective",
 ) -> list[AccountOut]:
     """Accounts with balances (current, or as of a time). Hospitals see their own accounts."""
@@ -62,7 +62,7 @@ def get_account(
     code: str,
     principal: Reader,
     session: SessionDep,
-    as_of: AwareDatetime | None = None,
+    as_of: Moment | None = None,
     basis: Basis = "effective",
 ) -> AccountOut:
     try:
@@ -152,7 +152,7 @@ def trial_balance(
     session: SessionDep,
     region_code: str | None = None,
     insutype: str | None = None,
-    as_of: AwareDatetime | None = None,
+    as_of: Moment | None = None,
     basis: Basis = "effective",
 ) -> TrialBalanceOut:
     """Every account with a posting; Σ debit-side balances = Σ credit-side balances."""

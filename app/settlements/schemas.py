@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.inputs import Moment
 from app.money import Yuan, YuanNonNegative, YuanOut
 
 Code30 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,30}$")]
@@ -23,7 +24,7 @@ class SettlementIn(BaseModel):
     insutype: Literal["310", "390"]
     med_type: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,6}$", examples=["21"])]
     insuplc_admdvs: Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["640104"])]
-    setl_time: AwareDatetime
+    setl_time: Moment
     medfee_sumamt: YuanNonNegative
     hifp_pay: YuanNonNegative
     hifob_pay: YuanNonNegative = 0

@@ -9,10 +9,11 @@ from pydantic import BaseModel
 from app.auth.deps import require
 from app.auth.service import Principal
 from app.deps import SessionDep
+from app.http import StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from app.trail import service
 
-router = APIRouter(prefix="/api/v1", tags=["audit trail"])
+router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["audit trail"])
 
 
 class AuditEventOut(BaseModel):

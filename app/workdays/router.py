@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth.deps import Operator, Reader
+from app.auth.deps import Reader, ReferenceData
 from app.deps import ClockDep, SessionDep
 from app.http import StrictJSONRoute
 from app.workdays import operations, service
@@ -52,7 +52,7 @@ def get_year(year: Year, _: Reader, session: SessionDep) -> YearOut:
 
 @router.put("/overrides/{day}")
 def set_override(
-    day: date, body: OverrideIn, actor: Operator, session: SessionDep, clock: ClockDep
+    day: date, body: OverrideIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> DayOut:
     """Make a date a working day or a day off; an override always wins."""
     with session.begin():
@@ -69,14 +69,14 @@ def set_override(
 
 
 @router.delete("/overrides/{day}", status_code=204)
-def remove_override(day: date, actor: Operator, session: SessionDep, clock: ClockDep) -> None:
+def remove_override(day: date, actor: ReferenceData, session: SessionDep, clock: ClockDep) -> None:
     with session.begin():
         operations.remove_override(session, day=day, actor=actor, now=clock.now())
 
 
 @router.post("/years/{year}/confirm")
 def confirm_year(
-    year: Year, actor: Operator, session: SessionDep, clock: ClockDep
+    year: Year, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> dict[str, object]:
     """Confirm the year's official schedule (the State Council's notice is entered)."""
     with session.begin():

@@ -156,3 +156,21 @@ def test_admin_sets_a_password_through_the_api(client: TestClient, session: Sess
     user = session.scalars(select(User).where(User.name == "op")).one()
     assert user.password_hash and user.password_hash.startswith("$argon2id$")
     assert log_in(client, "op", "long-enough-1").status_code == 303
+
+
+def test_nul_in_forms_and_queries_is_a_422_page(client: TestClient, session: Session) -> None:
+    """The API's text rule holds on pages too (same answer on SQLite and PostgreSQL)."""
+    _setup(session)
+    assert (
+        client.post(
+            "/console/login", data={"name": "h1\x00", "password": PASSWORD, "csrf_token": "x"}
+        ).status_code
+        == 422
+    )
+    log_in(client, "h1")
+    page = client.get("/console/", params={"period": "2026-01\x00"})
+    assert page.status_code == 422 and "<html" in page.text
+    csrf = csrf_of(client.get("/console/").text)
+    refused = client.post("/console/logout", data={"csrf_token": csrf, "note": "a\x00b"})
+    assert refused.status_code == 422
+    assert client.get("/console/").status_code == 200  # still logged in: nothing was done

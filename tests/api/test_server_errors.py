@@ -1,0 +1,84 @@
+"""A 500 leaves the keep-alive connection usable, and a 405 says what is allowed (issue 14.5,
+14.9)."""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+
+from app.bank.simulator import serve_in_thread
+from app.http import StrictJSONRoute
+
+
+def _broken_route(app: FastAPI) -> None:
+    router = APIRouter(route_class=StrictJSONRoute)
+
+    @router.get("/explode")
+    def explode() -> None:
+        raise RuntimeError("an unexpected failure")
+
+    app.include_router(router)
+
+
+def test_after_a_500_the_keep_alive_connection_still_answers(app: FastAPI) -> None:
+    _broken_route(app)
+    url, stop = serve_in_thread(app)
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.request("GET", "/explode")
+        first = connection.getresponse()
+        body = first.read()
+        assert first.status == 500
+        assert first.getheader("content-type", "").startswith("application/problem+json")
+        assert b"an unexpected failure" not in body  # never the exception text
+        socket_before = connection.sock
+        connection.request("GET", "/healthz")  # the same connection, kept alive
+        second = connection.getresponse()
+        assert second.status == 200, second.read()
+        assert second.read() == b'{"status":"ok"}'
+        assert connection.sock is socket_before
+    finally:
+        connection.close()
+        stop()
+
+
+def test_a_500_is_a_problem_for_the_test_client_too(app: FastAPI, client: TestClient) -> None:
+    _broken_route(app)
+    response = client.get("/explode")
+    assert response.status_code == 500
+    assert response.json()["type"] == "/problems/internal"
+
+
+def test_405_carries_allow_with_every_method_of_the_path(client: TestClient) -> None:
+    response = client.delete("/api/v1/users")
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["allow"] == "GET, POST"
+    response = client.post("/api/v1/calendar/overrides/2026-03-07")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, PUT"
+    response = client.put("/healthz")
+    assert response.headers["allow"] == "GET"
+
+
+def test_a_413_says_the_connection_closes(app: FastAPI) -> None:
+    url, stop = serve_in_thread(app)
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        body = b"[" + b"0," * (1024 * 1024) + b"0]"
+        connection.request(
+            "POST", "/api/v1/users", body=body, headers={"content-type": "application/json"}
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 413
+        assert response.getheader("connection") == "close"
+        assert response.getheader("content-type", "").startswith("application/problem+json")
+    finally:
+        connection.close()
+        stop()
