@@ -9,7 +9,12 @@ HOME = ("首页", "/console/")
 
 NAV: Final[dict[str, list[tuple[str, str]]]] = {
     "hospital": [HOME],
-    "accountant": [HOME],
+    "accountant": [
+        HOME,
+        ("待审批", "/console/fund/queue"),
+        ("支付监控", "/console/fund/payments"),
+        ("资金", "/console/fund/funds"),
+    ],
     "operator": [HOME],
     "auditor": [HOME],
     "admin": [HOME],
