@@ -77,5 +77,5 @@ def load(session: Session) -> FundBook:
         select(PolicyVersion).order_by(PolicyVersion.fund_ledger_id, PolicyVersion.effective_from)
     ):
         versions[version.fund_ledger_id].append(institutions.policy_of(version))
-    names = dict(session.execute(select(Region.code, Region.name)).tuples().all())
+    names = {code: name for code, name in session.execute(select(Region.code, Region.name))}
     return FundBook(funds, dict(versions), names, workdays.load(session))

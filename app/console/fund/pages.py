@@ -96,6 +96,7 @@ def queue_view(
         "next_url": query.url(QUEUE_PATH, after=next_after) if next_after else None,
         "first_url": query.url(QUEUE_PATH, after=None) if after else None,
         "can_write": can_write(principal),
+        "errors": query.errors,
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
     }
 

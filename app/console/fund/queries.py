@@ -51,7 +51,7 @@ def institution_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
     rows = session.execute(
         select(Institution.code, Institution.name).where(Institution.code.in_(list(codes)))
     )
-    return dict(rows.tuples().all())
+    return {code: name for code, name in rows}
 
 
 # --- documents of the queue -----------------------------------------------------------------
