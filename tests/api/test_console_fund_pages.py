@@ -9,11 +9,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import SimulatedClock
-from app.daily.models import DailyBatch
+from app.daily.models import DailyBatch, DailyLine
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
 from app.monthly.models import MonthlyStatement, Repayment
@@ -110,6 +110,24 @@ def test_the_queue_is_ordered_by_deadline_and_paged(
     assert len(_queue_links(only)) == 2
     bad = client.get("/console/fund/queue?after=bm90LWEta2V5")
     assert bad.status_code == 422 and "翻页位置无效" in bad.text
+
+
+def test_a_batch_counts_only_the_lines_still_to_pay(
+    client: TestClient, session: Session, world: dict[str, int]
+) -> None:
+    """A line withdrawn by a monthly computation is never sent: not in the amount to approve."""
+    session.execute(
+        update(DailyLine)
+        .where(DailyLine.batch_id == world["batch"], DailyLine.fixmedins_code == "H002")
+        .values(withdrawn_at=fund_world.NOW)
+    )
+    session.commit()
+    log_in(client, "acc")
+    page = client.get("/console/fund/queue").text
+    row = page.split(f'href="/console/fund/batches/{world["batch"]}"', 1)[1].split("</tr>")[0]
+    assert "¥6,000.00" in row and "1 家机构" in row  # H001's 6,000.00 only
+    batch = client.get(f"/console/fund/batches/{world['batch']}").text
+    assert "已转月结算" in batch
 
 
 def test_approving_a_batch_moves_it_to_the_done_list(

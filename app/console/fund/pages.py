@@ -77,13 +77,14 @@ def queue_view(
         region_code=query.get("region"),
         insutype=query.get("insutype"),
     )
-    union = queue.queue_subquery(ctx, wanted)
-    rows, next_after = queue.read_page(ctx, union, after=after, limit=limit or query.limit)
+    groups = queue.find_groups(ctx, wanted)
+    rows, next_after = queue.read_page(ctx, groups, after=after, limit=limit or query.limit)
     queue.decorate(ctx, rows, principal)
     present(rows, ctx.book, today)
-    sums = queue.totals(ctx, union)
+    sums = queue.totals(groups)
     return {
         "ctx": ctx,
+        "groups": groups,
         "book": ctx.book,
         "today": today,
         "filters": filters,
@@ -250,7 +251,7 @@ def home(request: Request, principal: Principal, session: Session, clock: Any) -
                 "state": _submission_state(working, now, deadline),
             }
         )
-    due = queue.due_counts(view["ctx"], queue.queue_subquery(view["ctx"], QueueFilter()), today)
+    due = queue.due_counts(view["groups"], today)
     return render(
         request,
         "fund/home.html",

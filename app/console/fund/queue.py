@@ -2,10 +2,15 @@
 registry of sources, ordered by its deadline, read with one set-based query and a bounded page.
 
 A source is one kind of document in one waiting state (a pushed daily batch, a confirmed
-statement, a statement whose payment failed and waits for re-approval, ...). Each gives a
-SELECT of the same columns; the queue is their UNION ALL, ordered by (deadline date, deadline
-minute, source rank, id) and paged by that key. A new payable document (assistance statements,
-payments to persons) plugs in by adding a `Document` and a `Source` to the lists at the end.
+statement, a statement whose payment failed and waits for re-approval, ...). Its documents fall
+into groups that share one deadline (the statements of one fund ledger and period, the
+clearings of one year, the failed payments approved on one day): one aggregate query per
+source finds the groups with their counts and amounts. A page is then one UNION ALL of a
+branch per group that can reach it, each `ORDER BY id LIMIT page + 1` on its group, ordered by
+(deadline date, deadline minute, source rank, id) and paged by that key: the cost of a page
+does not grow with the number of documents waiting. A new payable document (assistance
+statements, payments to persons) plugs in by adding a `Document` and a `Source` to the lists
+at the end.
 
 Deadlines (docs/rules.md, console):
 - daily batch: its pay date at the fund ledger's submission time (14:30 by default; the cut-off,
@@ -34,11 +39,9 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
 
 from app.annual.models import AnnualClearing, AnnualRule
 from app.auth.service import Principal
@@ -81,19 +84,6 @@ class QueueContext:
     session: Session
     book: FundBook
     today: date
-
-
-SourceSelect = Callable[[QueueContext, "Source"], Select[Any]]
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: str
-    rank: int
-    document: Document
-    label: str  # what waits: 待审批, 拨付失败待重新审批
-    select: SourceSelect
-    deadline_note: str  # how its deadline is set
 
 
 @dataclass
@@ -207,28 +197,104 @@ def _row(
     return [column.label(name) for column, name in zip(columns, COLUMNS, strict=True)]
 
 
-# --- the sources' SELECTs -------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueFilter:
+    kinds: Sequence[str] = ()
+    region_code: str | None = None
+    insutype: str | None = None
 
 
-def _daily_pending(ctx: QueueContext, source: Source) -> Select[Any]:
-    """Pushed batches: the lines still to pay (not held back), approvals of this round; due
-    on the pay date at the fund ledger's submission time."""
+@dataclass(frozen=True)
+class Group:
+    """Documents of one source sharing one deadline: `where` narrows the source to them."""
+
+    source: Source
+    where: tuple[Any, ...]
+    due_date: date
+    due_minute: int
+    count: int
+    amount_fen: int
+
+    @property
+    def key(self) -> tuple[date, int, int]:
+        return (self.due_date, self.due_minute, self.source.rank)
+
+
+GroupsOf = Callable[[QueueContext, "Source", QueueFilter], list[Group]]
+RowsOf = Callable[[QueueContext, "Source", Group], Select[Any]]
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    rank: int
+    document: Document
+    label: str  # what waits: 待审批, 拨付失败待重新审批
+    deadline_note: str  # how its deadline is set
+    groups: GroupsOf  # one aggregate query
+    rows: RowsOf  # the page's columns of one group, its id first in ORDER BY
+    id_column: Any
+
+
+# --- the sources ------------------------------------------------------------------------------
+
+
+def _minute(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _narrow(model: Any, wanted: QueueFilter) -> list[Any]:
+    found = []
+    if wanted.region_code:
+        found.append(model.region_code == wanted.region_code)
+    if wanted.insutype:
+        found.append(model.insutype == wanted.insutype)
+    return found
+
+
+def _paying() -> Any:
+    """A batch's lines still to pay: not held back, not withdrawn by a monthly computation."""
     b = DailyBatch
-    paying = and_(DailyLine.batch_id == b.id, DailyLine.held.is_(False))
-    amount = select(func.coalesce(func.sum(DailyLine.amount_fen), 0)).where(paying)
-    hospitals = select(func.count()).where(paying, DailyLine.amount_fen > 0)
+    return and_(
+        DailyLine.batch_id == b.id, DailyLine.held.is_(False), DailyLine.withdrawn_at.is_(None)
+    )
+
+
+def _daily_amount() -> Any:
+    """Σ the lines still to pay of a batch (a correlated subquery)."""
+    lines = select(func.coalesce(func.sum(DailyLine.amount_fen), 0)).where(_paying())
+    return lines.scalar_subquery()
+
+
+def _daily_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> list[Group]:
+    """Pushed batches by fund ledger and pay date: due on the pay date at the fund ledger's
+    submission time (its policy on that day)."""
+    b = DailyBatch
+    rows = ctx.session.execute(
+        select(b.fund_ledger_id, b.pay_date, func.count(), func.sum(_daily_amount()))
+        .where(b.status == "PUSHED", *_narrow(b, wanted))
+        .group_by(b.fund_ledger_id, b.pay_date)
+    ).all()
+    return [
+        Group(
+            source,
+            (b.fund_ledger_id == fund_id, b.pay_date == day),
+            day,
+            _minute(ctx.book.submission_times(fund_id, day)[0]),
+            int(count),
+            int(amount or 0),
+        )
+        for fund_id, day, count, amount in rows
+    ]
+
+
+def _daily_rows(ctx: QueueContext, source: Source, group: Group) -> Select[Any]:
+    b = DailyBatch
+    hospitals = select(func.count()).where(_paying(), DailyLine.amount_fen > 0)
     approvals = (
         select(func.count())
         .select_from(DailyApproval)
         .where(DailyApproval.batch_id == b.id, DailyApproval.push_round == b.push_round)
-    )
-    minutes = {
-        fund_id: _minute(ctx.book.submission_times(fund_id, ctx.today)[0])
-        for fund_id in ctx.book.funds
-        if ctx.book.versions.get(fund_id)
-    }
-    due_minute: Any = (
-        case(minutes, value=b.fund_ledger_id, else_=DAY_END_MINUTE) if minutes else DAY_END_MINUTE
     )
     return select(
         *_row(
@@ -238,69 +304,80 @@ def _daily_pending(ctx: QueueContext, source: Source) -> Select[Any]:
             region_code=b.region_code,
             insutype=b.insutype,
             business_date=b.business_date,
-            amount_fen=amount.scalar_subquery(),
+            amount_fen=_daily_amount(),
             hospitals=hospitals.scalar_subquery(),
             maker=b.pushed_by,
             status=b.status,
             approvals=approvals.scalar_subquery(),
             approvals_required=b.approvals_required,
-            due_date=b.pay_date,
-            due_minute=due_minute,
+            due_date=group.due_date,
+            due_minute=group.due_minute,
         )
-    ).where(b.status == "PUSHED")
+    ).where(b.status == "PUSHED", *group.where)
 
 
-def _minute(moment: time) -> int:
-    return moment.hour * 60 + moment.minute
-
-
-def _statement_settlement_due(ctx: QueueContext) -> Any:
-    """CASE over (region, insurance type, period) → the 20-working-day settlement deadline:
-    one small DISTINCT read of the waiting statements' keys (fund ledgers × open periods)."""
+def _settlement_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> list[Group]:
+    """Confirmed statements by fund ledger and period: due on the 20th working day after
+    the period's computation date (the fund ledger's declaration day on the period's end)."""
     s = MonthlyStatement
-    keys = ctx.session.execute(
-        select(s.region_code, s.insutype, s.period).where(s.status == "CONFIRMED").distinct()
+    rows = ctx.session.execute(
+        select(s.region_code, s.insutype, s.period, func.count(), func.sum(s.net_fen))
+        .where(s.status == "CONFIRMED", *_narrow(s, wanted))
+        .group_by(s.region_code, s.insutype, s.period)
     ).all()
-    whens = []
-    for region, insutype, period in sorted(keys):
+    groups = []
+    for region, insutype, period, count, amount in rows:
         fund = ctx.book.find(region, insutype)
         policy = ctx.book.policy(fund.id, period_end(period)) if fund else None
         day = deadlines.settlement_deadline(
             period, policy.declaration_day if policy else 15, ctx.book.calendar
         )
-        condition = and_(s.region_code == region, s.insutype == insutype, s.period == period)
-        whens.append((condition, literal(day, Date)))
-    return case(*whens, else_=literal(FAR, Date)) if whens else literal(FAR, Date)
+        where = (s.region_code == region, s.insutype == insutype, s.period == period)
+        groups.append(Group(source, where, day, DAY_END_MINUTE, int(count), int(amount)))
+    return groups
 
 
-def _payment_due(ctx: QueueContext, model: Any) -> Any:
-    """CASE over the Shanghai day of `approved_at` → the 5-working-day payment deadline, for
-    the model's FAILED rows (one MIN/MAX read; a day boundary per day between them)."""
+def _failed_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> list[Group]:
+    """Failed statement payments by the Shanghai day of their approval: due on the 5th
+    working day after it (one MIN/MAX read, then one aggregate bucketed by day)."""
+    s = MonthlyStatement
+    narrow = [s.status == "FAILED", *_narrow(s, wanted)]
     first, last = ctx.session.execute(
-        select(func.min(model.approved_at), func.max(model.approved_at)).where(
-            model.status == "FAILED"
-        )
+        select(func.min(s.approved_at), func.max(s.approved_at)).where(*narrow)
     ).one()
-    if first is None:
-        return literal(FAR, Date)
-    day, last_day = shanghai(_aware(first)).date(), shanghai(_aware(last)).date()
-    day = max(day, last_day - timedelta(days=FAILED_DAYS_MAX))
-    whens = []
+    if first is None or last is None:
+        return []
+    last_day = shanghai(_aware(last)).date()
+    day = max(shanghai(_aware(first)).date(), last_day - timedelta(days=FAILED_DAYS_MAX))
+    ends = []  # (day, the UTC start of the next day)
     while day <= last_day:
         next_start = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
-        deadline = deadlines.payment_deadline(day, ctx.book.calendar)
-        whens.append((model.approved_at < next_start.astimezone(UTC), literal(deadline, Date)))
+        ends.append((day, next_start.astimezone(UTC)))
         day += timedelta(days=1)
-    return case(*whens, else_=literal(FAR, Date))
+    bucket = case(
+        *[(s.approved_at < end, number) for number, (_, end) in enumerate(ends)],
+        else_=len(ends) - 1,
+    )
+    rows = ctx.session.execute(
+        select(bucket, func.count(), func.sum(s.net_fen)).where(*narrow).group_by(bucket)
+    ).all()
+    groups = []
+    for number, count, amount in rows:
+        day, end = ends[number]
+        where: tuple[Any, ...] = (s.approved_at < end,)
+        if number > 0:
+            where += (s.approved_at >= ends[number - 1][1],)
+        due = deadlines.payment_deadline(day, ctx.book.calendar)
+        groups.append(Group(source, where, due, DAY_END_MINUTE, int(count), int(amount)))
+    return groups
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _statements(ctx: QueueContext, status: str, source: Source) -> Select[Any]:
+def _statement_rows(ctx: QueueContext, source: Source, group: Group) -> Select[Any]:
     s = MonthlyStatement
-    due = _statement_settlement_due(ctx) if status == "CONFIRMED" else _payment_due(ctx, s)
     return select(
         *_row(
             source.kind,
@@ -313,32 +390,68 @@ def _statements(ctx: QueueContext, status: str, source: Source) -> Select[Any]:
             amount_fen=s.net_fen,
             maker=s.computed_by,
             status=s.status,
-            due_date=due,
+            due_date=group.due_date,
+            due_minute=group.due_minute,
         )
-    ).where(s.status == status)
+    ).where(s.status == _STATUS[source.kind], *group.where)
 
 
-def _clearings(ctx: QueueContext, status: str, source: Source) -> Select[Any]:
+def _clearing_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> list[Group]:
+    """Confirmed or failed clearings by year: due on the year's deadline (31 May next)."""
     c = AnnualClearing
-    return (
-        select(
-            *_row(
-                source.kind,
-                source.rank,
-                doc_id=c.id,
-                region_code=c.region_code,
-                insutype=c.insutype,
-                year=c.year,
-                fixmedins_code=c.fixmedins_code,
-                amount_fen=c.actual_fen,
-                maker=c.computed_by,
-                status=c.status,
-                due_date=func.coalesce(AnnualRule.deadline, literal(FAR, Date)),
+    rows = ctx.session.execute(
+        select(c.year, func.count(), func.sum(c.actual_fen))
+        .where(c.status == _STATUS[source.kind], *_narrow(c, wanted))
+        .group_by(c.year)
+    ).all()
+    if not rows:
+        return []
+    rules = dict(
+        ctx.session.execute(
+            select(AnnualRule.year, AnnualRule.deadline).where(
+                AnnualRule.year.in_([year for year, _, _ in rows])
             )
-        )
-        .outerjoin(AnnualRule, AnnualRule.year == c.year)
-        .where(c.status == status)
+        ).all()
     )
+    return [
+        Group(
+            source,
+            (c.year == year,),
+            rules.get(year, FAR),
+            DAY_END_MINUTE,
+            int(count),
+            int(amount),
+        )
+        for year, count, amount in rows
+    ]
+
+
+def _clearing_rows(ctx: QueueContext, source: Source, group: Group) -> Select[Any]:
+    c = AnnualClearing
+    return select(
+        *_row(
+            source.kind,
+            source.rank,
+            doc_id=c.id,
+            region_code=c.region_code,
+            insutype=c.insutype,
+            year=c.year,
+            fixmedins_code=c.fixmedins_code,
+            amount_fen=c.actual_fen,
+            maker=c.computed_by,
+            status=c.status,
+            due_date=group.due_date,
+            due_minute=group.due_minute,
+        )
+    ).where(c.status == _STATUS[source.kind], *group.where)
+
+
+_STATUS = {
+    "statement": "CONFIRMED",
+    "statement_failed": "FAILED",
+    "clearing": "CONFIRMED",
+    "clearing_failed": "FAILED",
+}
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -377,46 +490,56 @@ CLEARING = Document(
 DOCUMENTS: tuple[Document, ...] = (BATCH, STATEMENT, CLEARING)
 
 
-def _waiting(status: str, read: Callable[..., Select[Any]]) -> SourceSelect:
-    def select_of(ctx: QueueContext, source: Source) -> Select[Any]:
-        return read(ctx, status, source)
-
-    return select_of
-
-
 SOURCES: tuple[Source, ...] = (
-    Source("daily", 1, BATCH, "待审批", _daily_pending, "拨付日提交银行时点前审批"),
+    Source(
+        "daily",
+        1,
+        BATCH,
+        "待审批",
+        "拨付日提交银行时点前审批",
+        _daily_groups,
+        _daily_rows,
+        DailyBatch.id,
+    ),
     Source(
         "statement_failed",
         2,
         STATEMENT,
         "拨付失败待重新审批",
-        _waiting("FAILED", _statements),
         "审批后第 5 个工作日内拨付",
+        _failed_groups,
+        _statement_rows,
+        MonthlyStatement.id,
     ),
     Source(
         "statement",
         3,
         STATEMENT,
         "待审批",
-        _waiting("CONFIRMED", _statements),
         "计算日后第 20 个工作日内完成结算",
+        _settlement_groups,
+        _statement_rows,
+        MonthlyStatement.id,
     ),
     Source(
         "clearing_failed",
         4,
         CLEARING,
         "拨付失败待重新审批",
-        _waiting("FAILED", _clearings),
         "次年 5 月 31 日前拨付完毕",
+        _clearing_groups,
+        _clearing_rows,
+        AnnualClearing.id,
     ),
     Source(
         "clearing",
         5,
         CLEARING,
         "待审批",
-        _waiting("CONFIRMED", _clearings),
         "次年 5 月 31 日前拨付完毕",
+        _clearing_groups,
+        _clearing_rows,
+        AnnualClearing.id,
     ),
 )
 SOURCES_BY_KIND: dict[str, Source] = {source.kind: source for source in SOURCES}
@@ -430,50 +553,46 @@ def document_of(entity: str) -> Document | None:
 # --- reading the queue ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class QueueFilter:
-    kinds: Sequence[str] = ()
-    region_code: str | None = None
-    insutype: str | None = None
-
-
-def queue_subquery(ctx: QueueContext, wanted: QueueFilter) -> Subquery:
-    """The UNION ALL of the wanted sources, filtered by region and insurance type."""
-    sources = [s for s in SOURCES if not wanted.kinds or s.kind in wanted.kinds]
-    selects = []
-    for source in sources:
-        query = source.select(ctx, source)
-        # Filters apply inside each branch (an index can serve them).
-        selected = query.selected_columns
-        if wanted.region_code:
-            query = query.where(selected.region_code == wanted.region_code)
-        if wanted.insutype:
-            query = query.where(selected.insutype == wanted.insutype)
-        selects.append(query)
-    return union_all(*selects).subquery("queue")
+def find_groups(ctx: QueueContext, wanted: QueueFilter) -> list[Group]:
+    """Every group of the wanted sources, in deadline order: one aggregate per source."""
+    found = []
+    for source in SOURCES:
+        if not wanted.kinds or source.kind in wanted.kinds:
+            found += source.groups(ctx, source, wanted)
+    return sorted(found, key=lambda g: g.key)
 
 
 def read_page(
-    ctx: QueueContext, queue: Subquery, *, after: list[Any] | None, limit: int
+    ctx: QueueContext, groups: list[Group], *, after: list[Any] | None, limit: int
 ) -> tuple[list[QueueRow], str | None]:
-    """One page in deadline order after the key `after`; (rows, cursor of the next page)."""
-    key = (queue.c.due_date, queue.c.due_minute, queue.c.rank, queue.c.doc_id)
-    query = select(*[queue.c[name] for name in COLUMNS]).order_by(*key).limit(limit + 1)
-    if after is not None:
-        due, minute, rank, doc_id = after
-        query = query.where(
-            tuple_(*key)
-            > tuple_(
-                literal(due, Date),
-                literal(minute, Integer),
-                literal(rank, Integer),
-                literal(doc_id, queue.c.doc_id.type),
-            )
-        )
+    """One page in deadline order after the key `after`; (rows, cursor of the next page).
+    A branch per group that can reach the page: those of the key `after` stands in (from
+    the id after it) and as many later ones as hold limit + 1 documents."""
+    branches = []
+    reach = 0
+    for group in groups:
+        if reach > limit:
+            break
+        query = group.source.rows(ctx, group.source, group)
+        if after is not None:
+            at = (after[0], after[1], after[2])
+            if group.key < at:
+                continue
+            if group.key == at:
+                query = query.where(group.source.id_column > after[3])
+            else:
+                reach += group.count
+        else:
+            reach += group.count
+        branches.append(query.order_by(group.source.id_column).limit(limit + 1).subquery())
+    if not branches:
+        return [], None
+    union = union_all(*[select(*branch.c) for branch in branches]).subquery("queue")
+    key = (union.c.due_date, union.c.due_minute, union.c.rank, union.c.doc_id)
+    query = select(*[union.c[name] for name in COLUMNS]).order_by(*key).limit(limit + 1)
     rows = []
     for found in ctx.session.execute(query).mappings():
-        values = {name: found[name] for name in COLUMNS if name != "rank"}
-        row = QueueRow(**values)
+        row = QueueRow(**{name: found[name] for name in COLUMNS if name != "rank"})
         row.source = SOURCES_BY_KIND[row.kind]
         row.amount_fen, row.hospitals = int(row.amount_fen), int(row.hospitals)
         rows.append(row)
@@ -482,25 +601,21 @@ def read_page(
     return rows, rows[-1].cursor() if more and rows else None
 
 
-def totals(ctx: QueueContext, queue: Subquery) -> dict[str, tuple[int, int]]:
+def totals(groups: list[Group]) -> dict[str, tuple[int, int]]:
     """Per source kind: (documents, amount in fen)."""
-    rows = ctx.session.execute(
-        select(queue.c.kind, func.count(), func.coalesce(func.sum(queue.c.amount_fen), 0)).group_by(
-            queue.c.kind
-        )
-    ).all()
-    return {kind: (int(count), int(amount)) for kind, count, amount in rows}
+    sums: dict[str, tuple[int, int]] = {}
+    for group in groups:
+        count, amount = sums.get(group.source.kind, (0, 0))
+        sums[group.source.kind] = (count + group.count, amount + group.amount_fen)
+    return sums
 
 
-def due_counts(ctx: QueueContext, queue: Subquery, today: date) -> dict[str, int]:
+def due_counts(groups: list[Group], today: date) -> dict[str, int]:
     """How many documents are overdue and how many are due today."""
-    late, due_today = ctx.session.execute(
-        select(
-            func.coalesce(func.sum(case((queue.c.due_date < today, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((queue.c.due_date == today, 1), else_=0)), 0),
-        )
-    ).one()
-    return {"late": int(late), "today": int(due_today)}
+    return {
+        "late": sum(g.count for g in groups if g.due_date < today),
+        "today": sum(g.count for g in groups if g.due_date == today),
+    }
 
 
 def decorate(ctx: QueueContext, rows: list[QueueRow], viewer: Principal) -> None:
