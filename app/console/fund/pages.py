@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -35,8 +36,9 @@ HEAD_ROWS = 10  # the queue's head on the 首页
 
 
 def safe_back(path: str, default: str = QUEUE_PATH) -> str:
-    """Where a form returns: one of this area's pages only."""
-    if path.startswith("/console/fund/") and "//" not in path and "\\" not in path:
+    """Where a form returns: one of this area's pages or the 首页, never elsewhere."""
+    local = "//" not in path and "\\" not in path
+    if local and (path.startswith("/console/fund/") or path.partition("?")[0] == "/console/"):
         return path
     return default
 
@@ -164,10 +166,10 @@ def approve(
 
 
 def _back(back: str, **params: str) -> RedirectResponse:
-    target = safe_back(back)
-    separator = "&" if "?" in target else "?"
-    query = "&".join(f"{key}={value}" for key, value in params.items())
-    return RedirectResponse(f"{target}{separator}{query}", status_code=303)
+    """Back to the page the form came from (its filters kept), with the notice's keys."""
+    path, _, query = safe_back(back).partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query) if k not in params]
+    return RedirectResponse(f"{path}?{urlencode([*kept, *params.items()])}", status_code=303)
 
 
 def _refused(
