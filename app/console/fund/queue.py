@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
@@ -252,18 +253,19 @@ def _narrow(model: Any, wanted: QueueFilter) -> list[Any]:
     return found
 
 
-def _paying() -> Any:
-    """A batch's lines still to pay: not held back, not withdrawn by a monthly computation."""
-    b = DailyBatch
+def _set_aside() -> Any:
+    """A batch's lines set aside: held back, or withdrawn by a monthly computation (never
+    sent). Few; a partial index holds them."""
     return and_(
-        DailyLine.batch_id == b.id, DailyLine.held.is_(False), DailyLine.withdrawn_at.is_(None)
+        DailyLine.batch_id == DailyBatch.id,
+        or_(DailyLine.held.is_(True), DailyLine.withdrawn_at.is_not(None)),
     )
 
 
 def _daily_amount() -> Any:
-    """Σ the lines still to pay of a batch (a correlated subquery)."""
-    lines = select(func.coalesce(func.sum(DailyLine.amount_fen), 0)).where(_paying())
-    return lines.scalar_subquery()
+    """What a batch still pays: its total less its lines set aside."""
+    aside = select(func.coalesce(func.sum(DailyLine.amount_fen), 0)).where(_set_aside())
+    return DailyBatch.amount_fen - aside.scalar_subquery()
 
 
 def _daily_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> list[Group]:
@@ -290,7 +292,7 @@ def _daily_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> lis
 
 def _daily_rows(ctx: QueueContext, source: Source, group: Group) -> Select[Any]:
     b = DailyBatch
-    hospitals = select(func.count()).where(_paying(), DailyLine.amount_fen > 0)
+    aside = select(func.count()).select_from(DailyLine).where(_set_aside())
     approvals = (
         select(func.count())
         .select_from(DailyApproval)
@@ -305,7 +307,7 @@ def _daily_rows(ctx: QueueContext, source: Source, group: Group) -> Select[Any]:
             insutype=b.insutype,
             business_date=b.business_date,
             amount_fen=_daily_amount(),
-            hospitals=hospitals.scalar_subquery(),
+            hospitals=b.line_count - aside.scalar_subquery(),
             maker=b.pushed_by,
             status=b.status,
             approvals=approvals.scalar_subquery(),
