@@ -18,8 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.sync_api import Page, sync_playwright
@@ -132,6 +134,88 @@ def timings(base: str, cookies: list[dict[str, Any]], paths: list[str]) -> list[
     return lines
 
 
+# The accountant's day (app/console/fund): hospitals of three regions upload yesterday's
+# discharges, the operator runs yesterday's daily batch, the accountant approves one of the
+# batches through the API; the others wait in the queue.
+FUND_HOSPITALS = (("H640103", "640100"), ("H640201", "640200"), ("H640301", "640300"))
+
+
+def _token(folder: Path, name: str) -> str:
+    database = next(folder.glob("*.db"))
+    done = subprocess.run(  # noqa: S603 - our own command line
+        [str(BIN / "fundledger"), "tokens", "issue", name],
+        env=dict(os.environ, FUNDLEDGER_DATABASE_URL=f"sqlite:///{database}"),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip().splitlines()[-1].split()[-1]
+
+
+def prepare_fund_day(base: str, folder: Path) -> dict[str, str]:
+    """Give the accountant's pages something to show; returns the paths to shoot."""
+    api = f"{base}/api/v1"
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    with httpx.Client(timeout=60) as client:
+        for code, region in FUND_HOSPITALS:
+            headers = {"Authorization": f"Bearer {_token(folder, f'scenario-{code}')}"}
+            for number in range(6):  # three per fund; the third two days late (补报)
+                insutype = ("310", "390")[number % 2]
+                day = today - timedelta(days=1 if number < 4 else 3)
+                fund = 312_345 + 251_003 * number + 1_000 * len(code + region)
+                record = {
+                    "fixmedins_code": code,
+                    "setl_id": f"SHOT{today:%Y%m%d}{code}{number}",
+                    "psn_no": f"{region}9{number:07d}",
+                    "insutype": insutype,
+                    "med_type": "21",
+                    "insuplc_admdvs": region[:4] + "04",
+                    "setl_time": f"{day}T1{number}:1{number}:00+08:00",
+                    "medfee_sumamt": f"{fund * 14 // 1000}.00",
+                    "hifp_pay": f"{fund // 100}.{fund % 100:02d}",
+                    "hifob_pay": "0.00",
+                }
+                answer = client.post(f"{api}/settlements", json=record, headers=headers)
+                assert answer.status_code in (200, 201), answer.text
+        operator = {"Authorization": f"Bearer {_token(folder, 'scenario-operator')}"}
+        run = client.post(
+            f"{api}/jobs/daily_batch/run",
+            json={"business_date": yesterday, "again": True},
+            headers=operator,
+        )
+        assert run.status_code == 200, run.text
+        accountant = {"Authorization": f"Bearer {_token(folder, 'scenario-accountant')}"}
+        pushed = client.get(
+            f"{api}/daily-batches",
+            params={"business_date": yesterday, "status": "PUSHED"},
+            headers=accountant,
+        ).json()["items"]
+        assert len(pushed) >= 2, pushed
+        approved = client.post(f"{api}/daily-batches/{pushed[0]['id']}/approve", headers=accountant)
+        assert approved.status_code == 200, approved.text
+        # Today's submission (a working day): the approved batch goes to the bank simulator,
+        # whose receipts come back within a second or two (the monitor's counts).
+        client.post(
+            f"{api}/jobs/submission/run",
+            json={"business_date": today.isoformat(), "again": True},
+            headers=operator,
+        )
+        time.sleep(3)
+        waiting = pushed[1]["id"]
+        lines = client.get(f"{api}/daily-batches/{waiting}", headers=accountant).json()["lines"]
+        statement = client.get(f"{api}/statements", params={"limit": 1}, headers=accountant)
+    statement_id = statement.json()["items"][0]["id"]
+    return {
+        "fund-queue": "/console/fund/queue",
+        "fund-batch": f"/console/fund/batches/{waiting}",
+        "fund-line": f"/console/fund/batches/{waiting}/lines/{lines[0]['fixmedins_code']}",
+        "fund-statement": f"/console/fund/statements/{statement_id}",
+        "fund-payments": "/console/fund/payments",
+        "fund-funds": "/console/fund/funds",
+    }
+
+
 def first_statement(page: Page) -> str:
     link = page.locator("table.list tbody a").first.get_attribute("href")
     assert link and re.fullmatch(r"/console/statements/\d+", link), link
@@ -201,7 +285,7 @@ def office_pages(page: Page, base: str, role: str) -> list[str]:
     return paths
 
 
-def run(base: str, passwords: dict[str, str]) -> None:
+def run(base: str, passwords: dict[str, str], fund_paths: dict[str, str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     report: list[str] = []
     with sync_playwright() as playwright:
@@ -223,6 +307,17 @@ def run(base: str, passwords: dict[str, str]) -> None:
                 shoot(page, "/console/statements/999999999", base, "not-found")
                 paths += [statement, "/console/?status=PAID", "/console/statements.xlsx"]
             paths += office_pages(page, base, role)
+            if role == "accountant":
+                for name, path in fund_paths.items():
+                    shoot(page, path, base, name)
+                shoot(
+                    page,
+                    fund_paths["fund-statement"],
+                    base,
+                    "fund-statement-print",
+                    print_media=True,
+                )
+                paths += list(fund_paths.values())
             report.append(f"{role}:")
             report += timings(base, context.cookies(), paths)
             context.close()
@@ -241,7 +336,9 @@ def main() -> int:
         print(f"starting the demo on port {port} (it plays the demo data first)")
         process = start_demo(folder, port, bank_port)
         try:
-            run(f"http://127.0.0.1:{port}", set_passwords(folder))
+            base = f"http://127.0.0.1:{port}"
+            passwords = set_passwords(folder)
+            run(base, passwords, prepare_fund_day(base, folder))
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)

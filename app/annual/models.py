@@ -58,6 +58,10 @@ class AnnualClearing(Base):
         ),
         CheckConstraint("actual_fen = gross_fen - offset_fen", name="actual"),
         Index("ix_annual_clearing_status", "status"),
+        # The approval queue: clearings waiting, by year, in id order.
+        Index(
+            "ix_annual_clearing_queue", "status", "year", "id", postgresql_include=["actual_fen"]
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -450,13 +450,22 @@ def recompute(
     return clearing
 
 
+def approval_refusal(clearing: AnnualClearing, actor: Principal) -> str | None:
+    """Why `actor` may not approve (or re-approve) the clearing (maker–checker: nobody
+    approves what they computed or changed), or None. approve() refuses with it."""
+    if actor.name == clearing.computed_by:
+        return "nobody approves what they computed or changed (maker–checker)"
+    return None
+
+
 def approve(
     session: Session, clearing_id: int, *, actor: Principal, now: datetime
 ) -> AnnualClearing:
     """Approve (maker–checker), posting SPEC §6; or re-approve a failed payment to resend."""
     clearing = get(session, clearing_id, actor=actor, lock=True, fund_lock=True)
-    if actor.name == clearing.computed_by:
-        raise Forbidden("nobody approves what they computed or changed (maker–checker)")
+    refusal = approval_refusal(clearing, actor)
+    if refusal is not None:
+        raise Forbidden(refusal)
     if clearing.status == "FAILED":
         clearing.status, clearing.approved_at, clearing.approved_by = "APPROVED", now, actor.name
         session.flush()

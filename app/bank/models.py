@@ -24,6 +24,8 @@ class PaymentInstruction(Base):
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         Index("ix_payment_instruction_open", "status", "sent_at"),
         Index("ix_payment_instruction_source", "source_kind", "source_id"),
+        # The payment monitor: a submission day's instructions by status.
+        Index("ix_payment_instruction_requested", "requested_date", "status"),
     )
 
     instruction_id: Mapped[str] = mapped_column(String(30), primary_key=True)

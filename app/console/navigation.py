@@ -9,7 +9,12 @@ HOME = ("首页", "/console/")
 
 NAV: Final[dict[str, list[tuple[str, str]]]] = {
     "hospital": [HOME],
-    "accountant": [HOME],
+    "accountant": [
+        HOME,
+        ("待审批", "/console/fund/queue"),
+        ("支付监控", "/console/fund/payments"),
+        ("资金", "/console/fund/funds"),
+    ],
     "operator": [
         HOME,
         ("告警", "/console/alerts"),
@@ -27,6 +32,8 @@ NAV: Final[dict[str, list[tuple[str, str]]]] = {
         ("分录", "/console/ledger/entries"),
         ("试算平衡", "/console/ledger/trial-balance"),
         ("账簿校验", "/console/ledger/verify"),
+        ("支付监控", "/console/fund/payments"),
+        ("资金", "/console/fund/funds"),
         ("审计日志", "/console/trail"),
         ("告警", "/console/alerts"),
         ("任务", "/console/jobs"),

@@ -16,6 +16,7 @@ from app.auth import logins
 from app.auth.deps import Principal
 from app.console import charts, export, office, queries, statuses
 from app.console.display import period_cn, yuan_text
+from app.console.fund import pages as fund_pages
 from app.console.listing import Column, Filter, ListQuery, read_query
 from app.console.office import homes as office_homes
 from app.console.security import (
@@ -46,6 +47,8 @@ def install(app: FastAPI) -> None:
     """Mount the console on an app: its pages, its stylesheet, `/` leading to it."""
     # The stylesheet first: the console's catch-all 404 page would shadow it.
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    for fund_router in fund_pages.ROUTERS:  # before the console's catch-all 404 page
+        app.include_router(fund_router)
     app.include_router(office.router)  # the operator's, auditor's and admin's pages
     app.include_router(router)
 
@@ -221,6 +224,8 @@ def home(
 ) -> Response:
     if principal.role in office_homes.ROLES:  # the operator's, auditor's and admin's own
         return office_homes.home(request, principal, session, clock)
+    if principal.role == "accountant":
+        return fund_pages.home(request, principal, session, clock)
     filters = _statement_filters(session, principal)
     query = read_query(request.query_params, filters)
     rows = _statements(session, principal, query, limit=query.limit + 1, after_id=query.after_id)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,7 +61,17 @@ class DailyLine(Base):
     batch's member settlements of that institution, each with its stored daily amount."""
 
     __tablename__ = "daily_line"
-    __table_args__ = (UniqueConstraint("batch_id", "fixmedins_code"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "fixmedins_code"),
+        # The few lines of a batch set aside (held back, or withdrawn by a monthly
+        # computation): the approval queue subtracts them from the batch's totals.
+        Index(
+            "ix_daily_line_set_aside",
+            "batch_id",
+            postgresql_where=text("held IS true OR withdrawn_at IS NOT NULL"),
+            sqlite_where=text("held IS 1 OR withdrawn_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("daily_batch.id"))

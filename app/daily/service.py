@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -332,13 +333,34 @@ def _draft(
 # --- finance side: approval, rejection, hold-back, re-push ----------------------------------
 
 
-def _makers(session: Session, batch: DailyBatch) -> set[str]:
-    held_by = session.scalars(
-        select(DailyLine.held_by).where(
-            DailyLine.batch_id == batch.id, DailyLine.held_by.is_not(None)
+MAKER_CHECKER = "nobody approves what they pushed or changed (maker–checker)"
+
+
+def makers(session: Session, batch_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Who made each batch (maker–checker): whoever pushed it or held back one of its
+    lines; one query for any number of batches."""
+    found: dict[int, set[str]] = {batch_id: set() for batch_id in batch_ids}
+    if not found:
+        return found
+    ids = list(found)
+    rows = session.execute(
+        select(DailyBatch.id, DailyBatch.pushed_by)
+        .where(DailyBatch.id.in_(ids))
+        .union_all(
+            select(DailyLine.batch_id, DailyLine.held_by).where(
+                DailyLine.batch_id.in_(ids), DailyLine.held_by.is_not(None)
+            )
         )
     )
-    return {batch.pushed_by, *(name for name in held_by if name)}
+    for batch_id, name in rows:
+        found[batch_id].add(name)
+    return found
+
+
+def approval_refusal(batch_makers: set[str], actor: Principal) -> str | None:
+    """Why `actor` may not approve a batch these people made (maker–checker), or None.
+    approve() refuses with it; the console asks it to say why before anyone clicks."""
+    return MAKER_CHECKER if actor.name in batch_makers else None
 
 
 def approvals(session: Session, batch: DailyBatch) -> list[DailyApproval]:
@@ -364,8 +386,9 @@ def approve(session: Session, batch_id: int, *, actor: Principal, now: datetime)
         return batch
     if batch.status != "PUSHED":
         raise Conflict(f"daily batch {batch_id} is {batch.status}, not awaiting approval")
-    if actor.name in _makers(session, batch):
-        raise Forbidden("nobody approves what they pushed or changed (maker–checker)")
+    refusal = approval_refusal(makers(session, [batch.id])[batch.id], actor)
+    if refusal is not None:
+        raise Forbidden(refusal)
     session.add(
         DailyApproval(
             batch_id=batch.id, push_round=batch.push_round, approver=actor.name, approved_at=now

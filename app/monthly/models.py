@@ -153,6 +153,16 @@ class MonthlyStatement(Base):
         CheckConstraint("ratio_amount_fen = fund_pay_fen - deposit_fen", name="ratio_amount"),
         CheckConstraint("offset_fen >= 0", name="offset_non_negative"),
         Index("ix_monthly_statement_status", "status"),
+        # The approval queue: statements waiting, by fund ledger and period, in id order.
+        Index(
+            "ix_monthly_statement_queue",
+            "status",
+            "region_code",
+            "insutype",
+            "period",
+            "id",
+            postgresql_include=["net_fen"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -658,6 +658,14 @@ def _components(statement: MonthlyStatement) -> dict[str, int]:
     }
 
 
+def approval_refusal(statement: MonthlyStatement, actor: Principal) -> str | None:
+    """Why `actor` may not approve (or re-approve) the statement (maker–checker: nobody
+    approves what they computed or changed), or None. approve() refuses with it."""
+    if actor.name == statement.computed_by:
+        return "nobody approves what they computed or changed (maker–checker)"
+    return None
+
+
 def approve(
     session: Session, statement_id: int, *, actor: Principal, now: datetime
 ) -> MonthlyStatement:
@@ -665,8 +673,9 @@ def approve(
     failed payment for resending. Approving twice posts once."""
     statement = get(session, statement_id, actor=actor, lock=True, fund_lock=True)
     if statement.status == "FAILED":
-        if actor.name == statement.computed_by:
-            raise Forbidden("nobody approves what they computed or changed (maker–checker)")
+        refusal = approval_refusal(statement, actor)
+        if refusal is not None:
+            raise Forbidden(refusal)
         statement.status = "APPROVED"
         statement.approved_at, statement.approved_by = now, actor.name
         session.flush()
@@ -685,8 +694,9 @@ def approve(
         if statement.approved_at is not None:
             return statement
         raise Conflict(f"statement {statement_id} is {statement.status}, not confirmed")
-    if actor.name == statement.computed_by:
-        raise Forbidden("nobody approves what they computed or changed (maker–checker)")
+    refusal = approval_refusal(statement, actor)
+    if refusal is not None:
+        raise Forbidden(refusal)
     _post_approval(session, statement, now)
     statement.status = rules.status_after_approval(statement.net_fen)
     statement.approved_at, statement.approved_by = now, actor.name

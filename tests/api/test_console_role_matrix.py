@@ -95,6 +95,18 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/users/{name}/password"): ADMINISTER,
     ("POST", "/console/users/{name}/tokens"): ADMINISTER,
     ("POST", "/console/tokens/{token_id}/revoke"): ADMINISTER,
+    # the fund accountant's pages: staff read, accountants approve and record money
+    ("GET", "/console/fund/queue"): STAFF,
+    ("GET", "/console/fund/payments"): STAFF,
+    ("GET", "/console/fund/funds"): STAFF,
+    ("GET", "/console/fund/batches/{batch_id}"): STAFF,
+    ("GET", "/console/fund/batches/{batch_id}/lines/{code}"): STAFF,
+    ("GET", "/console/fund/statements/{statement_id}"): STAFF,
+    ("GET", "/console/fund/clearings/{clearing_id}"): STAFF,
+    ("POST", "/console/fund/approve"): frozenset({AC}),
+    ("POST", "/console/fund/batches/{batch_id}/reject"): frozenset({AC}),
+    ("POST", "/console/fund/appropriations"): frozenset({AC}),
+    ("POST", "/console/fund/repayments"): frozenset({AC}),
 }
 
 # Samples: GETs read things that exist (200), POSTs name things that do not (nothing written).
@@ -107,6 +119,8 @@ GET_SAMPLES = {
     "rule_code": "R01",
     "name": "adm",
     "rest": "nowhere",
+    "batch_id": "999999",
+    "clearing_id": "999999",
 }
 POST_SAMPLES = {
     "code": "H404",
@@ -120,8 +134,14 @@ POST_SAMPLES = {
     "alert_id": "999999",
     "token_id": "999999",
     "rest": "nowhere",
+    "batch_id": "999999",
 }
-NOT_FOUND = {"/console/{rest:path}"}  # allowed, and a 404 page by design
+NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist)
+    "/console/{rest:path}",
+    "/console/fund/batches/{batch_id}",
+    "/console/fund/batches/{batch_id}/lines/{code}",
+    "/console/fund/clearings/{clearing_id}",
+}
 
 
 def _routes() -> list[tuple[str, str]]:

@@ -1,0 +1,83 @@
+"""Every write of the accountant's pages, in one adapter: the same domain service functions
+the API routes call (one transaction per request is opened by the page). When the domain
+services are renamed, only this module follows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.annual import service as annual
+from app.auth.service import Principal
+from app.daily import service as daily
+from app.monthly import receivables, statements
+from app.treasury import service as treasury
+
+
+def approve_batch(session: Session, batch_id: int, actor: Principal, now: datetime) -> None:
+    daily.approve(session, batch_id, actor=actor, now=now)
+
+
+def approve_statement(session: Session, statement_id: int, actor: Principal, now: datetime) -> None:
+    """Approve a confirmed statement, or re-approve one whose payment failed."""
+    statements.approve(session, statement_id, actor=actor, now=now)
+
+
+def approve_clearing(session: Session, clearing_id: int, actor: Principal, now: datetime) -> None:
+    """Approve a confirmed clearing, or re-approve one whose payment failed."""
+    annual.approve(session, clearing_id, actor=actor, now=now)
+
+
+def reject_batch(
+    session: Session, batch_id: int, reason: str, actor: Principal, now: datetime
+) -> None:
+    daily.reject(session, batch_id, reason, actor=actor, now=now)
+
+
+def appropriate(
+    session: Session,
+    *,
+    region_code: str,
+    insutype: str,
+    amount_fen: int,
+    reference: str,
+    actor: Principal,
+    now: datetime,
+) -> bool:
+    """Record an appropriation; False when the same reference was recorded already."""
+    _, created = treasury.appropriate(
+        session,
+        region_code=region_code,
+        insutype=insutype,
+        amount_fen=amount_fen,
+        reference=reference,
+        actor=actor,
+        now=now,
+    )
+    return created
+
+
+def repay(
+    session: Session,
+    *,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    amount_fen: int,
+    receipt_no: str,
+    actor: Principal,
+    now: datetime,
+) -> bool:
+    """Record a cash repayment; False when the same receipt was recorded already."""
+    _, created = receivables.repay(
+        session,
+        region=region_code,
+        insutype=insutype,
+        code=fixmedins_code,
+        amount_fen=amount_fen,
+        receipt_no=receipt_no,
+        actor=actor,
+        now=now,
+    )
+    return created
