@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import errors
 from app.clock import Clock, SystemClock
-from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
+from app.config import BODY_LIMIT_BYTES_BANK, BODY_LIMIT_BYTES_UPLOAD, Settings, get_settings
 from app.console.pages import install as install_console
 from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
@@ -49,6 +49,7 @@ def create_app(
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
             "/bank/receipts": BODY_LIMIT_BYTES_BANK,
+            "-upload": BODY_LIMIT_BYTES_UPLOAD,  # console forms with a file
         },
     )
     _health_routes(app)

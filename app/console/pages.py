@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.auth import logins
 from app.auth.deps import Principal
-from app.console import charts, export, queries, statuses
+from app.console import charts, export, listing, queries, statuses
 from app.console.display import period_cn, yuan_text
+from app.console.hospital import home as hospital_home
+from app.console.hospital import routes as hospital_routes
 from app.console.listing import Column, Filter, ListQuery, read_query
 from app.console.security import (
     LOGIN_CSRF_COOKIE,
@@ -45,6 +47,8 @@ def install(app: FastAPI) -> None:
     """Mount the console on an app: its pages, its stylesheet, `/` leading to it."""
     # The stylesheet first: the console's catch-all 404 page would shadow it.
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    for area in hospital_routes.ROUTERS:  # before the console's catch-all 404 page
+        app.include_router(area)
     app.include_router(router)
 
     @app.get("/", include_in_schema=False)
@@ -214,7 +218,11 @@ def _chart(session: Session, principal: Principal) -> Any:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, principal: ConsoleUser, session: SessionDep) -> Response:
+def home(
+    request: Request, principal: ConsoleUser, session: SessionDep, clock: ClockDep
+) -> Response:
+    if principal.is_hospital:
+        return hospital_home.page(request, principal, session, clock)
     filters = _statement_filters(session, principal)
     query = read_query(request.query_params, filters)
     rows = _statements(session, principal, query, limit=query.limit + 1, after_id=query.after_id)
@@ -262,13 +270,7 @@ def statements_xlsx(request: Request, principal: ConsoleUser, session: SessionDe
 
 
 def _caption(filters: Sequence[Filter], query: ListQuery) -> str:
-    shown = []
-    for one in filters:
-        value = query.raw.get(one.name)
-        if value:
-            labels = dict(one.options)
-            shown.append(f"{one.label}：{labels.get(value, value)}")
-    return "；".join(shown)
+    return listing.caption(filters, query)
 
 
 @router.get("/statements/{statement_id}", response_class=HTMLResponse)
@@ -277,6 +279,8 @@ def statement_page(
 ) -> Response:
     """One statement with its SPEC §4 components (the hospital pages build on it)."""
     statement = statements.get(session, statement_id, actor=principal)
+    if principal.is_hospital:  # the hospital's own page of it (confirm, print, XLSX)
+        return RedirectResponse(f"/console/hospital/statements/{statement.id}", status_code=303)
     institution = institutions.get_institution(session, statement.fixmedins_code)
     components = [
         ("医保基金支付金额", statement.fund_pay_fen),

@@ -86,9 +86,10 @@ def test_a_hospital_sees_only_its_own_statements(client: TestClient, session: Se
     assert client.get(f"/console/statements/{ids['own']}").status_code == 200
     other = client.get(f"/console/statements/{ids['other']}")
     assert other.status_code == 404 and "没有找到" in other.text
-    home = client.get("/console/?fixmedins_code=H002").text  # a staff filter, ignored here
-    assert "H002" not in home
-    assert home.count('href="/console/statements/') == 2
+    # the hospital's list of its statements (its 首页 is its own: tests/api/test_console_hospital*)
+    listed = client.get("/console/hospital/statements?fixmedins_code=H002").text  # ignored
+    assert "H002" not in listed
+    assert listed.count('href="/console/hospital/statements/') == 2
     log_in(client, "acc")
     assert client.get(f"/console/statements/{ids['other']}").status_code == 200
     assert client.get("/console/").text.count('href="/console/statements/') == 3
