@@ -48,6 +48,13 @@ STEP_NAMES = {
     "final": "终审",
 }
 
+# The notes the audit steps carry (app.monthly.audits), in Chinese.
+STEP_NOTES = {
+    "appeal window closed": "申诉期满未申诉，自动终审",
+    "final": "复审结论为终审",
+    "not final": "复审结论非终审，转合议",
+}
+
 COLUMNS = [
     Column("结算ID", lambda r: r.setl_id, link=lambda r: f"{PATH}/{r.id}"),
     Column("规则编码", lambda r: r.item.rule_code),
@@ -151,6 +158,7 @@ def _detail(
             "can_appeal": item.status == "INITIAL" and now <= item.appeal_deadline,
             "can_add_file": item.status == "APPEALED",
             "step_names": STEP_NAMES,
+            "step_notes": STEP_NOTES,
             "bytes_max_mb": ATTACHMENT_BYTES_MAX // (1024 * 1024),
             "notices": notices(request, DONE),
             "errors": errors or [],
