@@ -49,7 +49,13 @@ def cell_value(column: Column, row: Any) -> Any:
     return value
 
 
-def _cell(sheet: Worksheet, column: Column, value: Any) -> WriteOnlyCell:
+def _cell(sheet: Worksheet, column: Column, value: Any) -> Any:
+    """A styled cell for an amount or a date; any other value is written as it is (a styled
+    cell costs several times a plain one, and lists run to 100,000 rows)."""
+    if value is None or (
+        column.kind not in ("money", "date", "datetime") and not isinstance(value, date)
+    ):
+        return value
     cell = WriteOnlyCell(sheet, value=value)
     if column.kind == "money":
         cell.number_format = MONEY_FORMAT

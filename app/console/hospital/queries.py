@@ -1,9 +1,12 @@
 """Reads of the hospital pages: one institution's documents, each list a bounded, indexed query
 (by institution first), paged newest first (the cursor is the last row's id: rows before it).
 
-No business rule here: a settlement's status, a line's payment status, whether a period may be
-declared and the account statement come from the domains (settlements.status, daily.line_status,
-declarations.readiness, ledger.account_statement); these queries read what the domains stored.
+No business rule here: a line's payment status, whether a period may be declared and the
+account statement come from the domains (daily.line_status, declarations.readiness,
+ledger.account_statement). A settlement's status follows API.md's definition (accepted,
+batched, paid, revoked) read from what the domains stored: `app.settlements.status` knows
+only revoked and accepted so far (and its list filter fails on every status today), so the
+hospital's list reads the batch, line and payment itself (`SettlementRow.status`).
 """
 
 from __future__ import annotations
