@@ -74,7 +74,20 @@ def statement_components(s: MonthlyStatement, facts: StatementFacts) -> list[Com
     return rows
 
 
+AFTER_APPROVAL = {
+    "APPROVED": "基金财务已审批，随下一次拨付批次发送到银行。",
+    "PAID": "已拨付到本院账户（见下方银行回单）。",
+    "FAILED": "银行拨付失败，待基金财务重新审批后重新发送。",
+    "RETURNED": "已被银行退票，金额在下一次结算中补付。",
+    "SETTLED": "金额为零，已结清。",
+    "RECEIVABLE": "金额为负，已形成本院应退还医保基金的应收款，由以后的结算抵扣或现金退还。",
+}
+
+
 def statement_outcome(s: MonthlyStatement) -> str:
+    """What the statement's net means for the hospital now."""
+    if s.status in AFTER_APPROVAL:
+        return AFTER_APPROVAL[s.status]
     if s.net_fen > 0:
         return "月拨付金额为正：基金财务审批后，随拨付批次在 5 个工作日内拨付到本院账户。"
     if s.net_fen == 0:
@@ -125,6 +138,9 @@ def clearing_components(c: AnnualClearing) -> list[Component]:
 
 
 def clearing_outcome(c: AnnualClearing) -> str:
+    """What the clearing's actual amount means for the hospital now."""
+    if c.status in AFTER_APPROVAL:
+        return AFTER_APPROVAL[c.status]
     if c.actual_fen > 0:
         return f"年清算实付为正：确认并经基金财务审批后拨付，须于 {c.year + 1}年5月31日前完成。"
     if c.actual_fen == 0:
