@@ -23,6 +23,8 @@ from tests.browser.conftest import LiveServer, _serve
 from tests.support import hospital
 
 pytestmark = pytest.mark.browser
+# Like conftest: without the package the browser tests are skipped (under CI the others fail).
+expect = pytest.importorskip("playwright.sync_api").expect
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n" + b"% scan\n" * 300 + b"%%EOF\n"
 
 
@@ -166,8 +168,8 @@ def test_the_confirmation_form_prints_on_one_a4_page(world: LiveServer, chromium
     page.click("text=打印月度结算确认单")
     assert page.inner_text("h1") == "医疗保障基金月度结算确认单"
     page.emulate_media(media="print")
-    assert not page.locator("header.top").is_visible()
-    assert not page.locator(".form-hint").is_visible()
+    expect(page.locator("header.top")).to_be_hidden()  # waits for the print styles to apply
+    expect(page.locator(".form-hint")).to_be_hidden()
     assert page.locator(".seal-space").count() == 2
     assert page.locator(".seal-title").first.inner_text() == "定点医药机构（盖章）"
     capital = page.locator("td.capital").inner_text()
