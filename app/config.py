@@ -20,6 +20,8 @@ SECRET_BYTES_MIN = 24
 BODY_LIMIT_BYTES_DEFAULT = 1024 * 1024
 BODY_LIMIT_BYTES_BULK = 16 * 1024 * 1024
 BODY_LIMIT_BYTES_BANK = 64 * 1024
+# A console form carrying a file (an appeal's scan, ≤ 5 MiB) and its other fields.
+BODY_LIMIT_BYTES_UPLOAD = 6 * 1024 * 1024
 
 
 class Settings(BaseSettings):

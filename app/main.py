@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import errors, openapi
 from app.clock import Clock, SystemClock
-from app.config import BODY_LIMIT_BYTES_BANK, Settings, get_settings
+from app.config import BODY_LIMIT_BYTES_BANK, BODY_LIMIT_BYTES_UPLOAD, Settings, get_settings
 from app.console.pages import install as install_console
 from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
@@ -61,6 +61,7 @@ def create_app(
             "/console/audits/import": settings.bulk_body_limit_bytes,
             "/console/audits/import/confirm": settings.bulk_body_limit_bytes,
             "/bank/receipts": BODY_LIMIT_BYTES_BANK,
+            "-upload": BODY_LIMIT_BYTES_UPLOAD,  # console forms with a file
         },
     )
     app.add_middleware(errors.CatchAllMiddleware)  # added last: the outermost of ours

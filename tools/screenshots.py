@@ -216,10 +216,52 @@ def prepare_fund_day(base: str, folder: Path) -> dict[str, str]:
     }
 
 
-def first_statement(page: Page) -> str:
-    link = page.locator("table.list tbody a").first.get_attribute("href")
-    assert link and re.fullmatch(r"/console/statements/\d+", link), link
-    return link
+# The hospital's pages (app/console/hospital) on the demo's months (July to October 2026).
+HOSPITAL_PAGES = [
+    ("hospital-home", "/console/?month=2026-09"),
+    ("hospital-settlements", "/console/hospital/settlements"),
+    ("hospital-daily", "/console/hospital/daily"),
+    ("hospital-statements", "/console/hospital/statements"),
+    ("hospital-audits", "/console/hospital/audits"),
+    ("hospital-clearings", "/console/hospital/clearings"),
+    ("hospital-account", "/console/hospital/account?from=2026-09-01&to=2026-10-31"),
+    ("hospital-declarations", "/console/hospital/declarations?period=2026-09"),
+]
+
+
+def first_link(page: Page, pattern: str) -> str:
+    """The first link of the page's list whose address fits the pattern."""
+    for link in page.locator("table.list tbody a").all():
+        href = link.get_attribute("href") or ""
+        if re.fullmatch(pattern, href):
+            return href
+    raise AssertionError(f"no link like {pattern} on {page.url}")
+
+
+def hospital_pages(page: Page, base: str) -> list[str]:
+    """Shoot every hospital page; the paths to time."""
+    paths = []
+    for name, path in HOSPITAL_PAGES:
+        shoot(page, path, base, name)
+        paths.append(path)
+    shoot(page, "/console/hospital/statements", base, "hospital-statements")
+    statement = first_link(page, r"/console/hospital/statements/\d+")
+    shoot(page, statement, base, "hospital-statement")
+    shoot(page, f"{statement}/print", base, "hospital-statement-print", print_media=True)
+    shoot(page, "/console/hospital/settlements", base, "hospital-settlements")
+    trace = first_link(page, r"/console/hospital/settlements/\d+")
+    shoot(page, trace, base, "hospital-trace")
+    shoot(page, "/console/hospital/audits", base, "hospital-audits")
+    audit = first_link(page, r"/console/hospital/audits/\d+")
+    shoot(page, audit, base, "hospital-audit")
+    paths += [statement, f"{statement}/print", f"{statement}/export.xlsx", trace, audit]
+    page.goto(f"{base}/console/hospital/clearings")
+    if page.locator("table.list tbody a").count():  # the demo's year may not be cleared yet
+        clearing = first_link(page, r"/console/hospital/clearings/\d+")
+        shoot(page, clearing, base, "hospital-clearing")
+        shoot(page, f"{clearing}/print", base, "hospital-clearing-print", print_media=True)
+        paths.append(clearing)
+    return paths
 
 
 # The office pages (app/console/office/): (path, PNG name) per role, after the 首页.
@@ -301,11 +343,8 @@ def run(base: str, passwords: dict[str, str], fund_paths: dict[str, str]) -> Non
             shoot(page, "/console/", base, f"{role}-home")
             paths = ["/console/"]
             if role == "hospital":
-                statement = first_statement(page)
-                shoot(page, statement, base, "hospital-statement")
-                shoot(page, statement, base, "hospital-statement-print", print_media=True)
+                paths += hospital_pages(page, base)
                 shoot(page, "/console/statements/999999999", base, "not-found")
-                paths += [statement, "/console/?status=PAID", "/console/statements.xlsx"]
             paths += office_pages(page, base, role)
             if role == "accountant":
                 for name, path in fund_paths.items():

@@ -49,7 +49,13 @@ def cell_value(column: Column, row: Any) -> Any:
     return value
 
 
-def _cell(sheet: Worksheet, column: Column, value: Any) -> WriteOnlyCell:
+def _cell(sheet: Worksheet, column: Column, value: Any) -> Any:
+    """A styled cell for an amount or a date; any other value is written as it is (a styled
+    cell costs several times a plain one, and lists run to 100,000 rows)."""
+    if value is None or (
+        column.kind not in ("money", "date", "datetime") and not isinstance(value, date)
+    ):
+        return value
     cell = WriteOnlyCell(sheet, value=value)
     if column.kind == "money":
         cell.number_format = MONEY_FORMAT
@@ -65,6 +71,19 @@ def workbook(
 ) -> Workbook:
     """One sheet: an optional caption line (what was filtered), headings, rows."""
     book = Workbook(write_only=True)
+    add_sheet(book, title, columns, rows, caption=caption)
+    return book
+
+
+def add_sheet(
+    book: Workbook,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    *,
+    caption: str = "",
+) -> None:
+    """A sheet of a (write-only) workbook: caption, headings, rows (≤ EXPORT_ROWS_MAX)."""
     sheet = book.create_sheet(title=title[:31])
     for index, column in enumerate(columns, start=1):
         wide = 18 if column.numeric else max(12, len(column.heading) * 2 + 4)
@@ -81,7 +100,6 @@ def workbook(
     for count, row in enumerate(rows):
         assert count < EXPORT_ROWS_MAX, "export limit reached: the caller narrows the filter"
         sheet.append([_cell(sheet, c, cell_value(c, row)) for c in columns])
-    return book
 
 
 def response(book: Workbook, filename: str) -> Response:

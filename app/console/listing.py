@@ -127,3 +127,14 @@ def read_query(params: Mapping[str, str], filters: Sequence[Filter]) -> ListQuer
         except Invalid:
             query.errors.append("翻页位置无效，已回到第一页")
     return query
+
+
+def caption(filters: Sequence[Filter], query: ListQuery) -> str:
+    """The filters in force, in words (`结算期：2026-01；险种：居民医保`), for an export."""
+    shown = []
+    for one in filters:
+        value = query.raw.get(one.name)
+        if value:
+            labels = dict(one.options)
+            shown.append(f"{one.label}：{labels.get(value, value)}")
+    return "；".join(shown)

@@ -8,7 +8,16 @@ from typing import Final
 HOME = ("首页", "/console/")
 
 NAV: Final[dict[str, list[tuple[str, str]]]] = {
-    "hospital": [HOME],
+    "hospital": [
+        HOME,
+        ("结算明细", "/console/hospital/settlements"),
+        ("日拨付到账", "/console/hospital/daily"),
+        ("月度结算单", "/console/hospital/statements"),
+        ("审核扣款", "/console/hospital/audits"),
+        ("年度清算", "/console/hospital/clearings"),
+        ("往来对账单", "/console/hospital/account"),
+        ("对账与申报", "/console/hospital/declarations"),
+    ],
     "accountant": [
         HOME,
         ("待审批", "/console/fund/queue"),

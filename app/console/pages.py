@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.auth import logins
 from app.auth.deps import Principal
-from app.console import charts, export, office, queries, statuses
+from app.console import charts, export, listing, office, queries, statuses
 from app.console.display import period_cn, yuan_text
 from app.console.fund import pages as fund_pages
+from app.console.hospital import home as hospital_home
+from app.console.hospital import routes as hospital_routes
 from app.console.listing import Column, Filter, ListQuery, read_query
 from app.console.office import homes as office_homes
 from app.console.security import (
@@ -47,6 +49,8 @@ def install(app: FastAPI) -> None:
     """Mount the console on an app: its pages, its stylesheet, `/` leading to it."""
     # The stylesheet first: the console's catch-all 404 page would shadow it.
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    for area in hospital_routes.ROUTERS:  # before the console's catch-all 404 page
+        app.include_router(area)
     for fund_router in fund_pages.ROUTERS:  # before the console's catch-all 404 page
         app.include_router(fund_router)
     app.include_router(office.router)  # the operator's, auditor's and admin's pages
@@ -222,6 +226,8 @@ def _chart(session: Session, principal: Principal) -> Any:
 def home(
     request: Request, principal: ConsoleUser, session: SessionDep, clock: ClockDep
 ) -> Response:
+    if principal.is_hospital:
+        return hospital_home.page(request, principal, session, clock)
     if principal.role in office_homes.ROLES:  # the operator's, auditor's and admin's own
         return office_homes.home(request, principal, session, clock)
     if principal.role == "accountant":
@@ -273,13 +279,7 @@ def statements_xlsx(request: Request, principal: ConsoleUser, session: SessionDe
 
 
 def _caption(filters: Sequence[Filter], query: ListQuery) -> str:
-    shown = []
-    for one in filters:
-        value = query.raw.get(one.name)
-        if value:
-            labels = dict(one.options)
-            shown.append(f"{one.label}：{labels.get(value, value)}")
-    return "；".join(shown)
+    return listing.caption(filters, query)
 
 
 @router.get("/statements/{statement_id}", response_class=HTMLResponse)
@@ -288,6 +288,8 @@ def statement_page(
 ) -> Response:
     """One statement with its SPEC §4 components (the hospital pages build on it)."""
     statement = statements.get(session, statement_id, actor=principal)
+    if principal.is_hospital:  # the hospital's own page of it (confirm, print, XLSX)
+        return RedirectResponse(f"/console/hospital/statements/{statement.id}", status_code=303)
     institution = institutions.get_institution(session, statement.fixmedins_code)
     components = [
         ("医保基金支付金额", statement.fund_pay_fen),

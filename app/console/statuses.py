@@ -26,6 +26,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "RECONCILED": ("已对账", GREEN),
     "MISMATCHED": ("对账不符", RED),
     "UNRECONCILED": ("未对账", AMBER),
+    "NO_ACTIVITY": ("无业务", GREY),
+    # declarations of a period
+    "DECLARED": ("已申报", GREEN),
+    "UNDECLARED": ("未申报", AMBER),
     # daily batches
     "PUSHED": ("待审批", AMBER),
     "APPROVED": ("已审批", BLUE),
@@ -38,6 +42,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "RETURNED": ("退票", RED),
     "PENDING": ("银行处理中", BLUE),
     "NOT_SENT": ("未发送", GREY),
+    "HELD": ("暂缓拨付", AMBER),
+    "WITHDRAWN": ("转月结算支付", GREY),
     # payment instructions
     "QUEUED": ("待发送", GREY),
     "ACCEPTED": ("银行已受理", BLUE),

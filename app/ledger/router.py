@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader, Staff, scope
+from app.clock import business_date
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
 from app.inputs import Moment
-from app.ledger import service
+from app.ledger import account_statement, service
 from app.ledger.models import JournalEntry
 from app.ledger.rules import parse_account_code
 from app.ledger.schemas import (
     AccountOut,
+    AccountStatementOut,
     EntryOut,
+    MovementOut,
     PostingOut,
     TrialBalanceAccount,
     TrialBalanceOut,
 )
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+)
 
 router = APIRouter(prefix="/api/v1/ledger", route_class=StrictJSONRoute, tags=["ledger"])
 
@@ -77,6 +88,68 @@ def get_account(
         else service.balance_as_of(session, code, as_of, basis=basis)
     )
     return AccountOut(code=code, name=name, fixmedins_code=institution, balance=amount)
+
+
+@router.get("/accounts/{code}/statement", response_model_by_alias=True)
+def get_account_statement(
+    code: str,
+    principal: Reader,
+    session: SessionDep,
+    first: Annotated[date, Query(alias="from", description="first business date (Shanghai)")],
+    last: Annotated[date, Query(alias="to", description="last business date, ≤ 366 days on")],
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> AccountStatementOut:
+    """The account's statement (往来对账单) for whole days [from, to] in Shanghai time: the
+    opening balance (before `from`), every posting of the range by effective time with the
+    document it belongs to (`business_ref`), the bank receipt number of a payment and the
+    balance after it, the closing balance (after `to`). Balances in the account's normal
+    direction; opening + movements = closing. Paged (`limit` ≤ 500, `cursor`); a hospital
+    reads only its own institution's accounts (404 otherwise)."""
+    result = account_statement.statement(
+        session,
+        code,
+        first,
+        last,
+        actor=principal,
+        after_position=decode_cursor(cursor),
+        limit=limit,
+    )
+    items = [
+        MovementOut(
+            position=m.position,
+            entry_id=m.entry_id,
+            effective_at=m.effective_at,
+            business_date=business_date(m.effective_at),
+            kind=m.kind,
+            business_ref=m.business_ref,
+            period=m.period,
+            memo=m.memo,
+            reverses_entry_id=m.reverses_entry_id,
+            side=m.side,
+            debit=m.debit_fen,
+            credit=m.credit_fen,
+            balance=m.balance_fen,
+            instruction_id=m.instruction_id,
+            receipt_no=m.receipt_no,
+        )
+        for m in result.movements
+    ]
+    return AccountStatementOut(
+        account=result.code,
+        name=result.name,
+        fixmedins_code=result.fixmedins_code,
+        normal_side=result.normal_side,
+        first=result.first,
+        last=result.last,
+        opening_balance=result.opening_fen,
+        closing_balance=result.closing_fen,
+        debits=result.debits_fen,
+        credits=result.credits_fen,
+        movements_count=result.movements_count,
+        items=items,
+        next_cursor=encode_cursor(items[-1].position) if result.more else None,
+    )
 
 
 def _entries_out(session: SessionDep, entries: list[JournalEntry]) -> list[EntryOut]:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.money import YuanOut
 
@@ -48,3 +48,39 @@ class TrialBalanceOut(BaseModel):
     credits: YuanOut
     as_of: datetime | None
     accounts: list[TrialBalanceAccount]
+
+
+class MovementOut(BaseModel):
+    position: int  # 1-based in the range's order (effective time, entry, posting)
+    entry_id: int
+    effective_at: datetime
+    business_date: date  # the Shanghai date of effective_at
+    kind: str
+    business_ref: str
+    period: str | None
+    memo: str
+    reverses_entry_id: int | None
+    side: str
+    debit: YuanOut
+    credit: YuanOut
+    balance: YuanOut  # after this movement, in the account's normal direction
+    instruction_id: str | None
+    receipt_no: str | None
+
+
+class AccountStatementOut(BaseModel):
+    """往来对账单: opening + Σ movements (turned to the normal side) = closing."""
+
+    account: str
+    name: str
+    fixmedins_code: str | None
+    normal_side: str
+    first: date = Field(serialization_alias="from")
+    last: date = Field(serialization_alias="to")
+    opening_balance: YuanOut
+    closing_balance: YuanOut
+    debits: YuanOut
+    credits: YuanOut
+    movements_count: int
+    items: list[MovementOut]
+    next_cursor: str | None = None

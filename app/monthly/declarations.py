@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
@@ -54,6 +55,67 @@ def get(session: Session, code: str, insutype: str, period: str) -> Declaration:
     return row
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a period may be declared now, and why not: the rule `declare` applies, read
+    without locks (a page shows it; the declaration itself checks again under its lock)."""
+
+    period: str
+    deadline: date  # declare by the end of this day (on or after the configured day of M+1)
+    late: bool  # after the deadline
+    reopened: bool  # an operator reopened the period after its deadline
+    unreconciled: list[date]  # days of the period (or of its settlements) not reconciled now
+    refusals: list[FieldError]  # empty: the declaration would be accepted
+
+    @property
+    def acceptable(self) -> bool:
+        return not self.refusals
+
+
+def readiness(
+    session: Session, code: str, insutype: str, period: str, *, actor: Principal, today: date
+) -> Readiness:
+    """Would `declare` accept this period today? (Declared already: it would return the first
+    declaration; the caller looks that up.)"""
+    if actor.is_hospital and actor.fixmedins_code != code:
+        raise NotFound(f"no institution {code!r}")
+    institution, fund = fund_of(session, code, insutype)
+    return _readiness(session, institution, fund, insutype, period, today)
+
+
+def _readiness(
+    session: Session,
+    institution: Institution,
+    fund: FundLedger,
+    insutype: str,
+    period: str,
+    today: date,
+) -> Readiness:
+    code = institution.code
+    policy = institutions.policy_on(session, fund.id, period_end(period))
+    declaration_day = policy.declaration_day if policy else 15
+    calendar = workdays.load(session)
+    errors, unreconciled = _refusals(session, institution, fund, insutype, period, today)
+    reopened = session.scalar(
+        select(PeriodReopening.id).where(
+            PeriodReopening.fixmedins_code == code,
+            PeriodReopening.insutype == insutype,
+            PeriodReopening.period == period,
+        )
+    )
+    deadline = rules.declaration_deadline(period, declaration_day, calendar)
+    late = today > deadline
+    if late and reopened is None:
+        errors.append(
+            FieldError(
+                "period",
+                "declaration_deadline",
+                f"the deadline of {period} has passed; an operator can reopen it",
+            )
+        )
+    return Readiness(period, deadline, late, reopened is not None, unreconciled, errors)
+
+
 def declare(
     session: Session, code: str, insutype: str, period: str, *, actor: Principal, now: datetime
 ) -> tuple[Declaration, bool]:
@@ -71,31 +133,10 @@ def declare(
     )
     if existing is not None:
         return existing, False
-    today = business_date(now)
-    policy = institutions.policy_on(session, fund.id, period_end(period))
-    declaration_day = policy.declaration_day if policy else 15
-    calendar = workdays.load(session)
-    errors = _refusals(
-        session, institution, fund, insutype, period, today, declaration_day, calendar
-    )
-    reopened = session.scalar(
-        select(PeriodReopening.id).where(
-            PeriodReopening.fixmedins_code == code,
-            PeriodReopening.insutype == insutype,
-            PeriodReopening.period == period,
-        )
-    )
-    late = today > rules.declaration_deadline(period, declaration_day, calendar)
-    if late and reopened is None:
-        errors.append(
-            FieldError(
-                "period",
-                "declaration_deadline",
-                f"the deadline of {period} has passed; an operator can reopen it",
-            )
-        )
-    if errors:
-        raise Invalid("; ".join(error.message for error in errors), errors=errors)
+    ready = _readiness(session, institution, fund, insutype, period, business_date(now))
+    if ready.refusals:
+        raise Invalid("; ".join(error.message for error in ready.refusals), errors=ready.refusals)
+    late = ready.late
     declaration = Declaration(
         fixmedins_code=code,
         insutype=insutype,
@@ -133,16 +174,15 @@ def _refusals(
     insutype: str,
     period: str,
     today: date,
-    declaration_day: int,
-    calendar: object,
-) -> list[FieldError]:
+) -> tuple[list[FieldError], list[date]]:
+    """The refusals other than the deadline's, and the days not reconciled."""
     code = institution.code
     errors: list[FieldError] = []
     if today < period_start(period_add(period, 1)):
-        return [FieldError("period", "period_ended", f"{period} has not ended")]
+        return [FieldError("period", "period_ended", f"{period} has not ended")], []
     first = first_period(session, code, insutype, fund)
     if first is None or period < first:
-        return [FieldError("period", "period_enrolled", f"{code} is not enrolled for {period}")]
+        return [FieldError("period", "period_enrolled", f"{code} is not enrolled for {period}")], []
     if period > first:
         previous = period_add(period, -1)
         declared = session.scalar(
@@ -183,7 +223,7 @@ def _refusals(
                     f"{missing} settlements of {period} have no settlement list (4101A)",
                 )
             )
-    return errors
+    return errors, unreconciled
 
 
 def _days_to_reconcile(session: Session, code: str, insutype: str, period: str) -> list[date]:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -212,3 +213,32 @@ class Repayment(Base):
     receipt_no: Mapped[str] = mapped_column(String(60))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+ATTACHMENT_BYTES_MAX = 5 * 1024 * 1024
+ATTACHMENT_MEDIA_TYPES = ("application/pdf", "image/png", "image/jpeg")
+
+
+class AuditAttachment(Base):
+    """A file attached to the appeal of an audit result (申诉材料): a PDF or an image scan of at
+    most 5 MiB, its type read from its first bytes, kept in the database with its SHA-256; the
+    same file twice on one result is kept once. The service never changes or deletes one."""
+
+    __tablename__ = "audit_attachment"
+    __table_args__ = (
+        UniqueConstraint("audit_item_id", "sha256"),
+        CheckConstraint(f"size_bytes > 0 AND size_bytes <= {ATTACHMENT_BYTES_MAX}", name="size"),
+        CheckConstraint(
+            "media_type IN ('application/pdf', 'image/png', 'image/jpeg')", name="media_type"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    audit_item_id: Mapped[int] = mapped_column(ForeignKey("audit_item.id"))
+    filename: Mapped[str] = mapped_column(String(120))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read to download
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by: Mapped[str] = mapped_column(String(64))

@@ -87,26 +87,28 @@ def test_a_hospital_sees_only_its_own_statements(client: TestClient, session: Se
     assert client.get(f"/console/statements/{ids['own']}").status_code == 200
     other = client.get(f"/console/statements/{ids['other']}")
     assert other.status_code == 404 and "没有找到" in other.text
-    home = client.get("/console/?fixmedins_code=H002").text  # a staff filter, ignored here
-    assert "H002" not in home
-    assert home.count('href="/console/statements/') == 2
-    log_in(client, "aud")
+    # the hospital's list of its statements (its 首页 is its own: tests/api/test_console_hospital*)
+    listed = client.get("/console/hospital/statements?fixmedins_code=H002").text  # ignored
+    assert "H002" not in listed
+    assert listed.count('href="/console/hospital/statements/') == 2
+    log_in(client, "acc")
     assert client.get(f"/console/statements/{ids['other']}").status_code == 200
 
 
 def test_paging_and_filters(client: TestClient, session: Session) -> None:
     _setup(session)
-    log_in(client, "h1")  # the hospital's 首页 lists its statements (two)
-    first = client.get("/console/?limit=1")
-    assert first.text.count('href="/console/statements/') == 1
+    log_in(client, "h1")  # the hospital's statement list (two statements)
+    link = 'href="/console/hospital/statements/'
+    first = client.get("/console/hospital/statements?limit=1")
+    assert first.text.count(link) == 1
     assert "下一页" in first.text
     next_url = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     second = client.get(next_url.replace("&amp;", "&"))
-    assert second.text.count('href="/console/statements/') == 1
+    assert second.text.count(link) == 1
     assert "已是最后一页" in second.text
-    paid = client.get("/console/?status=PAID")
-    assert paid.text.count('href="/console/statements/') == 1
-    bad = client.get("/console/?period=2026-13&status=NOPE")
+    paid = client.get("/console/hospital/statements?status=PAID")
+    assert paid.text.count(link) == 1
+    bad = client.get("/console/hospital/statements?period=2026-13&status=NOPE")
     assert bad.status_code == 422 and "请按“2026-09”的格式填写" in bad.text
 
 

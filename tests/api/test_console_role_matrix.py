@@ -95,6 +95,34 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/users/{name}/password"): ADMINISTER,
     ("POST", "/console/users/{name}/tokens"): ADMINISTER,
     ("POST", "/console/tokens/{token_id}/revoke"): ADMINISTER,
+    # the hospital finance officer's pages: its own institution only; staff have theirs
+    ("GET", "/console/hospital/settlements"): frozenset({HO}),
+    ("GET", "/console/hospital/settlements.xlsx"): frozenset({HO}),
+    ("GET", "/console/hospital/settlements/{settlement_id}"): frozenset({HO}),
+    ("GET", "/console/hospital/daily"): frozenset({HO}),
+    ("GET", "/console/hospital/daily.xlsx"): frozenset({HO}),
+    ("GET", "/console/hospital/statements"): frozenset({HO}),
+    ("GET", "/console/hospital/statements.xlsx"): frozenset({HO}),
+    ("GET", "/console/hospital/statements/{statement_id}"): frozenset({HO}),
+    ("GET", "/console/hospital/statements/{statement_id}/export.xlsx"): frozenset({HO}),
+    ("GET", "/console/hospital/statements/{statement_id}/print"): frozenset({HO}),
+    ("POST", "/console/hospital/statements/{statement_id}/confirm"): frozenset({HO}),
+    ("POST", "/console/hospital/statements/{statement_id}/dispute"): frozenset({HO}),
+    ("GET", "/console/hospital/audits"): frozenset({HO}),
+    ("GET", "/console/hospital/audits.xlsx"): frozenset({HO}),
+    ("GET", "/console/hospital/audits/{item_id}"): frozenset({HO}),
+    ("POST", "/console/hospital/audits/{item_id}/appeal-upload"): frozenset({HO}),
+    ("POST", "/console/hospital/audits/{item_id}/files-upload"): frozenset({HO}),
+    ("GET", "/console/audit-attachments/{attachment_id}"): EVERYONE,  # a hospital: its own
+    ("GET", "/console/hospital/clearings"): frozenset({HO}),
+    ("GET", "/console/hospital/clearings/{clearing_id}"): frozenset({HO}),
+    ("GET", "/console/hospital/clearings/{clearing_id}/print"): frozenset({HO}),
+    ("POST", "/console/hospital/clearings/{clearing_id}/confirm"): frozenset({HO}),
+    ("POST", "/console/hospital/clearings/{clearing_id}/dispute"): frozenset({HO}),
+    ("GET", "/console/hospital/account"): frozenset({HO}),
+    ("GET", "/console/hospital/account.xlsx"): frozenset({HO}),
+    ("GET", "/console/hospital/declarations"): frozenset({HO}),
+    ("POST", "/console/hospital/declarations"): frozenset({HO}),
     # the fund accountant's pages: staff read, accountants approve and record money
     ("GET", "/console/fund/queue"): STAFF,
     ("GET", "/console/fund/payments"): STAFF,
@@ -121,6 +149,9 @@ GET_SAMPLES = {
     "rest": "nowhere",
     "batch_id": "999999",
     "clearing_id": "999999",
+    "settlement_id": "999999",
+    "item_id": "999999",
+    "attachment_id": "999999",
 }
 POST_SAMPLES = {
     "code": "H404",
@@ -135,12 +166,20 @@ POST_SAMPLES = {
     "token_id": "999999",
     "rest": "nowhere",
     "batch_id": "999999",
+    "statement_id": "999999",
+    "clearing_id": "999999",
+    "item_id": "999999",
 }
 NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist)
     "/console/{rest:path}",
     "/console/fund/batches/{batch_id}",
     "/console/fund/batches/{batch_id}/lines/{code}",
     "/console/fund/clearings/{clearing_id}",
+    "/console/hospital/settlements/{settlement_id}",
+    "/console/hospital/audits/{item_id}",
+    "/console/hospital/clearings/{clearing_id}",
+    "/console/hospital/clearings/{clearing_id}/print",
+    "/console/audit-attachments/{attachment_id}",
 }
 
 
