@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # ledger reads (a hospital its own accounts)
     ("GET", "/api/v1/ledger/accounts"): EVERYONE,
     ("GET", "/api/v1/ledger/accounts/{code}"): EVERYONE,
+    ("GET", "/api/v1/ledger/accounts/{code}/statement"): EVERYONE,
     ("GET", "/api/v1/ledger/entries"): EVERYONE,
     ("GET", "/api/v1/ledger/entries/{entry_id}"): EVERYONE,
     ("GET", "/api/v1/ledger/trial-balance"): STAFF,
