@@ -213,24 +213,17 @@ def calendar_set(
     note: Annotated[str, typer.Option(help="why (e.g. the State Council notice)")] = "",
 ) -> None:
     """Override one date of the working-day calendar (an override always wins)."""
-    from app.trail import service as trail
-    from app.workdays import service
+    from app.workdays import operations
 
     parsed = _parse_date(day)
-    now = SystemClock().now()
     with transaction(_factory()) as session:
-        _, before = service.set_override(
-            session, day=parsed, working=working, note=note, actor=_actor(), now=now
-        )
-        trail.record(
+        operations.override(
             session,
+            day=parsed,
+            working=working,
+            note=note,
             actor=_cli_principal(),
-            action="calendar.override",
-            entity="calendar",
-            key=str(parsed),
-            before=before,
-            after={"working": working, "note": note},
-            now=now,
+            now=SystemClock().now(),
         )
     typer.echo(f"{parsed}: {'working day' if working else 'day off'}")
 
@@ -238,12 +231,19 @@ def calendar_set(
 @calendar_cli.command("unset")
 def calendar_unset(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")]) -> None:
     """Remove an override: the official schedule applies again."""
-    from app.workdays import service
+    from app.errors import NotFound
+    from app.workdays import operations
 
     parsed = _parse_date(day)
-    with transaction(_factory()) as session:
-        removed = service.remove_override(session, day=parsed)
-    typer.echo(f"{parsed}: override {'removed' if removed else 'was not set'}")
+    try:
+        with transaction(_factory()) as session:
+            operations.remove_override(
+                session, day=parsed, actor=_cli_principal(), now=SystemClock().now()
+            )
+    except NotFound:
+        typer.echo(f"{parsed}: override was not set")
+        return
+    typer.echo(f"{parsed}: override removed")
 
 
 @calendar_cli.command("show")
@@ -268,10 +268,10 @@ def calendar_show(year: int) -> None:
 @calendar_cli.command("confirm")
 def calendar_confirm(year: int) -> None:
     """Confirm that YEAR's official schedule is entered (SPEC.md §2)."""
-    from app.workdays import service
+    from app.workdays import operations
 
     with transaction(_factory()) as session:
-        service.confirm_year(session, year=year, actor=_actor(), now=SystemClock().now())
+        operations.confirm_year(session, year=year, actor=_cli_principal(), now=SystemClock().now())
     typer.echo(f"{year} confirmed")
 
 
