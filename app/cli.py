@@ -102,7 +102,8 @@ def serve(
     demo: Annotated[
         bool,
         typer.Option(
-            help="play the Ningxia demo into fundledger-demo.db, start the bank simulator"
+            help="play the Ningxia demo into fundledger-demo.db, start the bank simulator, "
+            "print a token and a console login per role (new at every start)"
         ),
     ] = False,
     demo_reset: Annotated[bool, typer.Option(help="play the demo data again")] = False,
