@@ -598,7 +598,7 @@ def unfinished_after_deadline(session: Session, *, today: date) -> list[tuple[st
     for rule in session.scalars(
         select(AnnualRule).where(AnnualRule.deadline < today).order_by(AnnualRule.year)
     ):
-        for code, insutype in _never_cleared(session, rule.year):
+        for code, insutype in never_cleared(session, rule.year):
             found.append(
                 (
                     "clearing_not_done",
@@ -621,13 +621,13 @@ def unfinished_after_deadline(session: Session, *, today: date) -> list[tuple[st
     return found
 
 
-def _never_cleared(session: Session, year: int) -> list[tuple[str, str]]:
+def never_cleared(session: Session, year: int) -> list[tuple[str, str]]:
+    """(institution, insurance type) with business in Y (a declared period of Y, or an
+    assessment of Y) and no clearing of Y at all."""
     declared = select(Declaration.fixmedins_code, Declaration.insutype).where(
         Declaration.period.between(f"{year}-01", f"{year}-12")
     )
-    assessed = select(Assessment.fixmedins_code, Assessment.insutype).where(
-        Assessment.year == year
-    )
+    assessed = select(Assessment.fixmedins_code, Assessment.insutype).where(Assessment.year == year)
     expected = {(code, insutype) for code, insutype in session.execute(declared.union(assessed))}
     cleared = set(
         session.execute(

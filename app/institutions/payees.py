@@ -222,9 +222,7 @@ def reject(
 def list_changes(session: Session, code: str) -> list[PayeeChange]:
     return list(
         session.scalars(
-            select(PayeeChange)
-            .where(PayeeChange.fixmedins_code == code)
-            .order_by(PayeeChange.id)
+            select(PayeeChange).where(PayeeChange.fixmedins_code == code).order_by(PayeeChange.id)
         )
     )
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader, Staff, scope
 from app.clock import at_shanghai, business_date
-from app.institutions import payees
-from app.institutions.rules import PAYEE_FIELDS
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
 from app.inputs import Moment
+from app.institutions import payees
+from app.institutions.rules import PAYEE_FIELDS
 from app.ledger import account_statement, service
 from app.ledger.models import JournalEntry
 from app.ledger.rules import parse_account_code

@@ -916,15 +916,15 @@ def overdue(session: Session, *, today: date, calendar: WorkCalendar) -> list[tu
         .order_by(MonthlyStatement.id)
     ).all()
     for code, insutype, period in unconfirmed:
-        due = deadlines.confirmation_late(
+        limit = deadlines.confirmation_late(
             period, declaration_day(code, insutype, period), today, calendar
         )
-        if due is not None:
+        if limit is not None:
             found.append(
                 (
                     "statement_not_confirmed",
                     f"{code}:{insutype}:{period}",
-                    f"{period} 月度结算单尚未经医院确认，结算期限 {due}",
+                    f"{period} 月度结算单尚未经医院确认，结算期限 {limit}",
                 )
             )
     unpaid = session.scalars(

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from app import xlsx
 from app.auth.deps import Accountant, Staff
 from app.deps import ClockDep, SessionDep
 from app.http import StrictJSONRoute
-from app.money import YuanOut, YuanPositive
-from app import xlsx
 from app.institutions import service as institutions
+from app.money import YuanOut, YuanPositive
 from app.treasury import funds, service
 from app.treasury.models import Appropriation, FundingRequest
 

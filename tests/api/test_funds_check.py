@@ -151,9 +151,10 @@ def test_block_mode_holds_until_an_appropriation_covers_it(
     assert alert.resolved_at is not None
     [request] = client.get("/api/v1/funding-requests", headers=staff).json()
     assert request["status"] == "COVERED" and request["covered_at"] is not None
-    assert client.get(
-        "/api/v1/funding-requests", params={"status": "OPEN"}, headers=staff
-    ).json() == []
+    assert (
+        client.get("/api/v1/funding-requests", params={"status": "OPEN"}, headers=staff).json()
+        == []
+    )
 
 
 def test_covered_submission_raises_nothing(

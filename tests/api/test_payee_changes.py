@@ -113,7 +113,9 @@ def test_old_account_until_the_second_approval_new_one_after(
         "bank_code": old.bank_code,
     }
     again = client.post(
-        f"{base}/payee-changes", json={"bank_code": "102871000099", "reason": "x"}, headers=tokens["op"]
+        f"{base}/payee-changes",
+        json={"bank_code": "102871000099", "reason": "x"},
+        headers=tokens["op"],
     )
     assert again.status_code == 409  # one pending request at a time
     approve = f"{base}/payee-changes/{change['id']}/approve"
@@ -209,9 +211,10 @@ def test_rejected_change_changes_nothing(
     assert refused.status_code == 200 and refused.json()["status"] == "REJECTED"
     late = client.post(f"{base}/{change['id']}/approve", headers=tokens["acc"])
     assert late.status_code == 409
-    assert client.get("/api/v1/institutions/H001", headers=tokens["acc"]).json()[
-        "bank_account"
-    ] != NEW_ACCOUNT
+    assert (
+        client.get("/api/v1/institutions/H001", headers=tokens["acc"]).json()["bank_account"]
+        != NEW_ACCOUNT
+    )
     assert client.get(f"{base}/999", headers=tokens["acc"]).status_code in (404, 405)
 
 

@@ -145,6 +145,15 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # reports and jobs
     ("GET", "/api/v1/reports/daily-payments/{month}"): STAFF,
     ("GET", "/api/v1/reports/daily-payments/{month}/export.xlsx"): STAFF,
+    # deadline reports and the summary tie (issue 19): a hospital reads its own
+    ("GET", "/api/v1/reports/t1-compliance/{month}"): EVERYONE,
+    ("GET", "/api/v1/reports/t1-compliance/{month}/export.xlsx"): EVERYONE,
+    ("GET", "/api/v1/reports/monthly-compliance/{period}"): EVERYONE,
+    ("GET", "/api/v1/reports/monthly-compliance/{period}/export.xlsx"): EVERYONE,
+    ("GET", "/api/v1/reports/annual-compliance/{year}"): EVERYONE,
+    ("GET", "/api/v1/reports/annual-compliance/{year}/export.xlsx"): EVERYONE,
+    ("GET", "/api/v1/reports/daily-paid-tie/{month}"): EVERYONE,
+    ("GET", "/api/v1/reports/daily-paid-tie/{month}/export.xlsx"): EVERYONE,
     ("GET", "/api/v1/jobs"): STAFF,
     ("POST", "/api/v1/jobs/{name}/run"): frozenset({OP}),
 }

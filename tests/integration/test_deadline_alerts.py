@@ -102,7 +102,11 @@ def test_statement_not_computed_uses_the_policy_declaration_day(
     _declaration_day(session, 5)
     session.add(
         Declaration(
-            fixmedins_code="H001", insutype="310", period="2026-03", declared_at=NOW, declared_by="h"
+            fixmedins_code="H001",
+            insutype="310",
+            period="2026-03",
+            declared_at=NOW,
+            declared_by="h",
         )
     )
     session.commit()
@@ -189,7 +193,11 @@ def test_clearing_unpaid_and_never_cleared_after_the_deadline(
     for code in ("H001", "H002"):
         session.add(
             Declaration(
-                fixmedins_code=code, insutype="310", period="2026-11", declared_at=NOW, declared_by="h"
+                fixmedins_code=code,
+                insutype="310",
+                period="2026-11",
+                declared_at=NOW,
+                declared_by="h",
             )
         )
     session.add(  # H001's clearing approved, not paid; H002 never cleared
