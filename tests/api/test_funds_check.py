@@ -24,6 +24,7 @@ from app.treasury import service as treasury
 from jobs import submission
 from jobs.context import JobContext
 from tests.support import builders
+from tests.support.console import log_in, person
 from tests.support.daily import at, generate, settle
 from tests.support.xlsx import uniform_sheet
 
@@ -166,3 +167,21 @@ def test_covered_submission_raises_nothing(
     result = submission.run(_ctx(session_factory, clock), MON)
     assert result["queued"] == [ID] and result["funds_short"] == {}
     assert _alerts(session) == []
+
+
+def test_the_funds_page_shows_the_open_funding_request(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SimulatedClock,
+) -> None:
+    _world(session, block=True)
+    person(session, "fin", "accountant")
+    session.commit()
+    clock.set(at(MON, 14, 30))
+    submission.run(_ctx(session_factory, clock), MON)
+    log_in(client, "fin")
+    page = client.get("/console/fund/funds").text
+    section = page[page.index('id="funding"') :]
+    section = section[: section.index("</section>")]
+    assert "已暂缓支付" in section and "¥6,000.00" in section
