@@ -82,3 +82,15 @@ def test_readers_without_controls_and_a_hospital_refused(
     client.post("/console/logout", data={"csrf_token": csrf_of(shown.text)})
     log_in(client, "h1")
     assert client.get(PAGE).status_code == 403
+
+
+def test_the_hospital_sees_its_payee_changes_on_its_account_page(
+    client: TestClient, session: Session
+) -> None:
+    _world(session)
+    log_in(client, "h1")
+    page = client.get("/console/hospital/account")
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="payee-changes"') :]
+    assert "6222000000000777" in section and "待复核" in section
+    assert "另一家医院（新户）" not in section  # another institution's change
