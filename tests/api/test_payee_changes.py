@@ -125,6 +125,7 @@ def test_old_account_until_the_second_approval_new_one_after(
     assert client.post(approve, headers=tokens["aud"]).status_code == 403
     assert client.get(base, headers=tokens["acc"]).json()["bank_account"] == old_account
     assert [a.subject for a in _alerts(session, "payee_change_pending")] == [f"H001:{change['id']}"]
+    assert _alerts(session, "payee_changed") == []  # not before the second approval
 
     with simulator(clock) as (sim, url):
         sim.open_account(old_account, old_name)
