@@ -78,6 +78,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.annual.router import router as annual_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
+    from app.compliance.router import router as compliance_router
     from app.daily.reports import router as reports_router
     from app.daily.router import router as daily_router
     from app.institutions.router import router as institutions_router
@@ -103,6 +104,7 @@ def _include_routers(app: FastAPI) -> None:
         monthly_router,
         annual_router,
         reports_router,
+        compliance_router,
         jobs_router,
     ):
         app.include_router(router)

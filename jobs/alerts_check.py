@@ -1,4 +1,5 @@
-"""00:00 every day: deadline alerts (calendar confirmation, late documents)."""
+"""00:00 every day: deadline alerts (calendar confirmation, late documents), raised once
+while late and resolved once the document caught up."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from app.db import transaction
 from app.monthly import statements
 from app.workdays import service as workdays
 from jobs.context import JobContext
+
+# Raised here each day while their condition holds, resolved here once it is gone.
+DEADLINE_KINDS = (
+    "statement_not_computed",
+    "statement_not_confirmed",
+    "statement_not_paid",
+    "clearing_unpaid",
+    "clearing_not_done",
+)
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
@@ -25,4 +35,10 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
         for kind, subject, detail in found:
             alerts.raise_alert(session, kind=kind, subject=subject, detail=detail, now=now)
         raised["overdue"] = len(found)
+        raised["resolved"] = alerts.resolve_absent(
+            session,
+            kinds=DEADLINE_KINDS,
+            present={(kind, subject) for kind, subject, _ in found},
+            now=now,
+        )
     return raised

@@ -1,4 +1,5 @@
-"""14:30 on working days: approved payments due today go to the bank (SPEC §3.6, §4)."""
+"""14:30 on working days: approved payments due today go to the bank (SPEC §3.6, §4), under
+the funds check of each fund ledger (docs/rules.md "Funds check")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app.daily import service as daily
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
+from app.treasury import funds
 from jobs.context import JobContext
 
 
@@ -20,6 +22,7 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
         fund_ids = [fund.id for fund in institutions.list_fund_ledgers(session)]
     queued: list[str] = []
     late: list[str] = []
+    short: dict[str, dict[str, Any]] = {}
     for fund_id in fund_ids:
         with transaction(ctx.session_factory) as session:
             fund = session.get(FundLedger, fund_id)
@@ -39,10 +42,20 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
                 )
                 late.append(fund.key)
                 continue
-            queued += daily.submit_due(session, fund, today=business_date, now=now)
-            queued += _other_payments(session, fund, business_date, now)
+
+            def submit(session: Any = session, fund: FundLedger = fund) -> list[str]:
+                return daily.submit_due(
+                    session, fund, today=business_date, now=now
+                ) + _other_payments(session, fund, business_date, now)
+
+            ids, check = funds.submit_checked(
+                session, fund, policy, submit, today=business_date, now=now
+            )
+            queued += ids
+            if check.short:
+                short[fund.key] = {"shortfall_fen": check.shortfall_fen, "held": check.hold}
     sent = bank.send_queued(ctx, queued) if ctx.gateway is not None else {}
-    return {"queued": queued, "sent": sent, "after_cutoff": late}
+    return {"queued": queued, "sent": sent, "after_cutoff": late, "funds_short": short}
 
 
 def _other_payments(session: Any, fund: FundLedger, today: date, now: Any) -> list[str]:

@@ -4,6 +4,7 @@ acknowledged by an operator."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,6 +35,23 @@ def resolve(session: Session, *, kind: str, subject: str, now: datetime) -> None
     if existing is not None and existing.resolved_at is None:
         existing.resolved_at = now
         session.flush()
+
+
+def resolve_absent(
+    session: Session, *, kinds: Sequence[str], present: set[tuple[str, str]], now: datetime
+) -> int:
+    """Resolve the open alerts of these kinds whose condition is gone (not in `present`, as
+    (kind, subject)). Returns how many."""
+    rows = session.scalars(
+        select(Alert).where(Alert.kind.in_(list(kinds)), Alert.resolved_at.is_(None))
+    ).all()
+    count = 0
+    for alert in rows:
+        if (alert.kind, alert.subject) not in present:
+            alert.resolved_at = now
+            count += 1
+    session.flush()
+    return count
 
 
 def acknowledge(session: Session, *, alert_id: int, actor: Principal, now: datetime) -> Alert:

@@ -592,9 +592,20 @@ def on_payment_result(session: Session, instruction: PaymentInstruction, now: da
 
 def unfinished_after_deadline(session: Session, *, today: date) -> list[tuple[str, str, str]]:
     """From the day after the deadline (1 June by default) each unfinished clearing of Y is
-    an alert; so is a year whose rules exist and an assessed institution still uncleared."""
+    an alert (`clearing_unpaid`); so is each institution that had business in Y (a declared
+    period of Y, or an assessment of Y) and has no clearing of Y at all (`clearing_not_done`)."""
     found = []
-    for rule in session.scalars(select(AnnualRule).where(AnnualRule.deadline < today)):
+    for rule in session.scalars(
+        select(AnnualRule).where(AnnualRule.deadline < today).order_by(AnnualRule.year)
+    ):
+        for code, insutype in never_cleared(session, rule.year):
+            found.append(
+                (
+                    "clearing_not_done",
+                    f"{code}:{insutype}:{rule.year}",
+                    f"{rule.year} 年度清算期限 {rule.deadline} 已过，该机构尚未清算",
+                )
+            )
         for clearing in session.scalars(
             select(AnnualClearing).where(
                 AnnualClearing.year == rule.year, AnnualClearing.status.not_in(DONE_STATUSES)
@@ -608,6 +619,24 @@ def unfinished_after_deadline(session: Session, *, today: date) -> list[tuple[st
                 )
             )
     return found
+
+
+def never_cleared(session: Session, year: int) -> list[tuple[str, str]]:
+    """(institution, insurance type) with business in Y (a declared period of Y, or an
+    assessment of Y) and no clearing of Y at all."""
+    declared = select(Declaration.fixmedins_code, Declaration.insutype).where(
+        Declaration.period.between(f"{year}-01", f"{year}-12")
+    )
+    assessed = select(Assessment.fixmedins_code, Assessment.insutype).where(Assessment.year == year)
+    expected = {(code, insutype) for code, insutype in session.execute(declared.union(assessed))}
+    cleared = set(
+        session.execute(
+            select(AnnualClearing.fixmedins_code, AnnualClearing.insutype).where(
+                AnnualClearing.year == year
+            )
+        ).all()
+    )
+    return sorted(expected - {(code, insutype) for code, insutype in cleared})
 
 
 def list_clearings(

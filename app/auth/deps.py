@@ -58,4 +58,6 @@ ReferenceData = Annotated[Principal, Depends(require("operator", "admin"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 AdminReader = Annotated[Principal, Depends(require("admin", "auditor"))]
 Accountant = Annotated[Principal, Depends(require("accountant"))]
+# The second person of a payee change (收款账户变更): an accountant or an admin.
+PayeeChecker = Annotated[Principal, Depends(require("accountant", "admin"))]
 Hospital = Annotated[Principal, Depends(require("hospital"))]

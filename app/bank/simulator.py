@@ -30,6 +30,8 @@ from app.workdays.rules import WorkCalendar
 
 REQUEST_BODY_MAX = 64 * 1024
 RETURN_TIME = clock_time(10, 0)
+NAME_MISMATCH = "NAME_MISMATCH"
+NAME_MISMATCH_REASON = "收款人户名与账号不符（户名校验未通过）"
 
 
 @dataclass
@@ -70,6 +72,9 @@ class SimOptions:
     duplicate_deliveries: bool = False
     reverse_order: bool = False
     drop_callbacks: bool = False
+    # The bank's account holders (户名校验): a payment to a listed account under another name
+    # fails with the bank's reason. Accounts not listed are other banks' and pass.
+    accounts: dict[str, str] = field(default_factory=dict)
 
 
 class BankSimulator:
@@ -204,13 +209,25 @@ class BankSimulator:
         self._counter += 1
         return self._counter
 
+    def open_account(self, account: str, holder: str) -> None:
+        """The bank knows this account and its holder's name (户名校验)."""
+        with self._lock:
+            self.options.accounts[account] = holder
+
+    def _name_mismatch(self, request: dict[str, Any]) -> bool:
+        holder = self.options.accounts.get(str(request.get("payee_account")))
+        return holder is not None and holder != request.get("payee_name")
+
     def _accept(self, instruction_id: str, request: dict[str, Any], digest: str) -> None:
         now = self.clock.now()
         today = business_date(now)
         result_at = now + timedelta(minutes=self.options.delay_minutes)
         rule = self._rule_for(instruction_id, today.isoformat())
         status = "SUCCESS"
-        if rule is not None and rule.get("status") == "FAILED":
+        if self._name_mismatch(request):
+            status = "FAILED"
+            rule = {"code": NAME_MISMATCH, "reason": NAME_MISMATCH_REASON}
+        elif rule is not None and rule.get("status") == "FAILED":
             status = "FAILED"
         elif (
             rule is None
@@ -243,7 +260,7 @@ class BankSimulator:
                 payment.return_reason = rule.get("reason", "收款账户已销户")
         else:
             payment.failure = {
-                "code": "ACCOUNT_ERROR",
+                "code": (rule or {}).get("code", "ACCOUNT_ERROR"),
                 "reason": (rule or {}).get("reason", "收款失败"),
             }
         self.payments[instruction_id] = payment

@@ -23,6 +23,7 @@ NAV: Final[dict[str, list[tuple[str, str]]]] = {
         ("待审批", "/console/fund/queue"),
         ("支付监控", "/console/fund/payments"),
         ("资金", "/console/fund/funds"),
+        ("收款账户变更", "/console/fund/payees"),
     ],
     "operator": [
         HOME,

@@ -64,6 +64,7 @@ class PolicyVersion(Base):
         CheckConstraint("deposit_rate_bp BETWEEN 0 AND 10000", name="deposit_rate"),
         CheckConstraint("declaration_day BETWEEN 1 AND 28", name="declaration_day"),
         CheckConstraint("appeal_window_days BETWEEN 1 AND 60", name="appeal_window"),
+        CheckConstraint("funds_check IN ('warn', 'block')", name="funds_check"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -77,6 +78,9 @@ class PolicyVersion(Base):
     declaration_day: Mapped[int] = mapped_column(Integer)  # of month M+1, rolled on or after
     appeal_window_days: Mapped[int] = mapped_column(Integer)  # working days
     approval_threshold_fen: Mapped[int | None] = mapped_column(Fen)  # None: one approval
+    # Funds check before each submission (docs/rules.md): "warn" alerts and sends, "block"
+    # holds the fund ledger's submission until an appropriation covers it.
+    funds_check: Mapped[str] = mapped_column(String(5), default="warn", server_default="warn")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -113,3 +117,34 @@ class Enrollment(Base):
     insutype: Mapped[str] = mapped_column(String(3))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+
+
+PAYEE_CHANGE_STATUSES = ("PENDING", "APPROVED", "REJECTED")
+
+
+class PayeeChange(Base):
+    """A change of an institution's payee (收款账户变更: bank account, account name, bank
+    code) under two people: requested by an operator or admin, approved or rejected by an
+    accountant or admin who is not the requester. The approved ones are the payee's versions:
+    each keeps the account it replaced, who asked, who approved, and when."""
+
+    __tablename__ = "payee_change"
+    __table_args__ = (
+        CheckConstraint("status IN ('PENDING', 'APPROVED', 'REJECTED')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"), index=True)
+    status: Mapped[str] = mapped_column(String(8))
+    old_bank_account: Mapped[str] = mapped_column(String(34))
+    old_bank_account_name: Mapped[str] = mapped_column(String(100))
+    old_bank_code: Mapped[str] = mapped_column(String(12))
+    bank_account: Mapped[str] = mapped_column(String(34))
+    bank_account_name: Mapped[str] = mapped_column(String(100))
+    bank_code: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(String(200))

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Reader, ReferenceData, Staff, scope
+from app.auth.deps import PayeeChecker, Reader, ReferenceData, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
-from app.institutions import rules, service
-from app.institutions.models import FundLedger, Institution, Region
+from app.institutions import payees, rules, service
+from app.institutions.models import FundLedger, Institution, PayeeChange, Region
 from app.institutions.schemas import (
     EnrollmentIn,
     EnrollmentOut,
@@ -23,6 +23,10 @@ from app.institutions.schemas import (
     InstitutionOut,
     InstitutionPatch,
     Insutype,
+    PayeeChangeIn,
+    PayeeChangeOut,
+    PayeeDecisionIn,
+    PayeeOut,
     PolicyIn,
     PolicyOut,
     RegionIn,
@@ -46,6 +50,7 @@ def _policy_out(policy: rules.Policy) -> PolicyOut:
         declaration_day=policy.declaration_day,
         appeal_window_days=policy.appeal_window_days,
         approval_threshold=policy.approval_threshold_fen,
+        funds_check=policy.funds_check,
     )
 
 
@@ -246,3 +251,83 @@ def end_enrollment(
             session, institution, enrollment_id, end_date, actor=actor, now=clock.now()
         )
         return _institution_out(session, institution)
+
+
+# --- payee changes (two people) ---------------------------------------------------------------
+
+
+def _payee_change_out(change: PayeeChange) -> PayeeChangeOut:
+    return PayeeChangeOut(
+        id=change.id,
+        fixmedins_code=change.fixmedins_code,
+        status=change.status,  # type: ignore[arg-type]
+        old=PayeeOut(
+            bank_account=change.old_bank_account,
+            bank_account_name=change.old_bank_account_name,
+            bank_code=change.old_bank_code,
+        ),
+        new=PayeeOut(
+            bank_account=change.bank_account,
+            bank_account_name=change.bank_account_name,
+            bank_code=change.bank_code,
+        ),
+        reason=change.reason,
+        requested_by=change.requested_by,
+        requested_at=change.requested_at,
+        decided_by=change.decided_by,
+        decided_at=change.decided_at,
+        decision_note=change.decision_note,
+    )
+
+
+@router.post("/institutions/{code}/payee-changes", status_code=201)
+def request_payee_change(
+    code: str, body: PayeeChangeIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
+) -> PayeeChangeOut:
+    """Request a change of the bank account, account name or bank code (收款账户变更);
+    nothing is paid differently until an accountant or admin other than the requester
+    approves it."""
+    with session.begin():
+        change = payees.request_change(
+            session,
+            code,
+            body.model_dump(exclude={"reason"}),
+            body.reason,
+            actor=actor,
+            now=clock.now(),
+        )
+        return _payee_change_out(change)
+
+
+@router.get("/institutions/{code}/payee-changes")
+def list_payee_changes(code: str, principal: Reader, session: SessionDep) -> list[PayeeChangeOut]:
+    """Every payee change of the institution, oldest first: the approved ones are the payee's
+    versions (the account each replaced, who asked, who approved, when)."""
+    scope(principal, code)
+    service.get_institution(session, code)
+    return [_payee_change_out(change) for change in payees.list_changes(session, code)]
+
+
+@router.post("/institutions/{code}/payee-changes/{change_id}/approve")
+def approve_payee_change(
+    code: str, change_id: IdPath, actor: PayeeChecker, session: SessionDep, clock: ClockDep
+) -> PayeeChangeOut:
+    """The second person approves: instructions created from now on pay the new account;
+    those already saved keep theirs."""
+    with session.begin():
+        change = payees.approve(session, code, change_id, actor=actor, now=clock.now())
+        return _payee_change_out(change)
+
+
+@router.post("/institutions/{code}/payee-changes/{change_id}/reject")
+def reject_payee_change(
+    code: str,
+    change_id: IdPath,
+    body: PayeeDecisionIn,
+    actor: PayeeChecker,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PayeeChangeOut:
+    with session.begin():
+        change = payees.reject(session, code, change_id, body.note, actor=actor, now=clock.now())
+        return _payee_change_out(change)

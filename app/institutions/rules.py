@@ -20,6 +20,7 @@ class Policy:
     declaration_day: int
     appeal_window_days: int
     approval_threshold_fen: int | None
+    funds_check: str = "warn"  # "warn" | "block"
 
 
 def in_force(versions: Sequence[Policy], on: date) -> Policy | None:
@@ -56,3 +57,28 @@ def enabled_med_type(med_type: str, prefixes: Sequence[str]) -> bool:
 
 def enrolled_on(spans: Sequence[tuple[date, date | None]], on: date) -> bool:
     return any(start <= on and (end is None or on <= end) for start, end in spans)
+
+
+# --- payee changes (收款账户变更) -------------------------------------------------------------
+
+PAYEE_FIELDS = ("bank_account", "bank_account_name", "bank_code")
+PAYEE_CHECKER_ROLES = ("accountant", "admin")
+
+
+def payee_changes(current: dict[str, str], requested: dict[str, str | None]) -> dict[str, str]:
+    """The payee fields a request changes: those given and different from the current ones."""
+    return {
+        field: value
+        for field, value in requested.items()
+        if field in PAYEE_FIELDS and value is not None and value != current[field]
+    }
+
+
+def may_decide_payee_change(requested_by: str, role: str, name: str) -> str | None:
+    """None when this person may approve or reject a payee change; else the reason not.
+    Two people: the checker is an accountant or an admin, and never the requester."""
+    if role not in PAYEE_CHECKER_ROLES:
+        return "a payee change is approved by an accountant or an admin"
+    if name == requested_by:
+        return "the requester of a payee change may not approve or reject it (two people)"
+    return None

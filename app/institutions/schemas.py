@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -75,6 +75,11 @@ class PolicyIn(Strict):
     approval_threshold: YuanPositive | None = Field(
         default=None, description="above this a second accountant approves (off when null)"
     )
+    funds_check: Literal["warn", "block"] = Field(
+        default="warn",
+        description="funds check before each submission: warn (alert and send) or block "
+        "(hold the submission until an appropriation covers it)",
+    )
 
     @field_validator("cutoff_time")
     @classmethod
@@ -97,6 +102,7 @@ class PolicyOut(BaseModel):
     declaration_day: int
     appeal_window_days: int
     approval_threshold: YuanOut | None
+    funds_check: str
 
 
 class FundLedgerOut(BaseModel):
@@ -165,3 +171,36 @@ class InstitutionOut(BaseModel):
     bank_code: str
     med_type_prefixes: list[str]
     enrollments: list[EnrollmentOut]
+
+
+class PayeeChangeIn(Strict):
+    """A change of the payee: the fields given replace the current ones once approved."""
+
+    bank_account: AccountNumber | None = None
+    bank_account_name: Name | None = None
+    bank_code: BankCode | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=200, description="why (变更原因)")]
+
+
+class PayeeDecisionIn(Strict):
+    note: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PayeeOut(BaseModel):
+    bank_account: str
+    bank_account_name: str
+    bank_code: str
+
+
+class PayeeChangeOut(BaseModel):
+    id: int
+    fixmedins_code: str
+    status: Literal["PENDING", "APPROVED", "REJECTED"]
+    old: PayeeOut
+    new: PayeeOut
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None

@@ -206,6 +206,7 @@ def policy_of(version: PolicyVersion) -> rules.Policy:
         declaration_day=version.declaration_day,
         appeal_window_days=version.appeal_window_days,
         approval_threshold_fen=version.approval_threshold_fen,
+        funds_check=version.funds_check,
     )
 
 
@@ -231,6 +232,7 @@ def add_policy_version(
         declaration_day=data.declaration_day,
         appeal_window_days=data.appeal_window_days,
         approval_threshold_fen=data.approval_threshold,
+        funds_check=data.funds_check,
         created_by=actor.name,
         created_at=now,
     )
@@ -345,7 +347,18 @@ def update_institution(
 ) -> Institution:
     institution = get_institution(session, code)
     before = _snapshot(institution, INSTITUTION_FIELDS)
-    for field, value in data.model_dump(exclude_unset=True).items():
+    given = data.model_dump(exclude_unset=True)
+    current = {field: getattr(institution, field) for field in rules.PAYEE_FIELDS}
+    for field in rules.payee_changes(current, given):
+        # The payee changes under two people only (docs/rules.md "Payee changes").
+        raise Invalid.field(
+            field,
+            "payee_change_required",
+            f"the payee ({', '.join(rules.PAYEE_FIELDS)}) is not changed here: request a "
+            f"payee change, POST /api/v1/institutions/{code}/payee-changes, which a second "
+            "person (accountant or admin) approves",
+        )
+    for field, value in given.items():
         if value is not None:
             setattr(institution, field, value)
     session.flush()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader, Staff, scope
-from app.clock import business_date
+from app.clock import at_shanghai, business_date
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
 from app.inputs import Moment
+from app.institutions import payees
+from app.institutions.rules import PAYEE_FIELDS
 from app.ledger import account_statement, service
 from app.ledger.models import JournalEntry
 from app.ledger.rules import parse_account_code
@@ -21,6 +23,7 @@ from app.ledger.schemas import (
     AccountStatementOut,
     EntryOut,
     MovementOut,
+    PayeeVersionOut,
     PostingOut,
     TrialBalanceAccount,
     TrialBalanceOut,
@@ -149,7 +152,32 @@ def get_account_statement(
         movements_count=result.movements_count,
         items=items,
         next_cursor=encode_cursor(items[-1].position) if result.more else None,
+        payee_changes=_payee_versions(session, result.fixmedins_code, first, last),
     )
+
+
+def _payee_versions(
+    session: SessionDep, fixmedins_code: str | None, first: date, last: date
+) -> list[PayeeVersionOut]:
+    if fixmedins_code is None:
+        return []
+    changes = payees.approved_between(
+        session,
+        fixmedins_code,
+        at_shanghai(first, time(0, 0)),
+        at_shanghai(last + timedelta(days=1), time(0, 0)),
+    )
+    return [
+        PayeeVersionOut(
+            id=c.id,
+            decided_at=c.decided_at,  # type: ignore[arg-type]
+            requested_by=c.requested_by,
+            decided_by=c.decided_by or "",
+            old={field: getattr(c, f"old_{field}") for field in PAYEE_FIELDS},
+            new={field: getattr(c, field) for field in PAYEE_FIELDS},
+        )
+        for c in changes
+    ]
 
 
 def _entries_out(session: SessionDep, entries: list[JournalEntry]) -> list[EntryOut]:

@@ -68,6 +68,17 @@ class MovementOut(BaseModel):
     receipt_no: str | None
 
 
+class PayeeVersionOut(BaseModel):
+    """A change of the institution's payee that took effect in the range (收款账户变更)."""
+
+    id: int
+    decided_at: datetime
+    requested_by: str
+    decided_by: str
+    old: dict[str, str]
+    new: dict[str, str]
+
+
 class AccountStatementOut(BaseModel):
     """往来对账单: opening + Σ movements (turned to the normal side) = closing."""
 
@@ -84,3 +95,5 @@ class AccountStatementOut(BaseModel):
     movements_count: int
     items: list[MovementOut]
     next_cursor: str | None = None
+    # the institution's payee changes approved within the range (an institution's account)
+    payee_changes: list[PayeeVersionOut] = []

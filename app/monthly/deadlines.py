@@ -29,3 +29,23 @@ def settlement_deadline(period: str, declaration_day: int, calendar: WorkCalenda
 def payment_deadline(approved_on: date, calendar: WorkCalendar) -> date:
     """The 5th working day after the (Shanghai) date of the approval."""
     return calendar.nth_after(approved_on, PAYMENT_WORKING_DAYS)
+
+
+CONFIRMATION_WARNING_DAYS = 5  # working days before the settlement deadline
+
+
+def past(deadline: date, today: date) -> bool:
+    """A limit is kept on its last day: overdue from the day after (not before, not on it)."""
+    return today > deadline
+
+
+def confirmation_late(
+    period: str, declaration_day: int, today: date, calendar: WorkCalendar
+) -> date | None:
+    """The settlement deadline of a statement still awaiting the hospital's confirmation,
+    when at most CONFIRMATION_WARNING_DAYS working days are left before it (its approval and
+    payment need them), else None."""
+    deadline = settlement_deadline(period, declaration_day, calendar)
+    if calendar.working_days_between(today, deadline) <= CONFIRMATION_WARNING_DAYS:
+        return deadline
+    return None

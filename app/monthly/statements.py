@@ -28,7 +28,7 @@ from app.auth.service import Principal
 from app.bank import rules as bank_rules
 from app.bank import service as bank
 from app.bank.models import BankReturn, PaymentInstruction
-from app.clock import period_end
+from app.clock import business_date, period_end
 from app.daily.models import DailyBatch, DailyLine
 from app.db import any_of, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, Forbidden, NotFound
@@ -37,7 +37,7 @@ from app.institutions.models import FundLedger, Institution
 from app.ledger import service as ledger
 from app.ledger.models import LedgerAccount
 from app.ledger.rules import Draft, DraftLines, account_code, normal_balance
-from app.monthly import rules
+from app.monthly import deadlines, rules
 from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
 from app.settlements.models import BatchState, Revocation, Settlement
 from app.trail import service as trail
@@ -869,9 +869,26 @@ def scenario_rows(session: Session) -> list[dict[str, Any]]:
 
 
 def overdue(session: Session, *, today: date, calendar: WorkCalendar) -> list[tuple[str, str, str]]:
-    """Alerts (SPEC §4): a declared period uncomputed 20 working days after it was due; an
-    approved payment unpaid 5 working days after approval."""
+    """Deadline alerts of the monthly side (SPEC §4, docs/rules.md "Deadline alerts"), on the
+    declaration day of the fund ledger's policy for the period, in Shanghai business dates:
+    - `statement_not_computed`: a declared period uncomputed after its settlement deadline
+      (the 20th working day after its computation date);
+    - `statement_not_confirmed`: a statement still awaiting the hospital's confirmation (or
+      disputed) when five working days or fewer are left before that deadline;
+    - `statement_not_paid`: an approved payment unpaid after the 5th working day after the
+      (Shanghai) date of its approval."""
     found: list[tuple[str, str, str]] = []
+    days: dict[tuple[str, str, str], int] = {}
+    region_of = dict(session.execute(select(Institution.code, Institution.region_code)).all())
+
+    def declaration_day(code: str, insutype: str, period: str) -> int:
+        key = (region_of.get(code, ""), insutype, period)
+        if key not in days:
+            fund = institutions.find_fund_ledger(session, key[0], insutype)
+            policy = institutions.policy_on(session, fund.id, period_end(period)) if fund else None
+            days[key] = policy.declaration_day if policy else 15
+        return days[key]
+
     uncomputed = session.execute(
         select(Declaration.fixmedins_code, Declaration.insutype, Declaration.period).where(
             ~exists().where(
@@ -882,28 +899,51 @@ def overdue(session: Session, *, today: date, calendar: WorkCalendar) -> list[tu
         )
     ).all()
     for code, insutype, period in uncomputed:
-        due = rules.computation_date(period, 15, calendar)
-        if calendar.working_days_between(due, today) >= 20:
-            found.append(
-                ("statement_not_computed", f"{code}:{insutype}:{period}", f"{period} due on {due}")
-            )
-    unpaid = (
-        session.execute(
-            select(MonthlyStatement).where(
-                MonthlyStatement.status.in_(["APPROVED", "FAILED"]), MonthlyStatement.net_fen > 0
-            )
+        due = deadlines.settlement_deadline(
+            period, declaration_day(code, insutype, period), calendar
         )
-        .scalars()
-        .all()
-    )
+        if deadlines.past(due, today):
+            found.append(
+                (
+                    "statement_not_computed",
+                    f"{code}:{insutype}:{period}",
+                    f"{period} 月度结算应于 {due} 前完成，尚未计算",
+                )
+            )
+    unconfirmed = session.execute(
+        select(MonthlyStatement.fixmedins_code, MonthlyStatement.insutype, MonthlyStatement.period)
+        .where(MonthlyStatement.status.in_(["COMPUTED", "DISPUTED"]))
+        .order_by(MonthlyStatement.id)
+    ).all()
+    for code, insutype, period in unconfirmed:
+        limit = deadlines.confirmation_late(
+            period, declaration_day(code, insutype, period), today, calendar
+        )
+        if limit is not None:
+            found.append(
+                (
+                    "statement_not_confirmed",
+                    f"{code}:{insutype}:{period}",
+                    f"{period} 月度结算单尚未经医院确认，结算期限 {limit}",
+                )
+            )
+    unpaid = session.scalars(
+        select(MonthlyStatement)
+        .where(MonthlyStatement.status.in_(["APPROVED", "FAILED"]), MonthlyStatement.net_fen > 0)
+        .order_by(MonthlyStatement.id)
+    ).all()
     for statement in unpaid:
         approved = statement.approved_at
-        if approved is not None and calendar.working_days_between(approved.date(), today) >= 5:
+        if approved is None:
+            continue
+        approved_on = business_date(approved)
+        due = deadlines.payment_deadline(approved_on, calendar)
+        if deadlines.past(due, today):
             found.append(
                 (
                     "statement_not_paid",
                     f"{statement.fixmedins_code}:{statement.insutype}:{statement.period}",
-                    f"approved {approved:%Y-%m-%d}, not paid",
+                    f"{approved_on} 审批，应于 {due} 前支付，尚未支付成功",
                 )
             )
     return found

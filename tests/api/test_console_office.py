@@ -438,9 +438,11 @@ def test_institution_edits_and_a_policy_version(client: TestClient, session: Ses
         },
         page,
     )
-    assert renamed.headers["location"] == f"{page}?ok=institution"
+    # a changed payee is a request for a second person (issue 19), the rest is saved
+    assert renamed.headers["location"] == f"{page}?ok=payee_change"
     shown = client.get(page).text
     assert "银川市第九人民医院" in shown and "21、22" in shown
+    assert "6222000000000099" not in shown
     overlap = _post(
         client, f"{page}/enrollments", {"insutype": "310", "start_date": "2026-02-01"}, page
     )

@@ -135,6 +135,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/fund/batches/{batch_id}/reject"): frozenset({AC}),
     ("POST", "/console/fund/appropriations"): frozenset({AC}),
     ("POST", "/console/fund/repayments"): frozenset({AC}),
+    # payee changes: staff read, an accountant other than the requester decides
+    ("GET", "/console/fund/payees"): STAFF,
+    ("POST", "/console/fund/payees/{code}/{change_id}/approve"): frozenset({AC}),
+    ("POST", "/console/fund/payees/{code}/{change_id}/reject"): frozenset({AC}),
 }
 
 # Samples: GETs read things that exist (200), POSTs name things that do not (nothing written).
@@ -169,6 +173,7 @@ POST_SAMPLES = {
     "statement_id": "999999",
     "clearing_id": "999999",
     "item_id": "999999",
+    "change_id": "999999",
 }
 NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist)
     "/console/{rest:path}",

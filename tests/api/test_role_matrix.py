@@ -56,6 +56,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("PATCH", "/api/v1/institutions/{code}"): REFERENCE,
     ("POST", "/api/v1/institutions/{code}/enrollments"): REFERENCE,
     ("POST", "/api/v1/institutions/{code}/enrollments/{enrollment_id}/end"): REFERENCE,
+    # payee changes under two people (issue 19): reference-data people ask, an accountant or
+    # an admin other than the requester decides, a hospital reads its own
+    ("POST", "/api/v1/institutions/{code}/payee-changes"): REFERENCE,
+    ("GET", "/api/v1/institutions/{code}/payee-changes"): EVERYONE,
+    ("POST", "/api/v1/institutions/{code}/payee-changes/{change_id}/approve"): frozenset({C, A}),
+    ("POST", "/api/v1/institutions/{code}/payee-changes/{change_id}/reject"): frozenset({C, A}),
     ("GET", "/api/v1/calendar/{year}"): EVERYONE,
     ("PUT", "/api/v1/calendar/overrides/{day}"): REFERENCE,
     ("DELETE", "/api/v1/calendar/overrides/{day}"): REFERENCE,
@@ -93,6 +99,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # treasury and bank
     ("POST", "/api/v1/fund-ledgers/{region_code}/{insutype}/appropriations"): frozenset({C}),
     ("GET", "/api/v1/fund-ledgers/{region_code}/{insutype}/appropriations"): STAFF,
+    ("GET", "/api/v1/funding-requests"): STAFF,
+    ("GET", "/api/v1/funding-requests/export.xlsx"): STAFF,
     ("POST", "/api/v1/bank/receipts"): SIGNED,
     ("GET", "/api/v1/bank/instructions"): STAFF,
     ("GET", "/api/v1/bank/instructions/{instruction_id}"): EVERYONE,
@@ -137,6 +145,15 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # reports and jobs
     ("GET", "/api/v1/reports/daily-payments/{month}"): STAFF,
     ("GET", "/api/v1/reports/daily-payments/{month}/export.xlsx"): STAFF,
+    # deadline reports and the summary tie (issue 19): a hospital reads its own
+    ("GET", "/api/v1/reports/t1-compliance/{month}"): EVERYONE,
+    ("GET", "/api/v1/reports/t1-compliance/{month}/export.xlsx"): EVERYONE,
+    ("GET", "/api/v1/reports/monthly-compliance/{period}"): EVERYONE,
+    ("GET", "/api/v1/reports/monthly-compliance/{period}/export.xlsx"): EVERYONE,
+    ("GET", "/api/v1/reports/annual-compliance/{year}"): EVERYONE,
+    ("GET", "/api/v1/reports/annual-compliance/{year}/export.xlsx"): EVERYONE,
+    ("GET", "/api/v1/reports/daily-paid-tie/{month}"): EVERYONE,
+    ("GET", "/api/v1/reports/daily-paid-tie/{month}/export.xlsx"): EVERYONE,
     ("GET", "/api/v1/jobs"): STAFF,
     ("POST", "/api/v1/jobs/{name}/run"): frozenset({OP}),
 }
@@ -161,6 +178,7 @@ SAMPLES = {
     "clearing_id": "999999",
     "month": "2026-03",
     "alert_id": "999999",
+    "change_id": "999999",
 }
 
 

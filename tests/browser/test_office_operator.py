@@ -193,8 +193,9 @@ def test_edit_an_institution_and_add_a_policy_version(live: LiveServer, chromium
     page.click("text=H002")
     page.fill("input[name=bank_account_name]", "另一家医院（新户）")
     page.click("text=保存修改")
-    assert "机构信息已保存" in page.inner_text(".notice")
-    assert "另一家医院（新户）" in page.inner_text(".facts")
+    assert "收款账户变更已提交" in page.inner_text(".notice")
+    # the payee changes only once a second person approves it (issue 19)
+    assert "另一家医院（新户）" not in page.inner_text(".facts")
     page.click("a:text('职工医保（310）')")
     assert page.locator("table.list tbody tr").count() == 1
     page.fill("input[name=effective_from]", "2026-09-01")

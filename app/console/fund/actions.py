@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.annual import service as annual
 from app.auth.service import Principal
 from app.daily import service as daily
+from app.institutions import payees
 from app.monthly import receivables, statements
 from app.treasury import service as treasury
 
@@ -81,3 +82,16 @@ def repay(
         now=now,
     )
     return created
+
+
+def approve_payee_change(
+    session: Session, code: str, change_id: int, actor: Principal, now: datetime
+) -> None:
+    """The second person approves a change of an institution's payee (收款账户变更)."""
+    payees.approve(session, code, change_id, actor=actor, now=now)
+
+
+def reject_payee_change(
+    session: Session, code: str, change_id: int, note: str, actor: Principal, now: datetime
+) -> None:
+    payees.reject(session, code, change_id, note, actor=actor, now=now)

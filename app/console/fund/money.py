@@ -181,6 +181,7 @@ def funds_view(session: Session, principal: Any, today: date) -> dict[str, Any]:
         "book": book,
         "funds": rows,
         "appropriations": queries.recent_appropriations(session),
+        "funding": queries.open_funding_requests(session),
         "receivables": receivables,
         "names": names,
         "totals": [sum(r.buckets_fen[n] for r in receivables) for n in range(3)],

@@ -18,7 +18,7 @@ from app.clock import business_date
 from app.console import statuses
 from app.console.display import period_cn
 from app.console.fund import book as books
-from app.console.fund import documents, messages, money, queries, queue
+from app.console.fund import documents, messages, money, payees, queries, queue
 from app.console.fund.access import Accountant, Staff, can_write
 from app.console.fund.queue import QueueContext, QueueFilter, QueueRow
 from app.console.listing import Filter, read_query
@@ -279,4 +279,4 @@ def _submission_state(working: bool, now: Any, deadline: books.Deadline) -> str:
 
 
 # The accountant's routers, installed by app.console.pages before the console's 404 page.
-ROUTERS = (router, documents.router, money.router)
+ROUTERS = (router, documents.router, money.router, payees.router)

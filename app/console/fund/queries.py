@@ -29,7 +29,8 @@ from app.monthly.models import MonthlyStatement
 from app.pagination import CURSOR_CHARS_MAX
 from app.settlements.models import Revocation, Settlement
 from app.trail.models import AuditEvent
-from app.treasury.models import Appropriation
+from app.treasury import funds as treasury_funds
+from app.treasury.models import Appropriation, FundingRequest
 
 IDS_MAX = 500  # a page never asks about more documents than this
 
@@ -613,3 +614,8 @@ def recent_appropriations(session: Session) -> list[Appropriation]:
 
 def receivables_by_age(session: Session, today: date) -> list[aging.AgedReceivable]:
     return aging.receivables(session, today=today)
+
+
+def open_funding_requests(session: Session) -> list[FundingRequest]:
+    """The funds check's open funding requests (用款计划), oldest first."""
+    return treasury_funds.list_requests(session, status="OPEN", limit=100)

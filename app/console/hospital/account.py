@@ -20,6 +20,7 @@ from app.console.security import ConsoleRoute
 from app.console.templating import error_page, render
 from app.deps import ClockDep, SessionDep
 from app.errors import DomainError, NotFound
+from app.institutions import payees
 from app.ledger import account_statement
 from app.ledger.account_statement import AccountStatement, Movement
 from app.ledger.rules import account_code
@@ -206,6 +207,7 @@ def account_page(
                 f"{PATH}.xlsx", cursor=None, **{"from": first.isoformat(), "to": last.isoformat()}
             ),
             "errors": errors,
+            "payee_changes": payees.list_changes(session, principal.fixmedins_code or ""),
         },
         status=422 if errors else 200,
     )

@@ -18,7 +18,9 @@ from app.auth import service as auth
 from app.auth.models import ApiToken
 from app.auth.service import Principal
 from app.clock import Clock
+from app.institutions import payees
 from app.institutions import service as institutions
+from app.institutions.rules import PAYEE_FIELDS, payee_changes
 from app.institutions.schemas import EnrollmentIn, InstitutionPatch, PolicyIn
 from app.monthly import advances, audits
 from app.monthly.schemas import AdvanceIn, AuditIn
@@ -31,8 +33,20 @@ from jobs.runner import RunOutcome
 
 def update_institution(
     session: Session, code: str, data: InstitutionPatch, *, actor: Principal, now: datetime
-) -> None:
-    institutions.update_institution(session, code, data, actor=actor, now=now)
+) -> bool:
+    """Save the details; a changed payee becomes a payee change request (two people).
+    True when a request was filed."""
+    given = data.model_dump(exclude_unset=True)
+    payee = {field: given.pop(field, None) for field in PAYEE_FIELDS}
+    institution = institutions.get_institution(session, code)
+    current = {field: getattr(institution, field) for field in PAYEE_FIELDS}
+    institutions.update_institution(
+        session, code, InstitutionPatch.model_validate(given), actor=actor, now=now
+    )
+    if not payee_changes(current, payee):
+        return False
+    payees.request_change(session, code, payee, "机构信息页面提交", actor=actor, now=now)
+    return True
 
 
 def add_enrollment(

@@ -57,6 +57,7 @@ Upload = Annotated[tuple[str, bytes] | None, Depends(_upload)]
 # Shown after a successful write (?ok=KEY): fixed texts, nothing from the query is echoed.
 NOTICES: dict[str, str] = {
     "institution": "机构信息已保存。",
+    "payee_change": "机构信息已保存；收款账户变更已提交，经会计或管理员（非申请人）复核后生效。",
     "enrollment": "已新增参保险种。",
     "enrollment_end": "已设置参保结束日期。",
     "policy": "已新增政策版本。",

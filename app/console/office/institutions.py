@@ -148,10 +148,17 @@ def update_institution(
             request, principal, session, code, clock, errors=errors, form=fields
         )
 
-    def change(writing: Session) -> None:
-        actions.update_institution(writing, code, data, actor=principal, now=clock.now())
+    filed: list[bool] = []
 
-    return _write(request, principal, session, code, clock, fields, change, "institution")
+    def change(writing: Session) -> None:
+        filed.append(
+            actions.update_institution(writing, code, data, actor=principal, now=clock.now())
+        )
+
+    response = _write(request, principal, session, code, clock, fields, change, "institution")
+    if filed and filed[0] and response.status_code == 303:
+        return done(f"/console/institutions/{code}", "payee_change")
+    return response
 
 
 @pages.post("/institutions/{code}/enrollments")

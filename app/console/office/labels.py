@@ -26,6 +26,11 @@ ALERT_KINDS: Final[dict[str, str]] = {
     "bank_unsent": "支付指令未发送",
     "bank_event_conflict": "银行回调内容冲突",
     "bank_contradiction": "银行结果前后矛盾",
+    "funds_short": "支出户资金不足",
+    "payee_change_pending": "收款账户变更待复核",
+    "payee_changed": "收款账户已变更",
+    "statement_not_confirmed": "月度结算单临近期限未确认",
+    "clearing_not_done": "年度清算逾期未开展",
 }
 
 AUDIT_STEPS: Final[dict[str, str]] = {
