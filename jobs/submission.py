@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app import failpoints
 from app.alerts import service as alerts
 from app.bank import service as bank
 from app.daily import service as daily
@@ -41,6 +42,8 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
                 continue
             queued += daily.submit_due(session, fund, today=business_date, now=now)
             queued += _other_payments(session, fund, business_date, now)
+            failpoints.hit("submission.before_commit")
+    failpoints.hit("submission.after_commit")
     sent = bank.send_queued(ctx, queued) if ctx.gateway is not None else {}
     return {"queued": queued, "sent": sent, "after_cutoff": late}
 
