@@ -75,12 +75,23 @@ def _from_environment() -> dict[str, str]:
 _ACTIVE: dict[str, str] = _from_environment()
 
 
+def arm(text: str) -> None:
+    """Set the failpoints anew (a test's standby process, told them only when it takes over);
+    refused in production like the environment variable."""
+    global _ACTIVE
+    points = parse(text)
+    if points and os.environ.get("FUNDLEDGER_ENVIRONMENT", "").strip().lower() == "production":
+        raise RuntimeError(f"{ENV} is refused in production")
+    _ACTIVE = points
+
+
 def hit(name: str) -> None:
     """Pass a failpoint: nothing unless the environment set it."""
     if not _ACTIVE:
         return
     action = _ACTIVE.get(name)
     if action == "kill":
+        os.write(2, f"failpoint {name}: kill\n".encode())  # the one trace it leaves
         os.kill(os.getpid(), signal.SIGKILL)
     elif action == "error":
         raise FailpointError(f"failpoint {name}")
