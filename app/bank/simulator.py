@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -79,6 +79,25 @@ class SimFaults:
     duplicate_rate: float = 0.0  # a callback is delivered twice (each copy its own delay)
     reorder: bool = False  # callbacks due together are delivered in a shuffled order
     delay_hours_max: float = 0.0  # a callback comes up to this many hours late (sim clock)
+
+    @classmethod
+    def parse(cls, text: str) -> SimFaults:
+        """`seed=7,error_rate=0.1,reorder=true,...` (`fundledger bank-sim --faults`)."""
+        known = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, _, value = part.partition("=")
+            name = name.strip()
+            if name not in known:
+                raise ValueError(f"no bank fault {name!r} (known: {', '.join(known)})")
+            kind = known[name]
+            if kind == "bool":
+                values[name] = value.strip().lower() in ("1", "true", "yes")
+            elif kind == "int":
+                values[name] = int(value)
+            else:
+                values[name] = float(value)
+        return cls(**values)
 
 
 @dataclass
@@ -393,7 +412,13 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1") -> tuple[str, Callable[[]
 
 
 def serve_forever(
-    *, host: str, port: int, secret: str, failure_rate: float = 0.0, delay_minutes: int = 1
+    *,
+    host: str,
+    port: int,
+    secret: str,
+    failure_rate: float = 0.0,
+    delay_minutes: int = 1,
+    faults: SimFaults | None = None,
 ) -> None:
     """`fundledger bank-sim`: the simulator on the real clock, delivering its callbacks to
     each instruction's callback_url once a second."""
@@ -405,7 +430,9 @@ def serve_forever(
     sim = BankSimulator(
         secret=secret,
         clock=SystemClock(),
-        options=SimOptions(failure_rate=failure_rate, delay_minutes=delay_minutes),
+        options=SimOptions(
+            failure_rate=failure_rate, delay_minutes=delay_minutes, faults=faults or SimFaults()
+        ),
     )
     stop = threading.Event()
 
