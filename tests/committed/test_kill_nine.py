@@ -11,6 +11,7 @@ seconds), one play arms them all and the service comes back with the ones not fi
 the kills also pile up (the upload killed before and after its commit, the callback killed
 three times over); `submission.after_commit` has a play of its own (after it nothing is
 left for the job to send, so `bank.send.after_request` would never fire in the same play).
+FUNDLEDGER_KILL_EACH=1 plays every failpoint alone instead (a fresh database each).
 
 The flow (2026, Shanghai time): 03-02 10:00 two hospitals upload settlements in bulk, 23:00
 they reconcile; 03-03 00:30 the daily batch, 09:00 approved, 14:30 submitted, the bank's
@@ -113,15 +114,16 @@ class Flow:
         self.engine = make_engine(url)
         self.factory = make_sessionmaker(self.engine)
         self.headers: dict[str, dict[str, str]] = {}
-        self.process: subprocess.Popen[bytes] | None = None
-        self.standby: subprocess.Popen[bytes] | None = None
         self.log = (folder / "service.log").open("ab")
         self.http = httpx.Client(timeout=30)
+        self.pid: int | None = None
+        self.zygote = self._zygote()
 
     # -- the service process -------------------------------------------------------------------
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        """A service process on standby: imported and built, waiting for its failpoints."""
+    def _zygote(self) -> subprocess.Popen[str]:
+        """The process that forks the service (its imports done once: a start of Python and
+        the app costs seconds)."""
         env = {key: value for key, value in os.environ.items() if not key.startswith("FUNDLEDGER_")}
         env.update(
             FUNDLEDGER_ENVIRONMENT="test",
@@ -130,39 +132,51 @@ class Flow:
             FUNDLEDGER_CALLBACK_URL=f"{self.base}/api/v1/bank/receipts",
             FUNDLEDGER_LOG_LEVEL="WARNING",
         )
-        command = [sys.executable, "-m", "tests.support.fault_service", "--standby"]
+        command = [sys.executable, "-m", "tests.support.fault_service"]
         return subprocess.Popen(
             [*command, "--port", str(self.port), "--clock-file", str(self.folder / "now")],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
         )
 
+    def _tell(self, line: str) -> None:
+        assert self.zygote.stdin is not None
+        self.zygote.stdin.write(line + "\n")
+        self.zygote.stdin.flush()
+
+    def _hear(self) -> list[str]:
+        assert self.zygote.stdout is not None
+        answer = self.zygote.stdout.readline().split()
+        assert answer, f"the zygote ended:\n{self._log()}"
+        return answer
+
     def start(self) -> None:
-        """The standby takes over with the failpoints not fired yet; while any is armed, the
-        next one gets ready in the background (a start costs seconds: imports, the app)."""
-        process = self.standby or self._spawn()
-        self.standby = None
-        assert process.stdin is not None
-        process.stdin.write(",".join(f"{point}=kill" for point in self.armed).encode() + b"\n")
-        process.stdin.close()
-        self.process = process
+        """A service process with the failpoints not fired yet, answering."""
+        self._tell("start " + ",".join(f"{point}=kill" for point in self.armed))
+        started, pid = self._hear()
+        assert started == "started"
+        self.pid = int(pid)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            assert process.poll() is None, f"the service did not start:\n{self._log()}"
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     self.http.close()
                     self.http = httpx.Client(timeout=30)  # no connection to the dead one
-                    if self.armed:
-                        self.standby = self._spawn()
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
         raise AssertionError(f"the service did not answer in {START_TIMEOUT_S} s:\n{self._log()}")
+
+    def _ended(self) -> int:
+        ended, pid, code = self._hear()
+        assert ended == "ended" and int(pid) == self.pid, (ended, pid, code)
+        self.pid = None
+        return int(code)
 
     def _log(self) -> str:
         return (self.folder / "service.log").read_text(errors="replace")[-3000:]
@@ -177,8 +191,7 @@ class Flow:
         ]
 
     def _restart_after_kill(self, what: str) -> None:
-        assert self.process is not None
-        code = self.process.wait(timeout=30)
+        code = self._ended()
         assert code == -signal.SIGKILL, f"{what}: the service ended with {code}:\n{self._log()}"
         point = self.fired()[-1]
         self.kills.append(f"{point} during {what}")
@@ -186,17 +199,16 @@ class Flow:
         self.start()
 
     def stop(self) -> None:
-        if self.standby is not None:
-            assert self.standby.stdin is not None
-            self.standby.stdin.close()  # an empty line: it ends without listening
-        for process in (self.process, self.standby):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=15)
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGTERM)  # the service this test started
+            self._ended()
+        assert self.zygote.stdin is not None
+        self.zygote.stdin.close()
+        try:
+            self.zygote.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.zygote.kill()
+            self.zygote.wait(timeout=15)
         self.log.close()
         self.http.close()
         self.stop_bank()
@@ -355,6 +367,8 @@ PLAYS = {
     "all-but-after-commit": tuple(p for p in failpoints.POINTS if p not in ALONE),
     "submission-after-commit": ALONE,
 }
+if os.environ.get("FUNDLEDGER_KILL_EACH"):  # every failpoint in a play of its own (slower)
+    PLAYS = {point: (point,) for point in failpoints.POINTS}
 
 
 @pytest.fixture(scope="module")

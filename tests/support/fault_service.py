@@ -1,18 +1,22 @@
 """The service as its own process for the kill tests: `fundledger serve`'s app (create_app,
-uvicorn, the HTTP bank gateway, settings from FUNDLEDGER_* variables, failpoints from
-FUNDLEDGER_FAILPOINTS) on a clock the test moves: the instant written in a file.
+uvicorn, the HTTP bank gateway, settings from FUNDLEDGER_* variables) on a clock the test
+moves (the instant written in a file), started from a zygote:
 
-    python -m tests.support.fault_service --port 8123 --clock-file /tmp/now [--standby]
+    python -m tests.support.fault_service --port 8123 --clock-file /tmp/now
 
-`--standby` prepares everything (imports, settings, the app: the seconds a start costs),
-then waits for one line on its standard input, the failpoints to arm, before it listens:
-the kill test keeps one ready to take over the moment the service dies.
+The zygote imports everything once (the seconds a start of Python and the app costs), then
+reads commands on its standard input: `start FAILPOINTS` forks the service (a process of its
+own, with its own connections, failpoints armed) and answers `started PID`; when that process
+ends the zygote answers `ended PID CODE` (`CODE` -9: killed with SIGKILL). End of input ends
+the zygote. The service's output goes to the zygote's standard error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -55,14 +59,10 @@ class SharedClock(SimulatedClock):
         self._write()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--clock-file", type=Path, required=True)
-    parser.add_argument("--standby", action="store_true")
-    args = parser.parse_args()
+def serve(port: int, clock_file: Path, points: str) -> None:
+    failpoints.arm(points)
     settings = get_settings()
-    clock = FileClock(args.clock_file)
+    clock = FileClock(clock_file)
     gateway = HttpBankGateway(
         settings.bank_url,
         secret=settings.bank_secret,
@@ -72,12 +72,33 @@ def main() -> None:
         read_timeout_s=settings.bank_read_timeout_s,
     )
     app = create_app(settings, clock=clock, bank_gateway=gateway)
-    if args.standby:
-        line = sys.stdin.readline()
-        if not line:
-            return  # the test ended without needing it
-        failpoints.arm(line.strip())
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--clock-file", type=Path, required=True)
+    args = parser.parse_args()
+    for line in sys.stdin:
+        command, _, points = line.strip().partition(" ")
+        if command != "start":
+            continue
+        pid = os.fork()
+        if pid == 0:  # the service
+            os.dup2(2, 1)
+            code = 0
+            try:
+                serve(args.port, args.clock_file, points)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        print(f"started {pid}", flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(f"ended {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
 
 
 if __name__ == "__main__":
