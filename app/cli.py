@@ -102,7 +102,8 @@ def serve(
     demo: Annotated[
         bool,
         typer.Option(
-            help="play the Ningxia demo into fundledger-demo.db, start the bank simulator"
+            help="play the Ningxia demo into fundledger-demo.db, start the bank simulator, "
+            "print a token and a console login per role (new at every start)"
         ),
     ] = False,
     demo_reset: Annotated[bool, typer.Option(help="play the demo data again")] = False,
@@ -161,13 +162,15 @@ def _refuse_busy_ports(host: str, ports: dict[str, int]) -> None:
 
 
 def _start_demo(settings: Any, host: str, port: int, bank_port: int, *, reset: bool) -> Any:
-    """Play the demo if needed, start its bank simulator, print fresh tokens for the tour."""
+    """Play the demo if needed, start its bank simulator, print fresh tokens for the tour and
+    fresh console passwords (both shown once)."""
     import time
 
     from app import demo as demo_data
     from app import migrate
 
-    if reset or not demo_data.DEMO_DB.exists():
+    kept = not reset and demo_data.DEMO_DB.exists()
+    if not kept:
         typer.echo(f"playing the Ningxia demo into {demo_data.DEMO_DB}: {demo_data.SUMMARY}")
         started = time.monotonic()
         demo_data.build()
@@ -183,6 +186,7 @@ def _start_demo(settings: Any, host: str, port: int, bank_port: int, *, reset: b
     )
     demo_data.start_bank(settings.bank_secret, bank_port)
     issued = demo_data.tokens(url)
+    people = demo_data.console_logins(url)
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a name
     variables = " ".join(f"{name}={token}" for name, token in issued.items())
     typer.echo(
@@ -192,9 +196,41 @@ def _start_demo(settings: Any, host: str, port: int, bank_port: int, *, reset: b
         "The README's tour: paste this line into another shell (new tokens, shown once; "
         "earlier demo tokens are revoked):\n\n"
         f"export {variables} API=http://{local}:{port}/api/v1\n\n"
+        f"{_console_logins_text(people, f'http://{local}:{port}/console/', kept=kept)}\n\n"
         f"API docs: http://{local}:{port}/docs"
     )
     return settings
+
+
+def _console_logins_text(people: list[Any], address: str, *, kept: bool) -> str:
+    """The console's address and a table of the demo's logins (role, name, password, and the
+    Chinese role last: its characters are two columns wide)."""
+    from app.console.statuses import ROLES
+
+    why = (
+        "the demo database is kept from an earlier start: its passwords are reset, the "
+        "earlier ones no longer work"
+        if kept
+        else "new passwords, made for this start; each start makes new ones"
+    )
+    rows = [("role", "name", "password", "")] + [
+        (
+            person.role,
+            person.name,
+            person.password,
+            " · ".join(filter(None, [ROLES[person.role], person.institution])),
+        )
+        for person in people
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [
+        "  " + "".join(row[column].ljust(widths[column] + 2) for column in range(3)) + row[3]
+        for row in rows
+    ]
+    return (
+        f"The console (医保基金结算工作台): {address}\n"
+        f"One login per role ({why}; shown once):\n\n" + "\n".join(line.rstrip() for line in lines)
+    )
 
 
 @db_cli.command("upgrade")
@@ -213,24 +249,17 @@ def calendar_set(
     note: Annotated[str, typer.Option(help="why (e.g. the State Council notice)")] = "",
 ) -> None:
     """Override one date of the working-day calendar (an override always wins)."""
-    from app.trail import service as trail
-    from app.workdays import service
+    from app.workdays import operations
 
     parsed = _parse_date(day)
-    now = SystemClock().now()
     with transaction(_factory()) as session:
-        _, before = service.set_override(
-            session, day=parsed, working=working, note=note, actor=_actor(), now=now
-        )
-        trail.record(
+        operations.override(
             session,
+            day=parsed,
+            working=working,
+            note=note,
             actor=_cli_principal(),
-            action="calendar.override",
-            entity="calendar",
-            key=str(parsed),
-            before=before,
-            after={"working": working, "note": note},
-            now=now,
+            now=SystemClock().now(),
         )
     typer.echo(f"{parsed}: {'working day' if working else 'day off'}")
 
@@ -238,12 +267,19 @@ def calendar_set(
 @calendar_cli.command("unset")
 def calendar_unset(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")]) -> None:
     """Remove an override: the official schedule applies again."""
-    from app.workdays import service
+    from app.errors import NotFound
+    from app.workdays import operations
 
     parsed = _parse_date(day)
-    with transaction(_factory()) as session:
-        removed = service.remove_override(session, day=parsed)
-    typer.echo(f"{parsed}: override {'removed' if removed else 'was not set'}")
+    try:
+        with transaction(_factory()) as session:
+            operations.remove_override(
+                session, day=parsed, actor=_cli_principal(), now=SystemClock().now()
+            )
+    except NotFound:
+        typer.echo(f"{parsed}: override was not set")
+        return
+    typer.echo(f"{parsed}: override removed")
 
 
 @calendar_cli.command("show")
@@ -268,10 +304,10 @@ def calendar_show(year: int) -> None:
 @calendar_cli.command("confirm")
 def calendar_confirm(year: int) -> None:
     """Confirm that YEAR's official schedule is entered (SPEC.md §2)."""
-    from app.workdays import service
+    from app.workdays import operations
 
     with transaction(_factory()) as session:
-        service.confirm_year(session, year=year, actor=_actor(), now=SystemClock().now())
+        operations.confirm_year(session, year=year, actor=_cli_principal(), now=SystemClock().now())
     typer.echo(f"{year} confirmed")
 
 

@@ -1,7 +1,8 @@
 """`fundledger serve --demo`: a Ningxia demo — five pooling regions, a dozen institutions,
 both funds — played from August to 20 October 2026 through the scenario runner (August's and
 September's statements computed, confirmed, approved and paid), then served live with the
-bank simulator, one token per role printed. Its books end on 20 October: a settlement of the
+bank simulator, one token per role printed and one console login per role (a new password at
+every start, printed once). Its books end on 20 October: a settlement of the
 21st goes into the next batch to be built, which the README's tour builds, approves and pays.
 
 The playing is the first thing every newcomer waits for: about 35 s of CPU (profiled: the
@@ -12,16 +13,21 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import socket
 import sqlite3
 import threading
 import time as timer
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.clock import SHANGHAI
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEMO_DB = Path("fundledger-demo.db")
 BANK_START_TIMEOUT_S = 15
@@ -33,6 +39,12 @@ TOUR_USERS = {
     "AUDITOR": "scenario-auditor",
     "HOSPITAL": "scenario-H640103",
 }
+# The console's people of the demo: the tour's users, the hospital finance officer first.
+CONSOLE_USERS = ("HOSPITAL", "ACCOUNTANT", "OPERATOR", "AUDITOR", "ADMIN")
+# A demo password: 16 letters and digits without the look-alikes (0/o/O, 1/i/l/I), about 92
+# bits; made anew at every start, never a fixed one (the demo teaches no bad habit).
+PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # noqa: S105
+PASSWORD_CHARS = 16
 DEMO_START = date(2026, 8, 1)
 DEMO_END = date(2026, 10, 21)  # exclusive: September computed, confirmed, approved, paid
 SEED = 20260701
@@ -244,6 +256,55 @@ def tokens(database_url: str) -> dict[str, str]:
             }
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class ConsoleLogin:
+    """One console login of the demo, printed once at the start."""
+
+    name: str
+    role: str
+    password: str
+    institution: str | None  # the hospital's name, for a hospital user
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_CHARS))
+
+
+def console_logins(database_url: str) -> list[ConsoleLogin]:
+    """A new password per console person of the demo (printed once); see reset_logins."""
+    from app.clock import SystemClock
+    from app.db import make_engine, make_sessionmaker, transaction
+
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            return reset_logins(session, now=SystemClock().now())
+    finally:
+        engine.dispose()
+
+
+def reset_logins(session: Session, *, now: datetime) -> list[ConsoleLogin]:
+    """Set a new password for each console person of the demo as `fundledger users passwd`
+    sets one: the earlier demo passwords stop working, their sessions end, a lock is lifted;
+    a person deactivated while exploring is active again."""
+    from app.auth import logins
+    from app.auth import service as auth
+    from app.auth.service import Principal
+    from app.institutions.models import Institution
+
+    actor = Principal(None, "demo", "admin")
+    made = []
+    for key in CONSOLE_USERS:
+        name = TOUR_USERS[key]
+        if not auth.get_user(session, name).active:
+            auth.set_active(session, name=name, active=True, actor=actor, now=now)
+        password = new_password()
+        user = logins.set_password(session, name=name, password=password, actor=actor, now=now)
+        hospital = session.get(Institution, user.fixmedins_code) if user.fixmedins_code else None
+        made.append(ConsoleLogin(name, user.role, password, hospital.name if hospital else None))
+    return made
 
 
 def start_bank(secret: str, port: int) -> None:

@@ -443,6 +443,8 @@ def apply_result(
         _post(session, instruction, "failed", "in_transit", "payable", now)
     elif status == "RETURNED":
         if instruction.status == "RETURNED":
+            if receipt_no and receipt_no != instruction.receipt_no:
+                raise Contradiction("a return of another receipt")  # 409 and an alert
             return "already"
         if instruction.status in AWAITING:
             # Out of order: the return came before its success. Its receipt number proves

@@ -127,8 +127,10 @@ def get_line(
 ) -> LineDetailOut:
     """One line with its details (明细); hospitals see their own."""
     scope(principal, fixmedins_code)
-    batch = service.get_batch(session, batch_id)
+    # The line first: a batch without the hospital's line answers as a batch that does not
+    # exist ("no line of …"), so a hospital cannot learn which other batches exist.
     line = service.get_line(session, batch_id, fixmedins_code)
+    batch = service.get_batch(session, batch_id)
     out = _lines_out(session, {batch.id: batch}, [line])[0]
     details = [
         DetailOut(
@@ -141,7 +143,7 @@ def get_line(
         )
         for settlement in service.details_of(session, batch, fixmedins_code)
     ]
-    return LineDetailOut(**out.model_dump(), details=details)
+    return LineDetailOut(**dict(out), details=details)  # the values, not their yuan text
 
 
 @router.post("/daily-batches/{batch_id}/approve")

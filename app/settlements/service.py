@@ -25,6 +25,7 @@ from app.institutions import service as institutions
 from app.institutions.models import Enrollment, FundLedger, Institution, Region
 from app.institutions.rules import Policy
 from app.settlements import rules
+from app.settlements import status as settlement_status
 from app.settlements.models import (
     BatchState,
     PeriodState,
@@ -609,14 +610,10 @@ def list_settlements(
 
 
 def _status_filter(query: Any, status: str | None) -> Any:
-    from app.settlements import status as settlement_status
-
     if status is None:
         return query
     return query.where(settlement_status.condition(status))
 
 
 def statuses_of(session: Session, settlement_ids: Sequence[int]) -> dict[int, str]:
-    from app.settlements import status as settlement_status
-
     return settlement_status.of(session, settlement_ids)

@@ -1,7 +1,16 @@
 """A settlement's status: accepted, batched, paid or revoked (API.md GET /settlements).
 
-revoked: a revocation exists; paid: its daily line was paid (bank SUCCESS); batched: it is in
-a daily batch; accepted: none of these yet.
+- revoked: a revocation exists (it wins over everything else);
+- paid: the daily line that holds it was paid (its instruction's bank result is SUCCESS);
+- batched: a daily batch holds it (its batch date lies in the batch's range, daily.members);
+  a line held back, withdrawn, failed or returned leaves it batched (the monthly statement
+  pays it);
+- accepted: none of these yet.
+
+The daily batches of a fund ledger cover consecutive ranges of batch dates (each from the day
+after the previous one's business date), so a settlement is batched as soon as any batch of
+its fund ledger has a business date on or after its batch date. Every condition is a
+correlated EXISTS on aliases, so it composes with a query that already joins these tables.
 """
 
 from __future__ import annotations
@@ -9,31 +18,70 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
+from app.bank.models import PaymentInstruction
+from app.daily.models import DailyBatch, DailyLine
 from app.settlements.models import Revocation, Settlement
+
+STATUSES = ("accepted", "batched", "paid", "revoked")
 
 
 def _revoked() -> Any:
-    return exists().where(Revocation.settlement_id == Settlement.id)
+    revocation = aliased(Revocation)
+    return exists().where(revocation.settlement_id == Settlement.id)
+
+
+def _batched() -> Any:
+    batch = aliased(DailyBatch)
+    return exists().where(
+        batch.region_code == Settlement.region_code,
+        batch.insutype == Settlement.insutype,
+        batch.business_date >= Settlement.batch_date,
+    )
+
+
+def _paid() -> Any:
+    batch = aliased(DailyBatch)
+    line = aliased(DailyLine)
+    instruction = aliased(PaymentInstruction)
+    return exists().where(
+        batch.region_code == Settlement.region_code,
+        batch.insutype == Settlement.insutype,
+        batch.business_date >= Settlement.batch_date,
+        or_(batch.first_batch_date.is_(None), batch.first_batch_date <= Settlement.batch_date),
+        line.batch_id == batch.id,
+        line.fixmedins_code == Settlement.fixmedins_code,
+        instruction.instruction_id == line.instruction_id,
+        instruction.status == "SUCCESS",
+    )
 
 
 def condition(status: str) -> Any:
-    """A WHERE condition on Settlement for one status."""
+    """A WHERE condition on Settlement for one status (the statuses exclude each other)."""
     if status == "revoked":
         return _revoked()
+    if status == "paid":
+        return and_(~_revoked(), _paid())
+    if status == "batched":
+        return and_(~_revoked(), ~_paid(), _batched())
     if status == "accepted":
-        return ~_revoked()
-    raise ValueError(status)
+        return and_(~_revoked(), ~_batched())
+    raise ValueError(f"unknown settlement status {status!r}")
 
 
 def of(session: Session, settlement_ids: Sequence[int]) -> dict[int, str]:
+    """The status of each settlement, in one query."""
     if not settlement_ids:
         return {}
-    revoked = set(
-        session.scalars(
-            select(Revocation.settlement_id).where(Revocation.settlement_id.in_(settlement_ids))
-        )
+    status = case(
+        (_revoked(), "revoked"),
+        (_paid(), "paid"),
+        (_batched(), "batched"),
+        else_="accepted",
     )
-    return {i: "revoked" if i in revoked else "accepted" for i in settlement_ids}
+    rows = session.execute(
+        select(Settlement.id, status).where(Settlement.id.in_(list(settlement_ids)))
+    )
+    return {row[0]: row[1] for row in rows}

@@ -11,15 +11,7 @@ from typing import Any
 import schemathesis
 
 # (method, path, query parameter present or None, status): why it is accepted for now
-KNOWN = {
-    ("GET", "/api/v1/settlements", "status", 500): (
-        "issue 14, defect 2: the status filter answers 500; fixed on the domain branch"
-    ),
-    ("GET", "/api/v1/daily-batches/{batch_id}/lines/{fixmedins_code}", None, 500): (
-        "issue 14, defect 1: a line with fen answers 500 (LineDetailOut int_parsing); fixed on "
-        "the domain branch"
-    ),
-}
+KNOWN: dict[tuple[str, str, str | None, int], str] = {}
 
 
 @schemathesis.hook

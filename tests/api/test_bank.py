@@ -274,6 +274,33 @@ def test_return_before_its_success_ends_as_in_order(
     assert ledger.trial_balance(session).balanced
 
 
+def test_a_second_return_of_another_receipt_is_a_409_with_an_alert(
+    client: TestClient, session: Session, clock: SimulatedClock, queued: PaymentInstruction
+) -> None:
+    """Issue 14, defect 7: answered 200 `already` with no alert (API.md: 409 and an alert)."""
+    returned = _success("EVT-R", status="RETURNED", failure={"reason": "账户已销户"})
+    assert _callback(client, clock, returned).status_code == 200
+    entries = _entries(session)
+    other = _success(
+        "EVT-R2",
+        status="RETURNED",
+        receipt={"receipt_no": "HD2026030900000002", "amount": "6000.00"},
+        failure={"reason": "账户已销户"},
+    )
+    answer = _callback(client, clock, other)
+    assert answer.status_code == 409, answer.text
+    assert "another receipt" in answer.json()["detail"]
+    _unchanged(session, "RETURNED", entries)
+    auditor = builders.bearer(builders.user_token(session, "aud", "auditor"))
+    session.commit()
+    found = client.get("/api/v1/alerts", headers=auditor).json()["items"]
+    assert any(
+        a["kind"] == "bank_contradiction" and "another receipt" in a["detail"] for a in found
+    )
+    same = _success("EVT-R3", status="RETURNED", failure={"reason": "账户已销户"})
+    assert _callback(client, clock, same).status_code == 200  # the same receipt: already
+
+
 def test_a_return_without_receipt_before_its_success_is_applied_when_delivered_again(
     client: TestClient, session: Session, clock: SimulatedClock, queued: PaymentInstruction
 ) -> None:

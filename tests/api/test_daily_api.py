@@ -73,11 +73,31 @@ def test_approve_then_submit(client: TestClient, session: Session) -> None:
     assert ledger.balance_or_zero(session, account_code("in_transit", "640100", "310")) == -900_000
     line = client.get(f"/api/v1/daily-batches/{batch_id}/lines/H001", headers=headers["h1"]).json()
     assert line["status"] == "PENDING" and line["instruction_id"] == "D260306-6401310-H001"
+    # issue 14, defect 1: the detail said 60.00 for a line of 6,000.00 (yuan parsed again as fen)
+    assert (line["amount"], line["fund_total"]) == ("6000.00", "10000.00")
     assert (
         line["details"][0]["daily_amount"] == "6000.00"
         and line["details"][0]["daily_ratio"] == "0.60"
     )
     assert ledger.trial_balance(session).balanced
+
+
+def test_a_line_with_fen_reads_the_same_in_the_list_and_the_detail(
+    client: TestClient, session: Session
+) -> None:
+    """Issue 14, defect 1: a line of 13,333.33 answered 500 (int_parsing of a yuan string)."""
+    builders.fund(session)
+    builders.institution(session, "H001")
+    settle(session, "H001", "S1", 2_222_222, FRI)
+    batch = generate(session, FRI)
+    headers = bearer(builders.user_token(session, "h1", "hospital", "H001"))
+    session.commit()
+    listed = client.get("/api/v1/daily-lines", headers=headers)
+    detail = client.get(f"/api/v1/daily-batches/{batch.id}/lines/H001", headers=headers)
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["amount"] == listed.json()["items"][0]["amount"] == "13333.33"
+    assert detail.json()["fund_total"] == "22222.22"
+    assert detail.json()["details"][0]["daily_amount"] == "13333.33"
 
 
 def test_reject_hold_back_and_push_again(client: TestClient, session: Session) -> None:

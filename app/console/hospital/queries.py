@@ -4,9 +4,9 @@
 No business rule here: a line's payment status, whether a period may be declared and the
 account statement come from the domains (daily.line_status, declarations.readiness,
 ledger.account_statement). A settlement's status follows API.md's definition (accepted,
-batched, paid, revoked) read from what the domains stored: `app.settlements.status` knows
-only revoked and accepted so far (and its list filter fails on every status today), so the
-hospital's list reads the batch, line and payment itself (`SettlementRow.status`).
+batched, paid, revoked), the rule of `app.settlements.status`; the hospital's list joins the
+batch, line and payment anyway (it shows them), so it reads the status from those joined rows
+(`SettlementRow.status`); tests/api/test_settlement_status.py holds the API to the same rule.
 """
 
 from __future__ import annotations
