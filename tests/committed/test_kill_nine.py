@@ -6,9 +6,10 @@ or the bank would. The end equals the same flow without faults (the scenario res
 entries per kind, every instruction and its status), `ledger verify` finds nothing, no
 business key is posted twice and no callback stays half-applied.
 
-Every failpoint fires exactly once. To stay within minutes (a start of the service costs
-seconds), one play arms them all and the service comes back with the ones not fired yet, so
-the kills also pile up (the upload killed before and after its commit, the callback killed
+The service is forked from a zygote that imported everything once, so a restart costs a
+fork, not seconds of imports (tests/support/fault_service.py). Every failpoint fires exactly
+once. To stay within minutes, one play arms them all and the service comes back with the
+ones not fired yet, so the kills also pile up (the upload killed before and after its commit, the callback killed
 three times over); `submission.after_commit` has a play of its own (after it nothing is
 left for the job to send, so `bank.send.after_request` would never fire in the same play).
 FUNDLEDGER_KILL_EACH=1 plays every failpoint alone instead (a fresh database each).
@@ -118,6 +119,8 @@ class Flow:
         self.http = httpx.Client(timeout=30)
         self.pid: int | None = None
         self.zygote = self._zygote()
+        self.result: dict[str, Any] = {}
+        self.found: list[str] = []
 
     # -- the service process -------------------------------------------------------------------
 
@@ -356,7 +359,7 @@ def _play(points: tuple[str, ...], folder: Path) -> Flow:
         flow = Flow(url, folder, points)
         try:
             flow.play()
-            flow.result, flow.found = flow.outcome()  # type: ignore[attr-defined]
+            flow.result, flow.found = flow.outcome()
         finally:
             flow.stop()
     return flow
@@ -375,8 +378,8 @@ if os.environ.get("FUNDLEDGER_KILL_EACH"):  # every failpoint in a play of its o
 def calm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
     flow = _play((), tmp_path_factory.mktemp("calm"))
     assert not flow.kills
-    assert not flow.found, "\n".join(flow.found)  # type: ignore[attr-defined]
-    result = flow.result  # type: ignore[attr-defined]
+    assert not flow.found, "\n".join(flow.found)
+    result = flow.result
     # the flow moves money at every step: paid daily lines, computed statements
     assert [line["status"] for line in result["daily_lines"]] == ["PAID", "PAID"], result
     assert result["statements"] == {"COMPUTED": 2}, result
@@ -393,8 +396,7 @@ def test_killed_at_every_failpoint_ends_as_without(play: str, calm: Flow, tmp_pa
     # each armed failpoint killed the service once, where its step is
     assert sorted(flow.fired()) == sorted(PLAYS[play]), flow.kills
     assert not flow.armed
-    found: list[str] = flow.found  # type: ignore[attr-defined]
-    assert not found, "\n".join(found)
-    result = flow.result  # type: ignore[attr-defined]
-    expected = calm.result  # type: ignore[attr-defined]
-    assert not differences(result, expected), "\n".join(differences(result, expected))
+    assert not flow.found, "\n".join(flow.found)
+    assert not differences(flow.result, calm.result), "\n".join(
+        differences(flow.result, calm.result)
+    )
