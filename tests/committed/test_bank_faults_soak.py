@@ -76,7 +76,7 @@ def month() -> Scenario:
         {
             "name": "bank-faults-soak",
             "start": "2026-03-01",
-            "end": "2026-05-01",
+            "end": "2026-04-23",  # March computed 04-16, confirmed, approved, paid 04-20
             "auto": {"reconcile": True, "declare": True, "approve": True, "confirm": True},
             "regions": [{"code": "640100", "name": "银川市"}],
             "funds": [

@@ -23,6 +23,7 @@ both declare March; the monthly computation on its date.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -152,7 +153,10 @@ class Flow:
         self.zygote.stdin.flush()
 
     def _hear(self) -> list[str]:
+        """The zygote's next line; a service that hangs instead of dying fails the test."""
         assert self.zygote.stdout is not None
+        ready, _, _ = select.select([self.zygote.stdout], [], [], START_TIMEOUT_S)
+        assert ready, f"no word from the zygote in {START_TIMEOUT_S} s:\n{self._log()}"
         answer = self.zygote.stdout.readline().split()
         assert answer, f"the zygote ended:\n{self._log()}"
         return answer
