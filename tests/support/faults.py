@@ -1,9 +1,8 @@
 """What the fault tests compare: a run with faults against the same run without.
 
-`outcome()` is the scenario result (SCENARIOS.md, app/scenarios/result.py) without its
-alerts (a fault may rightly raise one: a payment not sent in time, an unknown status), plus
-what shows a half-written step or a double posting: ledger entries per kind, instructions
-and settlements per status, statements per status, and every posting's business key once.
+`outcome()` is the scenario result (SCENARIOS.md, app/scenarios/result.py), its alerts
+without their moments, plus what shows a half-written step or a double posting: ledger
+entries per kind, instructions and settlements per status, statements per status.
 `problems()` lists what `fundledger ledger verify` would print, and any key twice.
 """
 
@@ -32,7 +31,9 @@ def _counts(session: Session, column: Any) -> dict[str, int]:
 
 def outcome(session: Session, scenario: Scenario) -> dict[str, Any]:
     result = results.build(session, scenario, [])
-    result.pop("alerts")
+    # alerts without their moment (a fault moves it); a contradiction or a conflicting
+    # callback would be one more
+    result["alerts"] = sorted((a["kind"], a["subject"]) for a in result["alerts"])
     result.pop("rejected_events")
     result["entries_by_kind"] = _counts(session, JournalEntry.kind)
     result["instructions"] = sorted(
