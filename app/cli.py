@@ -522,12 +522,27 @@ def bank_sim(
     port: Annotated[int, typer.Option(help="port")] = 8900,
     host: Annotated[str, typer.Option(help="interface")] = "127.0.0.1",
     failure_rate: Annotated[float, typer.Option(help="share of payments that fail")] = 0.0,
+    faults: Annotated[
+        str,
+        typer.Option(
+            help="a bank on a bad day, e.g. seed=7,timeout_rate=0.1,error_rate=0.1,"
+            "duplicate_rate=0.3,reorder=true,delay_hours_max=2 (docs/rules.md)"
+        ),
+    ] = "",
 ) -> None:
     """The bank simulator as its own server (real clock; callbacks to each callback_url)."""
     from app.bank import simulator
 
+    try:
+        chosen = simulator.SimFaults.parse(faults)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--faults") from None
     simulator.serve_forever(
-        host=host, port=port, secret=get_settings().bank_secret, failure_rate=failure_rate
+        host=host,
+        port=port,
+        secret=get_settings().bank_secret,
+        failure_rate=failure_rate,
+        faults=chosen,
     )
 
 

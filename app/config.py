@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app import failpoints
+
 # The development bank secret. Production refuses to start with it.
 DEV_BANK_SECRET = "whsec_ZnVuZGxlZGdlci1kZXZlbG9wbWVudC1vbmx5LXNlY3JldA=="  # noqa: S105 - public on purpose
 
@@ -50,6 +52,16 @@ class Settings(BaseSettings):
     bank_requery_after_s: int = Field(default=30 * 60, gt=0)
     # The web console logs a person out after this long without a page view.
     console_idle_timeout_s: int = Field(default=30 * 60, gt=0)
+    # Failpoints for the fault tests (app/failpoints.py); refused in production.
+    failpoints: str = ""
+
+    @field_validator("failpoints")
+    @classmethod
+    def _failpoints(cls, value: str, info: ValidationInfo) -> str:
+        points = failpoints.parse(value)  # unknown names and actions refused everywhere
+        if points and info.data.get("environment") == "production":
+            raise ValueError("FUNDLEDGER_FAILPOINTS is refused in production")
+        return value
 
     @field_validator("bank_secret")
     @classmethod

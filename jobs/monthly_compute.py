@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app import failpoints
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
@@ -29,4 +30,5 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
                 calendar=workdays.load(session),
             )
             computed[fund.key] = len(ids)
+    failpoints.hit("monthly.compute.after_commit")
     return {"computed": computed}

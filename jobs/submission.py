@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app import failpoints
 from app.alerts import service as alerts
 from app.bank import service as bank
 from app.daily import service as daily
@@ -54,6 +55,8 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
             queued += ids
             if check.short:
                 short[fund.key] = {"shortfall_fen": check.shortfall_fen, "held": check.hold}
+            failpoints.hit("submission.before_commit")
+    failpoints.hit("submission.after_commit")
     sent = bank.send_queued(ctx, queued) if ctx.gateway is not None else {}
     return {"queued": queued, "sent": sent, "after_cutoff": late, "funds_short": short}
 

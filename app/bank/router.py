@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import failpoints
 from app.auth.deps import Reader, Staff
 from app.bank import service, signing
 from app.bank.models import PaymentInstruction
@@ -82,8 +83,11 @@ def receive_callback(
                 raise
     if stored == "conflict":
         raise Conflict(f"event {event_id} was received before with another body")
+    failpoints.hit("bank.callback.after_store")
     with session.begin():
         status, outcome = service.apply_event(session, event_id, now)
+        failpoints.hit("bank.callback.after_apply")
+    failpoints.hit("bank.callback.after_commit")
     if status == 404:
         raise NotFound(f"no instruction {callback.instruction_id}")
     if status == 409:

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from app import failpoints
 from app.alerts import service as alerts
 from app.bank import gateway as gateway_module
 from app.bank import rules
@@ -103,7 +104,9 @@ def create_instructions(
             )
         )
     insert_rows(session, INSTRUCTION, rows)
+    failpoints.hit("submission.after_instructions")
     ledger.post_many(session, drafts, now=now)
+    failpoints.hit("submission.after_posting")
 
 
 def transition(instruction: PaymentInstruction, new_status: str) -> None:
@@ -164,6 +167,7 @@ def _send_one(ctx: Any, instruction_id: str) -> str:
             instruction.attempts += 1
             instruction.sent_at = ctx.clock.now()
         result = ctx.gateway.send(body)
+        failpoints.hit("bank.send.after_request")
         with transaction(ctx.session_factory) as session:
             instruction = _locked(session, instruction_id)
             if result.outcome == "not_sent":

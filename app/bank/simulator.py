@@ -4,7 +4,9 @@ It verifies signatures, is idempotent on the instruction id (same id and body: t
 answer; another body: 409), answers status queries, and delivers signed callbacks by rules:
 the scenario's `bank` rules, a seeded random failure rate, delays, duplicate and
 out-of-order deliveries, dropped callbacks (only a status query then tells), stalls and 5xx
-answers for the adversarial tests. It keeps its state in memory and uses its own clock.
+answers for the adversarial tests, and a seeded random mix of faults (SimFaults: timeouts,
+500s, slow answers, failed status queries, callbacks duplicated, reordered and delayed by
+hours) for the soak test. It keeps its state in memory and uses its own clock.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -63,6 +65,43 @@ class Delivery:
     event: dict[str, Any] = field(compare=False)
 
 
+@dataclass(frozen=True)
+class SimFaults:
+    """A seeded random mix of what a real bank does on a bad day (docs/rules.md "Bank
+    simulator faults"). Rates are shares of requests or callbacks, 0 to 1. None of them
+    changes what the bank decides about a payment: only how and when the fund hears it."""
+
+    seed: int = 0
+    timeout_rate: float = 0.0  # a payment is taken, its answer comes after timeout_s
+    timeout_s: float = 1.0  # longer than the client waits (its read timeout)
+    error_rate: float = 0.0  # 500; half of them after taking the payment, half before
+    slow_rate: float = 0.0  # the answer comes after slow_s (shorter than the client waits)
+    slow_s: float = 0.2
+    query_error_rate: float = 0.0  # a status query answers 500
+    duplicate_rate: float = 0.0  # a callback is delivered twice (each copy its own delay)
+    reorder: bool = False  # callbacks due together are delivered in a shuffled order
+    delay_hours_max: float = 0.0  # a callback comes up to this many hours late (sim clock)
+
+    @classmethod
+    def parse(cls, text: str) -> SimFaults:
+        """`seed=7,error_rate=0.1,reorder=true,...` (`fundledger bank-sim --faults`)."""
+        known = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, _, value = part.partition("=")
+            name = name.strip()
+            if name not in known:
+                raise ValueError(f"no bank fault {name!r} (known: {', '.join(known)})")
+            kind = known[name]
+            if kind == "bool":
+                values[name] = value.strip().lower() in ("1", "true", "yes")
+            elif kind == "int":
+                values[name] = int(value)
+            else:
+                values[name] = float(value)
+        return cls(**values)
+
+
 @dataclass
 class SimOptions:
     rules: list[dict[str, Any]] = field(default_factory=list)
@@ -75,6 +114,7 @@ class SimOptions:
     # The bank's account holders (户名校验): a payment to a listed account under another name
     # fails with the bank's reason. Accounts not listed are other banks' and pass.
     accounts: dict[str, str] = field(default_factory=dict)
+    faults: SimFaults = field(default_factory=SimFaults)
 
 
 class BankSimulator:
@@ -91,6 +131,9 @@ class BankSimulator:
         self.calendar = calendar or WorkCalendar()
         self.options = options or SimOptions()
         self.random = random.Random(self.options.seed)  # noqa: S311 - seeded simulation
+        # the faults draw from their own sequence: the payments' fates stay those without
+        self.fault_random = random.Random(self.options.faults.seed)  # noqa: S311
+        self.faults_seen: dict[str, int] = {}
         self.payments: dict[str, SimPayment] = {}
         self.deliveries: list[Delivery] = []
         self.delivered: list[dict[str, Any]] = []
@@ -148,6 +191,9 @@ class BankSimulator:
         digest = hashlib.sha256(body).hexdigest()
         with self._lock:
             self.requests_received += 1
+            fault = self._payment_fault()
+            if fault == "error_before":  # the bank never took it
+                return JSONResponse({"error": "internal error"}, status_code=500), 0.0
             existing = self.payments.get(instruction_id)
             if existing is not None:
                 if existing.body_hash != digest:
@@ -159,8 +205,12 @@ class BankSimulator:
                 self._accept(instruction_id, request, digest)
                 answer = {"instruction_id": instruction_id, "status": "ACCEPTED"}
             stall, self.stall_next_s = self.stall_next_s, 0.0
-            fail = self.fail_next > 0
+            fail = self.fail_next > 0 or fault == "error_after"
             self.fail_next = max(0, self.fail_next - 1)
+            if fault == "timeout":
+                stall = max(stall, self.options.faults.timeout_s)
+            elif fault == "slow":
+                stall = max(stall, self.options.faults.slow_s)
         if fail:
             return JSONResponse({"error": "internal error"}, status_code=500), stall
         return JSONResponse(answer, status_code=202), stall
@@ -170,6 +220,8 @@ class BankSimulator:
         if refused is not None:
             return refused
         with self._lock:
+            if self._draw("query_error", self.options.faults.query_error_rate):
+                return JSONResponse({"error": "internal error"}, status_code=500)
             payment = self.payments.get(instruction_id)
             if payment is None:
                 return JSONResponse({"error": "unknown instruction"}, status_code=404)
@@ -187,6 +239,25 @@ class BankSimulator:
             if status == "RETURNED":
                 body["return"] = {"code": "RETURNED", "reason": payment.return_reason}
         return JSONResponse(body, status_code=200)
+
+    # -- faults --------------------------------------------------------------------------------
+
+    def _draw(self, kind: str, rate: float) -> bool:
+        """A seeded draw (under the lock); counts the faults that happened."""
+        if not rate or self.fault_random.random() >= rate:
+            return False
+        self.faults_seen[kind] = self.faults_seen.get(kind, 0) + 1
+        return True
+
+    def _payment_fault(self) -> str | None:
+        faults = self.options.faults
+        if self._draw("error", faults.error_rate):
+            return "error_after" if self.fault_random.random() < 0.5 else "error_before"
+        if self._draw("timeout", faults.timeout_rate):
+            return "timeout"
+        if self._draw("slow", faults.slow_rate):
+            return "slow"
+        return None
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -286,9 +357,15 @@ class BankSimulator:
     def _schedule(self, due: datetime, url: str, event: dict[str, Any]) -> None:
         if self.options.drop_callbacks:
             return
+        faults = self.options.faults
         copies = 2 if self.options.duplicate_deliveries else 1
+        if self._draw("duplicate", faults.duplicate_rate):
+            copies += 1
         for _ in range(copies):
-            self.deliveries.append(Delivery(due, self._next(), url, event))
+            late = timedelta(0)
+            if faults.delay_hours_max and self._draw("delay", 0.5):
+                late = timedelta(hours=self.fault_random.uniform(0, faults.delay_hours_max))
+            self.deliveries.append(Delivery(due + late, self._next(), url, event))
 
     # -- delivery ------------------------------------------------------------------------------
 
@@ -312,6 +389,10 @@ class BankSimulator:
             self.deliveries = [d for d in self.deliveries if d.due > now]
         if self.options.reverse_order:
             due.reverse()
+        if self.options.faults.reorder and len(due) > 1:
+            with self._lock:
+                self.fault_random.shuffle(due)
+                self.faults_seen["reorder"] = self.faults_seen.get("reorder", 0) + 1
         results = []
         for delivery in due:
             headers, body = self.signed(delivery.event)
@@ -348,7 +429,13 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1") -> tuple[str, Callable[[]
 
 
 def serve_forever(
-    *, host: str, port: int, secret: str, failure_rate: float = 0.0, delay_minutes: int = 1
+    *,
+    host: str,
+    port: int,
+    secret: str,
+    failure_rate: float = 0.0,
+    delay_minutes: int = 1,
+    faults: SimFaults | None = None,
 ) -> None:
     """`fundledger bank-sim`: the simulator on the real clock, delivering its callbacks to
     each instruction's callback_url once a second."""
@@ -360,7 +447,9 @@ def serve_forever(
     sim = BankSimulator(
         secret=secret,
         clock=SystemClock(),
-        options=SimOptions(failure_rate=failure_rate, delay_minutes=delay_minutes),
+        options=SimOptions(
+            failure_rate=failure_rate, delay_minutes=delay_minutes, faults=faults or SimFaults()
+        ),
     )
     stop = threading.Event()
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app import failpoints
 from app.auth.service import Principal
 from app.bank import rules as bank_rules
 from app.bank import service as bank
@@ -444,6 +445,7 @@ def _compute(
     _scope(session, codes, ids)
     _withdraw_unsent(session, fund, period, now)
     _take(session, fund, period)
+    failpoints.hit("monthly.compute.after_withdraw")
     sums = _sums(session, fund, period)
     receivables = open_receivables(session, fund.region_code, fund.insutype, codes)
     policy = institutions.policy_on(session, fund.id, period_end(period))
@@ -486,6 +488,7 @@ def _compute(
         )
     if existing is None:
         insert_rows(session, STATEMENT, [{**row, "version": 1} for row in rows])
+        failpoints.hit("monthly.compute.after_statements")
     else:
         for row in rows:
             stored = existing[str(row["fixmedins_code"])]

@@ -23,7 +23,7 @@ from app.auth import service as auth
 from app.auth.service import Principal
 from app.bank import service as bank
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import BankSimulator, SimOptions, serve_in_thread
+from app.bank.simulator import BankSimulator, SimFaults, SimOptions, serve_in_thread
 from app.clock import SHANGHAI, SimulatedClock, at_shanghai, period_add
 from app.clock import business_date as date_of
 from app.config import DEV_BANK_SECRET, Settings
@@ -72,7 +72,11 @@ def run_file(path: str | Path, db_url: str | None = None) -> dict[str, Any]:
     return run(scenario, db_url)
 
 
-def run(scenario: Scenario, db_url: str | None = None) -> dict[str, Any]:
+def run(
+    scenario: Scenario, db_url: str | None = None, *, bank_faults: SimFaults | None = None
+) -> dict[str, Any]:
+    """The scenario's result; `bank_faults` plays it against a bank on a bad day (the soak
+    test: the result must be the same as without)."""
     scenario.check()
     with _database(db_url) as url:
         migrate.upgrade(url)
@@ -81,13 +85,15 @@ def run(scenario: Scenario, db_url: str | None = None) -> dict[str, Any]:
             with transaction(make_sessionmaker(engine)) as session:
                 if session.scalar(select(Institution.code).limit(1)) is not None:
                     raise ScenarioError("the database is not empty; scenarios play on a fresh one")
-            return Runner(scenario, engine).play()
+            return Runner(scenario, engine, bank_faults=bank_faults).play()
         finally:
             engine.dispose()
 
 
 class Runner:
-    def __init__(self, scenario: Scenario, engine: Any) -> None:
+    def __init__(
+        self, scenario: Scenario, engine: Any, *, bank_faults: SimFaults | None = None
+    ) -> None:
         self.scenario = scenario
         self.engine = engine
         self.factory = make_sessionmaker(engine)
@@ -103,8 +109,10 @@ class Runner:
             secret=DEV_BANK_SECRET,
             clock=self.clock,
             calendar=self.calendar,
-            options=SimOptions(rules=scenario.bank),
+            options=SimOptions(rules=scenario.bank, faults=bank_faults or SimFaults()),
         )
+        # A bank that stalls answers after faults.timeout_s: the gateway gives up before.
+        self.read_timeout_s = bank_faults.timeout_s / 2 if bank_faults else 10.0
         self.rejected: list[dict[str, Any]] = []
         self.headers: dict[str, dict[str, str]] = {}
         # hospital-side bookkeeping for the auto reconciliation: (code, insutype, date) -> totals
@@ -130,6 +138,7 @@ class Runner:
             secret=DEV_BANK_SECRET,
             bank_id="FUNDBANK",
             clock=self.clock,
+            read_timeout_s=self.read_timeout_s,
         )
         app = create_app(self.settings, session_factory=self.factory, clock=self.clock)
         self.ctx = JobContext(

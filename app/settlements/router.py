@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import failpoints
 from app.auth.deps import Hospital, Reader, scope
 from app.deps import ClockDep, SessionDep
 from app.errors import Invalid
@@ -96,6 +97,7 @@ def upload_bulk(body: BulkIn, actor: Hospital, session: SessionDep, clock: Clock
     """Up to 5,000 records, each judged on its own; what is valid is stored."""
     with session.begin():
         outcomes = service.upload_bulk(session, body.items, actor=actor, now=clock.now())
+    failpoints.hit("settlements.bulk.after_commit")
     counts = {kind: 0 for kind in ("created", "duplicate", "conflict", "invalid")}
     for outcome in outcomes:
         counts[outcome.outcome] += 1

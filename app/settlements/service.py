@@ -15,6 +15,7 @@ from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import failpoints
 from app.auth.service import Principal
 from app.clock import business_date
 from app.daily import rules as daily_rules
@@ -330,6 +331,7 @@ def _store(
         try:
             with session.begin_nested():
                 insert_rows(session, SETTLEMENT, rows)
+            failpoints.hit("settlements.bulk.after_rows")
         except IntegrityError:
             # Another upload of the same settlement committed meanwhile; nothing of this
             # request is stored, and replaying it gives every item its true outcome.

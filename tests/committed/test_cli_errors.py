@@ -65,6 +65,8 @@ def test_usage_errors_exit_2_in_one_line(tmp_path: Path) -> None:
     line = _one_line(_cli(tmp_path, "jobs", "run", "daily_batch", "--date", "2026-13-01"), 2)
     assert "'2026-13-01' is not a date YYYY-MM-DD" in line
     assert _one_line(_cli(tmp_path, "nonsense"), 2).startswith("fundledger: No such command")
+    line = _one_line(_cli(tmp_path, "bank-sim", "--faults", "error_rate=0.1,explode=1"), 2)
+    assert "no bank fault 'explode'" in line and "delay_hours_max" in line
     assert list(tmp_path.iterdir()) == []
 
 
