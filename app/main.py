@@ -20,6 +20,7 @@ from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
 from app.http import BodyLimitMiddleware, StrictJSONRoute
 from app.migrate import is_at_head
+from app.wiring import wire
 
 API_PREFIX = "/api/v1"
 # Swagger UI and ReDoc come from the installed `fastapi-offline` package, served by the
@@ -35,6 +36,7 @@ def create_app(
     **state: Any,
 ) -> FastAPI:
     settings = settings or get_settings()
+    wire()
     if session_factory is None:
         session_factory = make_sessionmaker(make_engine(settings.database_url))
     app = FastAPI(

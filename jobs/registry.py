@@ -9,6 +9,7 @@ from typing import Any
 
 from app.clock import business_date as date_of
 from app.clock import shanghai
+from app.wiring import wire
 from app.workdays.rules import WorkCalendar
 from jobs import (
     alerts_check,
@@ -20,6 +21,8 @@ from jobs import (
     submission,
 )
 from jobs.context import JobContext
+
+wire()  # every job and command runs with the payable documents wired (app/wiring.py)
 
 CATCH_UP_DAYS_MAX = 31
 

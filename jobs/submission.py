@@ -8,11 +8,13 @@ from typing import Any
 
 from app import failpoints
 from app.alerts import service as alerts
+from app.annual import service as annual
 from app.bank import service as bank
 from app.daily import service as daily
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
+from app.monthly import statements
 from app.treasury import funds
 from jobs.context import JobContext
 
@@ -62,14 +64,7 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
 
 
 def _other_payments(session: Any, fund: FundLedger, today: date, now: Any) -> list[str]:
-    """Monthly statements and annual clearings approved for payment (their issues)."""
-    ids: list[str] = []
-    for module_name in ("app.monthly.service", "app.annual.service"):
-        try:
-            module = __import__(module_name, fromlist=["submit_due"])
-        except ImportError:
-            continue
-        submit = getattr(module, "submit_due", None)
-        if submit is not None:
-            ids += submit(session, fund, today=today, now=now)
-    return ids
+    """Monthly statements and annual clearings approved for payment."""
+    return statements.submit_due(session, fund, today=today, now=now) + annual.submit_due(
+        session, fund, today=today, now=now
+    )

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import migrate
 from app.clock import SimulatedClock
 from app.db import make_engine
+from app.wiring import wire
 from tests.support import databases
+
+wire()  # as at start-up: tests call the services without an app too
 
 
 def pytest_report_header() -> str:

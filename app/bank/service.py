@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -527,15 +527,28 @@ def _record_return(session: Session, instruction: PaymentInstruction, now: datet
         )
 
 
+PaymentResultHandler = Callable[[Session, PaymentInstruction, datetime], None]
+# source kind → the function that follows a payment's result (app/wiring.py fills it)
+_PAYMENT_RESULT_HANDLERS: dict[str, PaymentResultHandler] = {}
+
+
+def register_payment_result(source_kind: str, handler: PaymentResultHandler) -> None:
+    """The document kind `source_kind` follows its payments' results through `handler`."""
+    _PAYMENT_RESULT_HANDLERS[source_kind] = handler
+
+
 def _notify_source(session: Session, instruction: PaymentInstruction, now: datetime) -> None:
-    """Statements and clearings follow their payment's result."""
+    """Statements and clearings follow their payment's result (daily lines are read through
+    their instruction)."""
     if instruction.source_kind == "daily_line":
         return
-    module_name = {"statement": "app.monthly.service", "clearing": "app.annual.service"}[
-        instruction.source_kind
-    ]
-    module = __import__(module_name, fromlist=["on_payment_result"])
-    module.on_payment_result(session, instruction, now)
+    handler = _PAYMENT_RESULT_HANDLERS.get(instruction.source_kind)
+    if handler is None:
+        raise RuntimeError(
+            f"no payment-result handler for {instruction.source_kind!r}: app.wiring.wire() "
+            "was not called at start-up"
+        )
+    handler(session, instruction, now)
 
 
 # --- callbacks (inbox) ------------------------------------------------------------------------

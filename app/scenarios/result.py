@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert
+from app.annual import service as annual
 from app.bank.models import PaymentInstruction
 from app.clock import SHANGHAI
 from app.daily import service as daily
@@ -16,6 +16,7 @@ from app.daily.models import DailyBatch, DailyLine
 from app.ledger import service as ledger
 from app.ledger.models import LedgerAccount, LedgerPosting
 from app.money import yuan
+from app.monthly import statements
 from app.scenarios.model import Scenario
 
 
@@ -59,21 +60,12 @@ def daily_lines(session: Session) -> list[dict[str, Any]]:
     )
 
 
-def _rows_of(session: Session, module_name: str) -> list[dict[str, Any]]:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        return []
-    rows: list[dict[str, Any]] = module.scenario_rows(session)
-    return rows
-
-
 def monthly_statements(session: Session) -> list[dict[str, Any]]:
-    return _rows_of(session, "app.monthly.statements")
+    return statements.scenario_rows(session)
 
 
 def annual_clearings(session: Session) -> list[dict[str, Any]]:
-    return _rows_of(session, "app.annual.service")
+    return annual.scenario_rows(session)
 
 
 def receivables(session: Session, scenario: Scenario) -> list[dict[str, Any]]:

@@ -1,0 +1,21 @@
+"""The calls between domains that go against the import order, made explicit in one place.
+
+The bank domain pays documents that other domains own (monthly statements, annual
+clearings, later the assistance fund's); it cannot import them (they import the bank). So each
+kind of payable document registers here, at start-up, the function that follows its payment's
+result. `wire()` is called by `create_app`, by the job registry (every job and the command
+line) and by the tests; a payment result for a kind nobody registered is an error, never a
+silent skip.
+"""
+
+from __future__ import annotations
+
+from app.annual import service as annual
+from app.bank import service as bank
+from app.monthly import statements
+
+
+def wire() -> None:
+    """Register every payable document kind's payment-result handler (idempotent)."""
+    bank.register_payment_result("statement", statements.on_payment_result)
+    bank.register_payment_result("clearing", annual.on_payment_result)
