@@ -78,6 +78,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.annual.router import router as annual_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
+    from app.bankrecon.router import router as bank_statements_router
     from app.daily.reports import router as reports_router
     from app.daily.router import router as daily_router
     from app.institutions.router import router as institutions_router
@@ -100,6 +101,7 @@ def _include_routers(app: FastAPI) -> None:
         daily_router,
         treasury_router,
         bank_router,
+        bank_statements_router,
         monthly_router,
         annual_router,
         reports_router,
