@@ -86,6 +86,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.monthly.router import router as monthly_router
     from app.scheduling.router import router as jobs_router
     from app.settlements.router import router as settlements_router
+    from app.threeflow.router import router as checks_router
     from app.trail.router import router as trail_router
     from app.treasury.router import router as treasury_router
     from app.workdays.router import router as calendar_router
@@ -106,6 +107,7 @@ def _include_routers(app: FastAPI) -> None:
         annual_router,
         reports_router,
         jobs_router,
+        checks_router,
     ):
         app.include_router(router)
 

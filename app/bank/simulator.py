@@ -309,9 +309,7 @@ class BankSimulator:
         self._serials += 1
         return f"SB{self._instance}{self._serials:08d}"
 
-    def _book_payment(
-        self, payment: SimPayment, direction: str, at: datetime, serial: str
-    ) -> None:
+    def _book_payment(self, payment: SimPayment, direction: str, at: datetime, serial: str) -> None:
         request = payment.request
         self.bookings.append(
             Booking(
@@ -323,7 +321,8 @@ class BankSimulator:
                 counterparty_name=str(request.get("payee_name", "")),
                 business_ref=payment.instruction_id,
                 bank_serial=serial,
-                summary=("退票 " if direction == "CREDIT" else "") + str(request.get("purpose", "")),
+                summary=("退票 " if direction == "CREDIT" else "")
+                + str(request.get("purpose", "")),
             )
         )
 

@@ -40,9 +40,7 @@ def _entry_out(row: BankStatementEntry) -> StatementEntryOut:
     )
 
 
-def _out(
-    row: BankStatement, entries: list[BankStatementEntry] | None = None
-) -> StatementOut:
+def _out(row: BankStatement, entries: list[BankStatementEntry] | None = None) -> StatementOut:
     return StatementOut(
         id=row.id,
         account=row.account,

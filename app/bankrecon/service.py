@@ -341,9 +341,7 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
         bank_closing_fen=row.closing_fen,
         bank_only_fen=sum(rules.signed(r.direction, r.amount_fen) for r in bank_only),
         # the ledger's debit of `bank` is money in
-        ledger_only_fen=sum(
-            r.amount_fen if r.side == "D" else -r.amount_fen for r in ledger_only
-        ),
+        ledger_only_fen=sum(r.amount_fen if r.side == "D" else -r.amount_fen for r in ledger_only),
         ledger_balance_fen=ledger_balance,
     )
     own = session.execute(
