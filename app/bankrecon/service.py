@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.alerts import service as alerts
 from app.bank.models import PaymentInstruction
@@ -22,6 +22,7 @@ from app.bankrecon import rules
 from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.bankrecon.schemas import StatementIn
 from app.clock import at_shanghai
+from app.db import any_of, in_chunks
 from app.errors import Invalid, NotFound
 from app.institutions.models import FundLedger
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
@@ -32,6 +33,7 @@ from app.workdays import service as workdays
 
 ALERT_KIND = "bank_statement_difference"
 ITEMS_LISTED_MAX = 200  # per kind of item in the stored reconciliation
+RECONCILE_WINDOW_DAYS = 92  # open items are looked for this far back
 DIRECTIONS = {"DEBIT": "D", "CREDIT": "C"}
 
 
@@ -210,17 +212,23 @@ def _store_entries(
         for number, e in enumerate(statement.entries, start=1)
     ]
     known = _candidates(session, fund, {e.business_ref for e in entries})
-    taken = session.execute(
-        select(BankStatementEntry.direction, BankStatementEntry.ledger_ref)
-        .join(BankStatement, BankStatement.id == BankStatementEntry.statement_id)
-        .where(
-            BankStatement.account == row.account,
-            BankStatement.superseded_at.is_(None),
-            BankStatement.id != row.id,
-            BankStatementEntry.ledger_ref.is_not(None),
-            BankStatementEntry.outcome != rules.DUPLICATE,
-        )
-    ).all()
+    taken = (
+        session.execute(
+            select(BankStatementEntry.direction, BankStatementEntry.ledger_ref)
+            .join(BankStatement, BankStatement.id == BankStatementEntry.statement_id)
+            .where(
+                BankStatement.account == row.account,
+                BankStatement.superseded_at.is_(None),
+                BankStatement.id != row.id,
+                BankStatementEntry.ledger_ref.is_not(None),
+                BankStatementEntry.outcome != rules.DUPLICATE,
+                # the same document has the same business reference
+                BankStatementEntry.business_ref.in_(sorted({e.business_ref for e in entries})),
+            )
+        ).all()
+        if entries
+        else []
+    )
     matches = rules.match_entries(entries, known, [(d, r) for d, r in taken])
     for wire, match in zip(statement.entries, matches, strict=True):
         session.add(
@@ -251,9 +259,16 @@ def _bank_account_id(session: Session, fund: FundLedger) -> int | None:
     )
 
 
+OPPOSITE = {"D": "C", "C": "D"}  # a debit on the statement is a credit of `bank`
+
+
 def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: datetime) -> None:
-    """The balance reconciliation as of the statement's day, over the account's current
-    statements up to it, and the differences, alerted."""
+    """The balance reconciliation as of the statement's day and the differences, alerted.
+
+    Items are looked for among the bank's entries and the ledger's `bank` postings of the
+    last RECONCILE_WINDOW_DAYS (from the account's first statement at most); their other
+    side wherever it lies (by business reference, indexed). An item open for longer is not
+    itemised: it shows as unexplained."""
     end = _day_end(row.statement_date)
     first_from = session.scalar(
         select(func.min(BankStatement.from_date)).where(
@@ -261,53 +276,32 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
         )
     )
     assert first_from is not None
-    start = at_shanghai(first_from, time(0, 0))
+    window_from = max(first_from, row.statement_date - timedelta(days=RECONCILE_WINDOW_DAYS))
+    start = at_shanghai(window_from, time(0, 0))
     bank_id = _bank_account_id(session, fund)
-    statement = aliased(BankStatement)
-    entry = aliased(BankStatementEntry)
-    in_scope = and_(
-        statement.account == row.account,
-        statement.superseded_at.is_(None),
-        statement.statement_date <= row.statement_date,
+    current = and_(
+        BankStatement.account == row.account,
+        BankStatement.superseded_at.is_(None),
+        BankStatement.statement_date <= row.statement_date,
     )
-    posting_exists = (
-        exists()
-        .where(
-            LedgerPosting.account_id == bank_id,
-            LedgerPosting.entry_id == JournalEntry.id,
-            JournalEntry.business_ref == entry.ledger_ref,
-            LedgerPosting.side != entry.direction,
-            JournalEntry.effective_at < end,
-        )
-        .correlate(entry)
-    )
-    bank_only = session.execute(
+    entries = session.execute(
         select(
-            statement.statement_date,
-            entry.line_no,
-            entry.direction,
-            entry.amount_fen,
-            entry.business_ref,
-            entry.outcome,
+            BankStatement.statement_date,
+            BankStatementEntry.line_no,
+            BankStatementEntry.direction,
+            BankStatementEntry.amount_fen,
+            BankStatementEntry.business_ref,
+            BankStatementEntry.ledger_ref,
+            BankStatementEntry.outcome,
         )
-        .join(statement, statement.id == entry.statement_id)
-        .where(in_scope, (entry.ledger_ref.is_(None)) | ~posting_exists)
-        .order_by(statement.statement_date, entry.line_no)
+        .join(BankStatement, BankStatement.id == BankStatementEntry.statement_id)
+        .where(current, BankStatementEntry.value_date >= window_from)
+        .order_by(BankStatement.statement_date, BankStatementEntry.line_no)
     ).all()
-    ledger_only: list[Any] = []
+    postings: list[Any] = []
     ledger_balance = 0
     if bank_id is not None:
-        entry_exists = (
-            exists()
-            .where(
-                entry.statement_id == statement.id,
-                in_scope,
-                entry.ledger_ref == JournalEntry.business_ref,
-                entry.direction != LedgerPosting.side,
-            )
-            .correlate(JournalEntry, LedgerPosting)
-        )
-        ledger_only = list(
+        postings = list(
             session.execute(
                 select(
                     JournalEntry.id,
@@ -321,7 +315,6 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
                     LedgerPosting.account_id == bank_id,
                     JournalEntry.effective_at >= start,
                     JournalEntry.effective_at < end,
-                    ~entry_exists,
                 )
                 .order_by(JournalEntry.id)
             ).all()
@@ -337,6 +330,37 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
             )
             or 0
         )
+    ledger_keys = {(p.business_ref, p.side) for p in postings}
+    outside = sorted({e.ledger_ref for e in entries if e.ledger_ref} - {k[0] for k in ledger_keys})
+    if bank_id is not None:
+        for chunk in in_chunks(session, outside):
+            ledger_keys.update(
+                session.execute(
+                    select(JournalEntry.business_ref, LedgerPosting.side)
+                    .join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id)
+                    .where(
+                        LedgerPosting.account_id == bank_id,
+                        any_of(session, JournalEntry.business_ref, chunk),
+                        JournalEntry.effective_at < end,
+                    )
+                ).all()
+            )
+    bank_keys = {(e.ledger_ref, e.direction) for e in entries if e.ledger_ref}
+    outside = sorted({p.business_ref for p in postings} - {k[0] for k in bank_keys})
+    for chunk in in_chunks(session, outside):
+        bank_keys.update(
+            session.execute(
+                select(BankStatementEntry.ledger_ref, BankStatementEntry.direction)
+                .join(BankStatement, BankStatement.id == BankStatementEntry.statement_id)
+                .where(current, any_of(session, BankStatementEntry.ledger_ref, chunk))
+            ).all()
+        )
+    bank_only = [
+        e
+        for e in entries
+        if e.ledger_ref is None or (e.ledger_ref, OPPOSITE[e.direction]) not in ledger_keys
+    ]
+    ledger_only = [p for p in postings if (p.business_ref, OPPOSITE[p.side]) not in bank_keys]
     table = rules.BalanceReconciliation(
         bank_closing_fen=row.closing_fen,
         bank_only_fen=sum(rules.signed(r.direction, r.amount_fen) for r in bank_only),
@@ -421,15 +445,13 @@ def _paid_without_entry(
     arrived during the statement's days) without a debit on any current statement of the
     account up to this one."""
     start = at_shanghai(row.from_date, time(0, 0))
-    entry = aliased(BankStatementEntry)
-    statement = aliased(BankStatement)
     listed = exists().where(
-        entry.statement_id == statement.id,
-        statement.account == row.account,
-        statement.superseded_at.is_(None),
-        statement.statement_date <= row.statement_date,
-        entry.direction == "D",
-        entry.business_ref == PaymentInstruction.instruction_id,
+        BankStatementEntry.statement_id == BankStatement.id,
+        BankStatement.account == row.account,
+        BankStatement.superseded_at.is_(None),
+        BankStatement.statement_date <= row.statement_date,
+        BankStatementEntry.direction == "D",
+        BankStatementEntry.business_ref == PaymentInstruction.instruction_id,
     )
     rows = session.execute(
         select(PaymentInstruction.instruction_id, PaymentInstruction.amount_fen)

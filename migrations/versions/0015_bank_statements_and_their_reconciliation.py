@@ -1,6 +1,6 @@
 """bank statements and their reconciliation (银行对账): each version of the bank's end-of-day
 statement of an expenditure account, its entries with what they matched, and the balance
-reconciliation stored with it
+reconciliation stored with it; journal entries found by their document (business_ref)
 
 Revision ID: 0015
 Revises: 0013
@@ -19,6 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('journal_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_journal_entry_business_ref', ['business_ref'], unique=False)
     op.create_table('bank_statement',
     sa.Column('id', sa.BigInteger().with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
     sa.Column('account', sa.String(length=34), nullable=False),
@@ -90,3 +92,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_bank_statement_fund')
 
     op.drop_table('bank_statement')
+    with op.batch_alter_table('journal_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_entry_business_ref')
