@@ -229,7 +229,7 @@ def _store_entries(
         if entries
         else []
     )
-    matches = rules.match_entries(entries, known, [(d, r) for d, r in taken])
+    matches = rules.match_entries(entries, known, [(d, r) for d, r in taken if r is not None])
     for wire, match in zip(statement.entries, matches, strict=True):
         session.add(
             BankStatementEntry(

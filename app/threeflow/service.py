@@ -305,7 +305,7 @@ def _instructions(session: Session, report: Report) -> None:
         .group_by(JournalEntry.business_ref)
         .subquery()
     )
-    rows = session.execute(
+    sent_rows = session.execute(
         select(
             PaymentInstruction.instruction_id,
             PaymentInstruction.region_code,
@@ -319,8 +319,8 @@ def _instructions(session: Session, report: Report) -> None:
         )
         .where(scope)
     ).all()
-    report.counts["instructions"] = len(rows)
-    for instruction_id, region, insutype, code, amount, ledger_amount in rows:
+    report.counts["instructions"] = len(sent_rows)
+    for instruction_id, region, insutype, code, amount, ledger_amount in sent_rows:
         if ledger_amount != amount:
             report.add(
                 Difference(
@@ -621,7 +621,7 @@ def _in_transit(session: Session, report: Report) -> None:
             )
 
 
-Key = tuple[str, str, str]
+Key = tuple[str, str, str | None]
 
 
 def _institutions(session: Session, report: Report) -> None:
