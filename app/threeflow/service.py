@@ -129,7 +129,7 @@ def _settlements_in_lines(session: Session, report: Report) -> None:
             ),
         )
         .join(BatchState, generated)
-        .where(scope, Settlement.id.not_in(revoked_unbatched))
+        .where(scope, Settlement.id.not_in(revoked_unbatched), lines != 1)
     ).all()
     report.counts["settlements"] = (
         session.scalar(select(func.count(Settlement.id)).where(scope)) or 0
@@ -196,9 +196,23 @@ def _line_amounts(session: Session, report: Report) -> None:
                 members.c.fixmedins_code == DailyLine.fixmedins_code,
             ),
         )
-        .where(scope)
+        .where(
+            scope,
+            or_(
+                DailyLine.settlement_count != func.coalesce(members.c.count, 0),
+                DailyLine.fund_total_fen != func.coalesce(members.c.fund, 0),
+                DailyLine.amount_fen != func.coalesce(members.c.daily, 0),
+            ),
+        )
     ).all()
-    report.counts["daily_lines"] = len(rows)
+    report.counts["daily_lines"] = (
+        session.scalar(
+            select(func.count(DailyLine.id))
+            .join(DailyBatch, DailyBatch.id == DailyLine.batch_id)
+            .where(scope)
+        )
+        or 0
+    )
     for line_id, region, insutype, code, count, fund, amount, m_count, m_fund, m_daily in rows:
         if (count, fund, amount) != (m_count, m_fund, m_daily):
             report.add(
@@ -317,9 +331,14 @@ def _instructions(session: Session, report: Report) -> None:
         .outerjoin(
             posted, posted.c.ref == literal("instruction:") + PaymentInstruction.instruction_id
         )
-        .where(scope)
+        .where(
+            scope,
+            or_(posted.c.amount.is_(None), posted.c.amount != PaymentInstruction.amount_fen),
+        )
     ).all()
-    report.counts["instructions"] = len(sent_rows)
+    report.counts["instructions"] = (
+        session.scalar(select(func.count(PaymentInstruction.instruction_id)).where(scope)) or 0
+    )
     for instruction_id, region, insutype, code, amount, ledger_amount in sent_rows:
         if ledger_amount != amount:
             report.add(
@@ -408,7 +427,22 @@ def _receipts(session: Session, report: Report) -> None:
         .outerjoin(
             posted, posted.c.ref == literal("instruction:") + PaymentInstruction.instruction_id
         )
-        .where(scope)
+        .where(
+            scope,
+            or_(
+                and_(
+                    PaymentInstruction.status.in_(PAID),
+                    or_(
+                        PaymentInstruction.receipt_no.is_(None),
+                        func.coalesce(posted.c.count, 0) != 1,
+                    ),
+                ),
+                and_(
+                    PaymentInstruction.status.not_in(PAID),
+                    func.coalesce(posted.c.count, 0) != 0,
+                ),
+            ),
+        )
     ).all()
     for instruction_id, region, insutype, code, status, receipt_no, count in rows:
         paid = status in PAID
@@ -482,6 +516,7 @@ def _bank_statements(session: Session, report: Report) -> None:
                 PaymentInstruction.status.in_(PAID),
                 PaymentInstruction.result_at >= start,
                 PaymentInstruction.result_at < end,
+                func.coalesce(debits.c.count, 0) != 1,
             )
         ).all()
         for instruction_id, code, count in rows:
