@@ -414,6 +414,39 @@ def ledger_verify() -> None:
     typer.echo("ledger verified: balances, chains and trial balance agree")
 
 
+@cli.command("check")
+def three_flow_check(
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="first date of the documents, YYYY-MM-DD")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="last date of the documents, YYYY-MM-DD")
+    ] = None,
+) -> None:
+    """The three-flow check (三流核对): counts, every difference with its document; exit 1
+    on any difference."""
+    from app.threeflow import service
+
+    first = _date_option("--from", date_from)
+    last = _date_option("--to", date_to)
+    if first and last and first > last:
+        raise CliError("--from is after --to")
+    with transaction(_factory()) as session:
+        report = service.check(session, date_from=first, date_to=last)
+    typer.echo(service.render(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _date_option(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{name} {value!r} is not a date YYYY-MM-DD") from None
+
+
 @scenario_cli.command("run")
 def scenario_run(
     file: Annotated[str, typer.Argument(help="scenario JSON (SCENARIOS.md)")],

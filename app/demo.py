@@ -216,12 +216,30 @@ def build(path: Path = DEMO_DB) -> str:
     part = path.with_name(f"{path.name}.part")
     _remove(part)
     runner.run(Scenario.model_validate(scenario()), url(part))
+    problems = check(url(part))
+    if problems:
+        raise RuntimeError(f"the demo's three flows disagree:\n{problems}")
     with closing(sqlite3.connect(part)) as connection:  # the whole database in one file
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.execute("PRAGMA journal_mode=DELETE")
     _remove(path)
     os.replace(part, path)
     return url(path)
+
+
+def check(database_url: str) -> str | None:
+    """`fundledger check` on the played demo: None when the three flows agree (the bank's
+    statements reconciled), else the report."""
+    from app.db import make_engine, make_sessionmaker, transaction
+    from app.threeflow import service as threeflow
+
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            report = threeflow.check(session)
+        return None if report.ok else threeflow.render(report)
+    finally:
+        engine.dispose()
 
 
 def _remove(path: Path) -> None:

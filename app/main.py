@@ -80,6 +80,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.annual.router import router as annual_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
+    from app.bankrecon.router import router as bank_statements_router
     from app.compliance.router import router as compliance_router
     from app.daily.reports import router as reports_router
     from app.daily.router import router as daily_router
@@ -88,6 +89,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.monthly.router import router as monthly_router
     from app.scheduling.router import router as jobs_router
     from app.settlements.router import router as settlements_router
+    from app.threeflow.router import router as checks_router
     from app.trail.router import router as trail_router
     from app.treasury.router import router as treasury_router
     from app.workdays.router import router as calendar_router
@@ -103,11 +105,13 @@ def _include_routers(app: FastAPI) -> None:
         daily_router,
         treasury_router,
         bank_router,
+        bank_statements_router,
         monthly_router,
         annual_router,
         reports_router,
         compliance_router,
         jobs_router,
+        checks_router,
     ):
         app.include_router(router)
 

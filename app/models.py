@@ -4,6 +4,7 @@ from app.alerts import models as alerts_models
 from app.annual import models as annual_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
+from app.bankrecon import models as bankrecon_models
 from app.daily import models as daily_models
 from app.db import Base
 from app.institutions import models as institutions_models
@@ -21,6 +22,7 @@ __all__ = [
     "annual_models",
     "auth_models",
     "bank_models",
+    "bankrecon_models",
     "daily_models",
     "institutions_models",
     "ledger_models",

@@ -15,6 +15,7 @@ from jobs import (
     alerts_check,
     annual_clearing,
     audit_finalize,
+    bank_statement,
     daily_batch,
     month_start_summary,
     monthly_compute,
@@ -144,6 +145,19 @@ register(
         month_start_summary.run,
         False,
         "on the 5th (on or after): last month's successful daily payments by payment date",
+    )
+)
+
+register(
+    JobSpec(
+        "bank_statement",
+        time(6, 0),
+        False,
+        1,
+        bank_statement.run,
+        True,
+        "the bank's statement of the previous working day for every expenditure account, "
+        "reconciled with the ledger (银行对账)",
     )
 )
 

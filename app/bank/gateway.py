@@ -37,10 +37,21 @@ class StatusResult:
     body: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class StatementResult:
+    """`found` with the statement; `absent` (no statement that day); `not_ready` (the day is
+    not closed yet)."""
+
+    outcome: str
+    body: dict[str, Any] | None = None
+
+
 class BankGateway(Protocol):
     def send(self, instruction: dict[str, Any]) -> SendResult: ...
 
     def query(self, instruction_id: str) -> StatusResult: ...
+
+    def statement(self, account: str, statement_date: str) -> StatementResult: ...
 
 
 class HttpBankGateway:
@@ -113,3 +124,22 @@ class HttpBankGateway:
             raise ConnectionError(f"status query answered {response.status_code}")
         body = response.json()
         return StatusResult(found=True, status=body.get("status"), body=body)
+
+    def statement(self, account: str, statement_date: str) -> StatementResult:
+        """The end-of-day statement of the account (docs/bank-statements.md)."""
+        headers = self._signed(f"statement-{account}-{statement_date}", b"")
+        try:
+            response = self.client.get(f"/statements/{account}/{statement_date}", headers=headers)
+        except httpx.HTTPError as error:
+            raise ConnectionError(f"statement request failed: {error}") from error
+        if response.status_code == 404:
+            return StatementResult("absent")
+        if response.status_code == 409:
+            return StatementResult("not_ready")
+        if response.status_code != 200:
+            raise ConnectionError(f"statement request answered {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise ConnectionError("unreadable statement") from error
+        return StatementResult("found", body)

@@ -7,6 +7,12 @@ out-of-order deliveries, dropped callbacks (only a status query then tells), sta
 answers for the adversarial tests, and a seeded random mix of faults (SimFaults: timeouts,
 500s, slow answers, failed status queries, callbacks duplicated, reordered and delayed by
 hours) for the soak test. It keeps its state in memory and uses its own clock.
+
+It also keeps the books of each account it pays from: a payment is booked (debit) at its
+result, a return (退票) is booked back (credit) when it happens, and money moved on an account
+by something other than an instruction (the treasury's appropriation, a hospital's repayment,
+an advance paid at the counter) is booked through `transfer`. From these bookings it serves the
+end-of-day statement of each working day (对账单, docs/bank-statements.md) once the day is over.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
@@ -28,10 +34,12 @@ from fastapi.responses import JSONResponse
 
 from app.bank import signing
 from app.clock import Clock, at_shanghai, business_date
+from app.money import to_fen, yuan
 from app.workdays.rules import WorkCalendar
 
 REQUEST_BODY_MAX = 64 * 1024
 RETURN_TIME = clock_time(10, 0)
+STATEMENT_SPAN_DAYS_MAX = 31  # a statement covers the non-working days before its date
 NAME_MISMATCH = "NAME_MISMATCH"
 NAME_MISMATCH_REASON = "收款人户名与账号不符（户名校验未通过）"
 
@@ -55,6 +63,22 @@ class SimPayment:
         if now >= self.result_at:
             return self.final_status
         return "ACCEPTED"
+
+
+@dataclass
+class Booking:
+    """One movement on an account as the bank booked it (direction in the bank's terms:
+    DEBIT money out, CREDIT money in)."""
+
+    account: str
+    booked_at: datetime
+    direction: str
+    amount_fen: int
+    counterparty_account: str
+    counterparty_name: str
+    business_ref: str
+    bank_serial: str
+    summary: str
 
 
 @dataclass(order=True)
@@ -142,6 +166,8 @@ class BankSimulator:
         self.fail_next = 0  # the next N requests answer 500 (after recording the payment)
         self._lock = threading.Lock()
         self._counter = 0
+        self.bookings: list[Booking] = []
+        self._serials = 0  # its own counter: event ids keep their numbers
         # Event ids and receipt numbers stay unique across restarts of a simulator (an inbox
         # remembers event ids): they carry the moment this instance started, by its clock.
         self._instance = f"{clock.now():%y%m%d%H%M%S}"
@@ -163,6 +189,31 @@ class BankSimulator:
         @app.get("/payments/{instruction_id}")
         async def status(instruction_id: str, request: Request) -> JSONResponse:
             return self._status(dict(request.headers), instruction_id)
+
+        @app.get("/statements/{account}/{day}")
+        async def statement(account: str, day: str, request: Request) -> JSONResponse:
+            refused = self._verify(dict(request.headers), b"")
+            if refused is not None:
+                return refused
+            try:
+                statement_date = date.fromisoformat(day)
+            except ValueError:
+                return JSONResponse({"error": "date is YYYY-MM-DD"}, status_code=400)
+            code, body = self.statement(account, statement_date)
+            return JSONResponse(body, status_code=code)
+
+        @app.post("/transfers")
+        async def transfer(request: Request) -> JSONResponse:
+            body = await request.body()
+            refused = self._verify(dict(request.headers), body)
+            if refused is not None:
+                return refused
+            try:
+                fields = json.loads(body)
+                booking = self.transfer(**fields)
+            except (ValueError, TypeError, KeyError) as error:
+                return JSONResponse({"error": f"malformed transfer: {error}"}, status_code=400)
+            return JSONResponse({"bank_serial": booking.bank_serial}, status_code=201)
 
         return app
 
@@ -325,10 +376,12 @@ class BankSimulator:
                 "payee_account": request.get("payee_account"),
                 "amount": request["amount"],
             }
+            self._book_payment(payment, "DEBIT", result_at, payment.receipt["bank_serial"])
             if rule is not None and rule.get("status") == "RETURNED":
                 day = self.calendar.nth_after(today, int(rule.get("return_after", 1)))
                 payment.return_at = at_shanghai(day, RETURN_TIME)
                 payment.return_reason = rule.get("reason", "收款账户已销户")
+                self._book_payment(payment, "CREDIT", payment.return_at, self._serial())
         else:
             payment.failure = {
                 "code": (rule or {}).get("code", "ACCOUNT_ERROR"),
@@ -339,6 +392,114 @@ class BankSimulator:
         self._schedule(result_at, url, self._event(payment, status))
         if payment.return_at is not None:
             self._schedule(payment.return_at, url, self._event(payment, "RETURNED"))
+
+    def _serial(self) -> str:
+        self._serials += 1
+        return f"SB{self._instance}{self._serials:08d}"
+
+    def _book_payment(self, payment: SimPayment, direction: str, at: datetime, serial: str) -> None:
+        request = payment.request
+        self.bookings.append(
+            Booking(
+                account=str(request.get("payer_account", "")),
+                booked_at=at,
+                direction=direction,
+                amount_fen=to_fen(request["amount"]),
+                counterparty_account=str(request.get("payee_account", "")),
+                counterparty_name=str(request.get("payee_name", "")),
+                business_ref=payment.instruction_id,
+                bank_serial=serial,
+                summary=("退票 " if direction == "CREDIT" else "")
+                + str(request.get("purpose", "")),
+            )
+        )
+
+    # -- the account's books and statements ---------------------------------------------------
+
+    def transfer(
+        self,
+        *,
+        account: str,
+        direction: str,
+        amount: str,
+        business_ref: str,
+        counterparty_account: str = "",
+        counterparty_name: str = "",
+        summary: str = "",
+    ) -> Booking:
+        """Money moved on `account` by something other than an instruction, booked now;
+        idempotent on (account, direction, business_ref)."""
+        if direction not in ("DEBIT", "CREDIT"):
+            raise ValueError("direction is DEBIT or CREDIT")
+        amount_fen = to_fen(amount)
+        if amount_fen <= 0:
+            raise ValueError("amount is positive")
+        with self._lock:
+            for booking in self.bookings:
+                if (booking.account, booking.direction, booking.business_ref) == (
+                    account,
+                    direction,
+                    business_ref,
+                ):
+                    return booking
+            booking = Booking(
+                account=account,
+                booked_at=self.clock.now(),
+                direction=direction,
+                amount_fen=amount_fen,
+                counterparty_account=counterparty_account,
+                counterparty_name=counterparty_name,
+                business_ref=business_ref,
+                bank_serial=self._serial(),
+                summary=summary,
+            )
+            self.bookings.append(booking)
+            return booking
+
+    def statement(self, account: str, statement_date: date) -> tuple[int, dict[str, Any]]:
+        """The end-of-day statement of a working day: every booking after the previous
+        working day up to its end, with the balances (the account opened at zero). Served
+        once the day is over (the bank's close); 404 on a day the bank does not work."""
+        if not self.calendar.is_working(statement_date):
+            return 404, {"error": "no statement on a day the bank does not work"}
+        if business_date(self.clock.now()) <= statement_date:
+            return 409, {"error": "the day is not closed yet"}
+        previous = statement_date - timedelta(days=1)
+        while not self.calendar.is_working(previous) and previous > statement_date - timedelta(
+            days=STATEMENT_SPAN_DAYS_MAX
+        ):
+            previous -= timedelta(days=1)
+        with self._lock:
+            mine = [b for b in self.bookings if b.account == account]
+        mine.sort(key=lambda b: (b.booked_at, b.bank_serial))
+
+        def signed(booking: Booking) -> int:
+            return booking.amount_fen if booking.direction == "CREDIT" else -booking.amount_fen
+
+        opening = sum(signed(b) for b in mine if business_date(b.booked_at) <= previous)
+        today = [b for b in mine if previous < business_date(b.booked_at) <= statement_date]
+        closing = opening + sum(signed(b) for b in today)
+        return 200, {
+            "account": account,
+            "statement_date": statement_date.isoformat(),
+            "from_date": (previous + timedelta(days=1)).isoformat(),
+            "currency": "CNY",
+            "opening_balance": yuan(opening),
+            "closing_balance": yuan(closing),
+            "entries": [
+                {
+                    "bank_serial": b.bank_serial,
+                    "direction": b.direction,
+                    "amount": yuan(b.amount_fen),
+                    "value_date": business_date(b.booked_at).isoformat(),
+                    "counterparty_account": b.counterparty_account,
+                    "counterparty_name": b.counterparty_name,
+                    "business_ref": b.business_ref,
+                    "summary": b.summary,
+                }
+                for b in today
+            ],
+        }
 
     def _event(self, payment: SimPayment, status: str) -> dict[str, Any]:
         event: dict[str, Any] = {

@@ -46,6 +46,8 @@ class JournalEntry(Base):
     __table_args__ = (
         Index("ix_journal_entry_fund", "region_code", "insutype", "id"),
         Index("ix_journal_entry_institution", "fixmedins_code", "period"),
+        # a document's entries (bank reconciliation, the three-flow check)
+        Index("ix_journal_entry_business_ref", "business_ref"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

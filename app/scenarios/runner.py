@@ -58,6 +58,10 @@ class ScenarioError(ValueError):
     pass
 
 
+def _expenditure_account(region: str, insutype: str) -> str:
+    return f"95588{region}{insutype}"
+
+
 @contextmanager
 def _database(url: str | None) -> Iterator[str]:
     if url is not None:
@@ -210,7 +214,7 @@ class Runner:
                         "region_code": fund.region,
                         "insutype": fund.insutype,
                         "name": f"{fund.region} {fund.insutype}",
-                        "expenditure_account": f"95588{fund.region}{fund.insutype}",
+                        "expenditure_account": _expenditure_account(fund.region, fund.insutype),
                         "expenditure_account_name": f"医保基金支出户 {fund.region} {fund.insutype}",
                         "requires_settlement_list": fund.requires_settlement_list,
                     },
@@ -456,7 +460,19 @@ class Runner:
         )
 
     def _event_procurement_advance(self, data: dict[str, Any]) -> Any:
-        return self._call("operator", "POST", "/api/v1/procurement-advances", data)
+        response = self._call("operator", "POST", "/api/v1/procurement-advances", data)
+        if response.status_code == 201:
+            # paid to the suppliers from the expenditure account, at the bank's counter
+            code = data["fixmedins_code"]
+            self._bank_moves(
+                self.institutions[code].region,
+                data["insutype"],
+                "DEBIT",
+                data["amount"],
+                data["reference"],
+                "药耗招采垫付",
+            )
+        return response
 
     def _event_assessment(self, data: dict[str, Any]) -> Any:
         return self._call("operator", "POST", "/api/v1/annual/assessments", data)
@@ -464,20 +480,59 @@ class Runner:
     def _event_repayment(self, data: dict[str, Any]) -> Any:
         code = data["fixmedins_code"]
         region = self.institutions[code].region if code in self.institutions else "000000"
-        return self._call(
+        response = self._call(
             "accountant",
             "POST",
             f"/api/v1/receivables/{region}/{data['insutype']}/{code}/repayments",
             {"amount": data["amount"], "receipt_no": data["receipt_no"]},
         )
+        if response.status_code == 201:
+            institution = self.institutions[code]
+            self._bank_moves(
+                region,
+                data["insutype"],
+                "CREDIT",
+                data["amount"],
+                data["receipt_no"],
+                "医疗机构退回款",
+                (institution.bank_account, institution.bank_account_name),
+            )
+        return response
 
     def _event_appropriation(self, data: dict[str, Any]) -> Any:
         reference = data.get("reference") or f"SCENARIO-EVENT-{self.current_index}"
-        return self._call(
+        response = self._call(
             "accountant",
             "POST",
             f"/api/v1/fund-ledgers/{data['region']}/{data['insutype']}/appropriations",
             {"amount": data["amount"], "reference": reference},
+        )
+        if response.status_code == 201:
+            self._bank_moves(
+                data["region"], data["insutype"], "CREDIT", data["amount"], reference, "基金划入"
+            )
+        return response
+
+    def _bank_moves(
+        self,
+        region: str,
+        insutype: str,
+        direction: str,
+        amount: str,
+        reference: str,
+        summary: str,
+        counterparty: tuple[str, str] = ("", ""),
+    ) -> None:
+        """Money the service recorded that moves on the expenditure account without an
+        instruction: the bank books it too (the outside world's side of the event)."""
+        self.bank.transfer(
+            account=_expenditure_account(region, insutype),
+            direction=direction,
+            amount=amount,
+            business_ref=reference,
+            counterparty_account=counterparty[0],
+            counterparty_name=counterparty[1],
+            summary=summary,
         )
 
     # -- auto actions ------------------------------------------------------------------------------

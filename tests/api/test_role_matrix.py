@@ -156,6 +156,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/reports/daily-paid-tie/{month}/export.xlsx"): EVERYONE,
     ("GET", "/api/v1/jobs"): STAFF,
     ("POST", "/api/v1/jobs/{name}/run"): frozenset({OP}),
+    # bank statements (银行对账单): staff read, an operator uploads the bank's file
+    ("POST", "/api/v1/bank-statements"): frozenset({OP}),
+    ("GET", "/api/v1/bank-statements"): STAFF,
+    ("GET", "/api/v1/bank-statements/{statement_id}"): STAFF,
+    # the three-flow check (三流核对)
+    ("GET", "/api/v1/checks/three-flow"): STAFF,
 }
 
 SAMPLES = {

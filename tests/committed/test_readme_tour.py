@@ -16,17 +16,20 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 
+from app.workdays.rules import WorkCalendar
 from tests.support import databases
 from tests.support.docs import assert_served_locally
 
@@ -210,6 +213,8 @@ def test_the_readme_tour_runs_as_written(demo: tuple[LiveDemo, str]) -> None:
     stdout = run_tour(live, export_line)
     assert re.search(r"paid: instruction D\S+, bank receipt \S+", stdout), stdout
     assert "ledger verified" in stdout, stdout
+    assert "RECONCILED 调节后差额 0.00" in stdout, stdout
+    assert "three flows agree" in stdout, stdout
     downloads = sorted(live.folder.glob("*.xlsx"))
     assert len(downloads) >= 3, downloads
     for path in downloads:
@@ -221,6 +226,33 @@ def test_the_readme_tour_runs_as_written(demo: tuple[LiveDemo, str]) -> None:
     assert "Traceback" not in log, log[-5000:]
     assert not re.search(r'" 5\d\d ', log), "the server answered 5xx during the tour"
     assert not (live.folder / "fundledger.db").exists(), "the tour created a stray database"
+
+
+def test_the_demos_bank_statements_reconcile_to_the_fen(demo: tuple[LiveDemo, str]) -> None:
+    """Every working day of the demo's months has the bank's statement of every fund
+    ledger, each reconciled with the ledger to the fen (the demo refuses to finish playing
+    unless the three-flow check passes)."""
+    live, _ = demo
+    with sqlite3.connect(live.folder / "fundledger-demo.db") as connection:
+        rows = connection.execute(
+            "SELECT statement_date, status, unexplained_fen, closing_fen - bank_only_fen"
+            " + ledger_only_fen - ledger_balance_fen FROM bank_statement"
+            " WHERE superseded_at IS NULL"
+        ).fetchall()
+        funds = connection.execute("SELECT count(*) FROM fund_ledger").fetchone()[0]
+    calendar = WorkCalendar()
+    working = [
+        date(2026, 8, 1) + timedelta(days=n)
+        for n in range(80)
+        if calendar.is_working(date(2026, 8, 1) + timedelta(days=n))
+    ]
+    assert working[-1] == date(2026, 10, 19)
+    by_day: dict[str, int] = {}
+    for day, status, unexplained, difference in rows:
+        assert (status, unexplained, difference) == ("RECONCILED", 0, 0), day
+        by_day[day] = by_day.get(day, 0) + 1
+    assert all(by_day.get(day.isoformat()) == funds for day in working), by_day
+    assert funds == 10
 
 
 LOGIN_ROW = re.compile(r"(?m)^  (hospital|accountant|operator|auditor|admin) +(\S+) +(\S+)")

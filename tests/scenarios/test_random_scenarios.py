@@ -25,6 +25,7 @@ from app.monthly.models import MonthlyStatement, ProcurementAdvance, Repayment
 from app.scenarios import runner
 from app.scenarios.model import Scenario
 from tests.support.databases import fresh_database
+from tests.support.scenarios import assert_three_flows
 
 INSTITUTIONS = ("H001", "H002")
 
@@ -254,6 +255,7 @@ def test_random_scenarios_keep_the_books(seed: int) -> None:
             for code in INSTITUTIONS:
                 _books_of(session, code)
         engine.dispose()
+        assert_three_flows(url)
 
 
 def _books_of(session: Any, code: str) -> None:

@@ -6,15 +6,32 @@ import json
 from pathlib import Path
 from typing import Any
 
+from app.db import make_engine, make_sessionmaker, transaction
 from app.scenarios import runner
 from app.scenarios.model import Scenario
+from app.threeflow import service as threeflow
 from tests.support.databases import fresh_database
 
 
 def play(path: Path) -> dict[str, Any]:
+    """Play a scenario on a fresh database; the three flows must agree at its end."""
     scenario = Scenario.model_validate(json.loads(path.read_text(encoding="utf-8")))
     with fresh_database(migrated=False) as url:
-        return runner.run(scenario, url)
+        result = runner.run(scenario, url)
+        assert_three_flows(url)
+        return result
+
+
+def assert_three_flows(url: str) -> None:
+    """`fundledger check` on the played database finds no difference."""
+    engine = make_engine(url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            report = threeflow.check(session)
+        assert report.ok, threeflow.render(report)
+        assert report.counts["fund_ledgers"] > 0
+    finally:
+        engine.dispose()
 
 
 def mismatches(result: dict[str, Any], expected: dict[str, Any]) -> list[str]:

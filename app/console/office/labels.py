@@ -14,6 +14,7 @@ JOBS: Final[dict[str, tuple[str, str]]] = {
     "audit_finalize": ("审核终审", "申诉期结束时，未申诉的初审结果转为终审"),
     "annual_clearing": ("年度清算", "为年度数据齐备的机构计算年度清算"),
     "month_start_summary": ("月初汇总", "每月 5 日起汇总上月成功的日拨付（按支付日）"),
+    "bank_statement": ("银行对账", "每日 06:00 取前一工作日各支出户的银行对账单并与账簿核对"),
 }
 
 ALERT_KINDS: Final[dict[str, str]] = {
@@ -31,6 +32,8 @@ ALERT_KINDS: Final[dict[str, str]] = {
     "payee_changed": "收款账户已变更",
     "statement_not_confirmed": "月度结算单临近期限未确认",
     "clearing_not_done": "年度清算逾期未开展",
+    "bank_statement_difference": "银行对账不符",
+    "bank_statement_invalid": "银行对账单无法读取",
 }
 
 AUDIT_STEPS: Final[dict[str, str]] = {

@@ -1,0 +1,134 @@
+"""Bank statements through the API: an operator uploads the bank's statement (stored,
+matched, reconciled; the same again is 200, a correction a new version), staff read it;
+the three-flow check answers on request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth.service import Principal
+from app.clock import SimulatedClock
+from app.treasury import service as treasury
+from tests.support import builders
+from tests.support.builders import bearer
+
+ACCOUNT = "9558800000000310"  # builders.fund's expenditure account
+
+
+def _statement(amount: str = "500000.00") -> dict[str, Any]:
+    return {
+        "account": ACCOUNT,
+        "statement_date": "2026-03-06",
+        "from_date": "2026-03-06",
+        "currency": "CNY",
+        "opening_balance": "0.00",
+        "closing_balance": amount,
+        "entries": [
+            {
+                "bank_serial": "SB0001",
+                "direction": "CREDIT",
+                "amount": amount,
+                "value_date": "2026-03-06",
+                "counterparty_account": "6100001",
+                "counterparty_name": "财政专户",
+                "business_ref": "APP-2026-03",
+                "summary": "基金划入",
+            }
+        ],
+    }
+
+
+def _setup(session: Session, clock: SimulatedClock) -> dict[str, dict[str, str]]:
+    builders.fund(session)
+    treasury.appropriate(
+        session,
+        region_code="640100",
+        insutype="310",
+        amount_fen=50_000_000,
+        reference="APP-2026-03",
+        actor=Principal(None, "acc", "accountant"),
+        now=clock.now(),
+    )
+    tokens = {
+        role: bearer(builders.user_token(session, f"bs-{role}", role))
+        for role in ("operator", "auditor")
+    }
+    session.commit()
+    return tokens
+
+
+def test_upload_reconcile_replay_correct(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    tokens = _setup(session, clock)
+    first = client.post("/api/v1/bank-statements", json=_statement(), headers=tokens["operator"])
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["status"] == "RECONCILED" and body["version"] == 1
+    assert body["entries"][0]["match_kind"] == "appropriation"
+    assert body["entries"][0]["outcome"] == "matched"
+    reconciliation = body["reconciliation"]
+    assert reconciliation["bank_closing_balance"] == "500000.00"
+    assert reconciliation["ledger_balance"] == "500000.00"
+    assert reconciliation["unexplained"] == "0.00"
+
+    again = client.post("/api/v1/bank-statements", json=_statement(), headers=tokens["operator"])
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+
+    # the bank's corrected statement says another amount: a new version, with differences
+    other = client.post(
+        "/api/v1/bank-statements", json=_statement("500000.10"), headers=tokens["operator"]
+    )
+    assert other.status_code == 201
+    assert other.json()["version"] == 2 and other.json()["status"] == "DIFFERENCES"
+    assert other.json()["entries"][0]["outcome"] == "amount_difference"
+    assert other.json()["reconciliation"]["unexplained"] == "0.10"
+
+    listed = client.get("/api/v1/bank-statements", headers=tokens["auditor"]).json()["items"]
+    assert [row["version"] for row in listed] == [2]
+    history = client.get(
+        "/api/v1/bank-statements?include_superseded=true", headers=tokens["auditor"]
+    ).json()["items"]
+    assert [(row["version"], row["superseded_by_id"]) for row in history] == [
+        (1, other.json()["id"]),
+        (2, None),
+    ]
+    shown = client.get(f"/api/v1/bank-statements/{body['id']}", headers=tokens["auditor"])
+    assert shown.status_code == 200 and shown.json()["superseded_at"] is not None
+
+    check = client.get("/api/v1/checks/three-flow", headers=tokens["auditor"]).json()
+    assert not check["ok"]
+    assert {d["check"] for d in check["differences"]} == {"bank_statement_entry"}
+
+
+def test_refusals_name_the_field_and_the_rule(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    tokens = _setup(session, clock)
+    cases = [
+        ({"closing_balance": "1.00"}, "closing_balance", "balance_adds_up"),
+        ({"account": "000"}, "account", "unknown_account"),
+        ({"from_date": "2026-03-07"}, "from_date", "not_after_statement_date"),
+    ]
+    for change, field, rule in cases:
+        response = client.post(
+            "/api/v1/bank-statements", json={**_statement(), **change}, headers=tokens["operator"]
+        )
+        assert response.status_code == 422, response.text
+        errors = response.json()["errors"]
+        assert (errors[0]["field"], errors[0]["rule"]) == (field, rule)
+    money = client.post(
+        "/api/v1/bank-statements",
+        json={**_statement(), "opening_balance": 0.001},
+        headers=tokens["operator"],
+    )
+    assert money.status_code == 422
+    wrong = client.get(
+        "/api/v1/checks/three-flow?from=2026-03-02&to=2026-03-01", headers=tokens["auditor"]
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "from"
+    fine = client.get("/api/v1/checks/three-flow", headers=tokens["auditor"]).json()
+    assert fine["ok"] and fine["counts"]["fund_ledgers"] == 1
