@@ -643,7 +643,8 @@ def _in_transit(session: Session, report: Report) -> None:
     report.counts["fund_ledgers"] = len(funds)
     for region, insutype in funds:
         want, have = awaiting.get((region, insutype), 0), ledger.get((region, insutype), 0)
-        if want != have:
+        # "sent" credits in_transit (SPEC §6): money on its way is a credit balance (negative)
+        if want != -have:
             report.add(
                 Difference(
                     "in_transit",
@@ -651,7 +652,7 @@ def _in_transit(session: Session, report: Report) -> None:
                     insutype,
                     None,
                     f"in_transit:{region}:{insutype}",
-                    f"ledger {have} fen, instructions awaiting a result {want} fen",
+                    f"ledger {-have} fen on its way, instructions awaiting a result {want} fen",
                 )
             )
 
