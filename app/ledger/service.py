@@ -374,19 +374,13 @@ def balance_or_zero(session: Session, code: str) -> int:
     return 0 if row is None else rules.normal_balance(row.name, row.balance_fen)
 
 
-def _sum_query(after: datetime | None = None, basis: str = "effective") -> Select[Any]:
-    """Σ debit − credit per account; with `after`, only entries later than that time."""
+def _sum_query() -> Select[Any]:
+    """Σ debit − credit per account over every posting (verify)."""
     amount = LedgerPosting.amount_fen
     signed_sum = func.coalesce(
         func.sum(case((LedgerPosting.side == "D", amount), else_=-amount)), 0
     )
-    query = select(LedgerPosting.account_id, signed_sum).group_by(LedgerPosting.account_id)
-    if after is not None:
-        column = JournalEntry.effective_at if basis == "effective" else JournalEntry.recorded_at
-        query = query.join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id).where(
-            column > after
-        )
-    return query
+    return select(LedgerPosting.account_id, signed_sum).group_by(LedgerPosting.account_id)
 
 
 def balance_as_of(session: Session, code: str, as_of: datetime, *, basis: str = "effective") -> int:
@@ -394,10 +388,14 @@ def balance_as_of(session: Session, code: str, as_of: datetime, *, basis: str = 
     latest balance snapshot at or before it plus the postings after its cut (snapshots.py),
     so the read is bounded whatever the history's length."""
     assert basis in ("effective", "recorded")
-    account = _account(session, code)
-    fund_key = f"{account.region_code}:{account.insutype}"
-    dmc = snapshots.balance_as_of(session, account.id, fund_key, as_of, basis)
-    return rules.normal_balance(account.name, dmc)
+    try:
+        name = rules.parse_account_code(code)[0]
+    except rules.LedgerRuleError:
+        raise NotFound(f"no ledger account {code!r}") from None
+    dmc = snapshots.balance_as_of(session, code, as_of, basis)
+    if dmc is None:
+        raise NotFound(f"no ledger account {code!r}")
+    return rules.normal_balance(name, dmc)
 
 
 def balances(

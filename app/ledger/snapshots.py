@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, delete, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, case, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import any_of, in_chunks, insert_rows, transaction
+from app.db import UTCDateTime, any_of, in_chunks, insert_rows, transaction
 from app.ledger.models import (
     JournalEntry,
     LedgerAccount,
@@ -36,6 +36,7 @@ from app.ledger.models import (
     LedgerSnapshot,
     LedgerSnapshotBalance,
 )
+from app.ledger.rules import parse_account_code
 
 BASES = ("effective", "recorded")
 EVERY_DEFAULT = 1000
@@ -82,12 +83,20 @@ def tail_sums(
     until: datetime | None,
     account_id: int | None = None,
 ) -> dict[int, int]:
-    """Σ debit − credit per account over the fund's entries in (after, until]."""
+    """Σ debit − credit per account over the fund's entries in (after, until].
+
+    Driven by the entries of the window (the fund-time index), each one's postings looked up
+    by entry: on PostgreSQL the window's entry ids are one array (`= ANY(ARRAY(...))`), else
+    the planner may prefer to scan a hot account's postings, every one it ever had."""
+    entries = select(JournalEntry.id).where(_window(fund_key, basis, after, until))
+    if session.get_bind().dialect.name == "postgresql":
+        ids = func.array(entries.scalar_subquery())
+        in_window = LedgerPosting.entry_id == func.any(ids)
+    else:
+        in_window = LedgerPosting.entry_id.in_(entries)
     query = (
         select(LedgerPosting.account_id, _signed())
-        .select_from(JournalEntry)
-        .join(LedgerPosting, LedgerPosting.entry_id == JournalEntry.id)
-        .where(_window(fund_key, basis, after, until))
+        .where(in_window)
         .group_by(LedgerPosting.account_id)
     )
     if account_id is not None:
@@ -147,17 +156,67 @@ def carried(
     return found
 
 
-def balance_as_of(
-    session: Session, account_id: int, fund_key: str, as_of: datetime, basis: str
-) -> int:
-    """debit − credit of one account from the entries at or before `as_of` (on the basis)."""
-    snapshot = latest(session, fund_key, basis, as_of)
-    base = 0
-    if snapshot is not None:
-        base = carried(session, basis, [account_id], snapshot.id).get(account_id, 0)
-    after = snapshot.cut if snapshot is not None else None
-    tail = tail_sums(session, fund_key, basis, after, as_of, account_id)
-    return base + tail.get(account_id, 0)
+# One round trip: the account, the fund's latest snapshot at or before the time, the
+# account's row carried to it, and the postings of the fund's entries after its cut.
+_AS_OF = """
+WITH account AS (SELECT id FROM ledger_account WHERE code = :code),
+snap AS (
+    SELECT id, cut FROM ledger_snapshot
+     WHERE fund_key = :fund_key AND basis = :basis AND cut <= :as_of
+     ORDER BY cut DESC, id DESC LIMIT 1)
+SELECT
+    (SELECT id FROM account) AS account_id,
+    (SELECT b.debit_minus_credit FROM ledger_snapshot_balance b
+      WHERE b.account_id = (SELECT id FROM account) AND b.basis = :basis
+        AND b.snapshot_id <= (SELECT id FROM snap)
+      ORDER BY b.snapshot_id DESC LIMIT 1) AS base,
+    (SELECT coalesce(sum(CASE WHEN p.side = 'D' THEN p.amount_fen ELSE -p.amount_fen END), 0)
+       FROM ledger_posting p
+      WHERE p.account_id = (SELECT id FROM account) AND p.entry_id {in_window}) AS tail
+"""
+_WINDOW = """(SELECT e.id FROM journal_entry e
+      WHERE e.region_code = :region_code AND e.insutype = :insutype
+        AND e.{column} <= :as_of AND e.{column} > coalesce((SELECT cut FROM snap), {origin}))"""
+
+
+def _as_of_sql(dialect: str, basis: str) -> Any:
+    window = _WINDOW.format(
+        column="effective_at" if basis == "effective" else "recorded_at",
+        # before any time: '-infinity' on PostgreSQL, '' below any stored text on SQLite
+        origin="'-infinity'::timestamptz" if dialect == "postgresql" else "''",
+    )
+    in_window = f"= ANY(ARRAY{window})" if dialect == "postgresql" else f"IN {window}"
+    statement = text(_AS_OF.format(in_window=in_window))
+    return statement.bindparams(bindparam("as_of", type_=UTCDateTime()))
+
+
+_AS_OF_SQL = {
+    (dialect, basis): _as_of_sql(dialect, basis)
+    for dialect in ("postgresql", "sqlite")
+    for basis in BASES
+}
+
+
+def balance_as_of(session: Session, code: str, as_of: datetime, basis: str) -> int | None:
+    """debit − credit of one account from the entries at or before `as_of` (on the basis);
+    None when there is no such account."""
+    assert basis in BASES
+    _, region_code, insutype, _ = parse_account_code(code)
+    dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    row = session.execute(
+        _AS_OF_SQL[(dialect, basis)],
+        {
+            "code": code,
+            "fund_key": f"{region_code}:{insutype}",
+            "basis": basis,
+            "as_of": as_of,
+            "region_code": region_code,
+            "insutype": insutype,
+        },
+    ).one()
+    if row.account_id is None:
+        return None
+    return int(row.base or 0) + int(row.tail)
 
 
 def balances_as_of(
