@@ -77,6 +77,17 @@ def _reads(factory, moments: list[datetime], basis: str) -> list[float]:  # type
     return took
 
 
+def _round_trips(factory, count: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Milliseconds of a bare `SELECT 1` in a transaction of its own: the floor of any read."""
+    took = []
+    for _ in range(count):
+        with transaction(factory) as session:
+            start = time.perf_counter()
+            session.execute(text("SELECT 1")).scalar_one()
+            took.append((time.perf_counter() - start) * 1000)
+    return took
+
+
 def _row(label: str, took: list[float]) -> str:
     ordered = sorted(took)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
@@ -122,6 +133,7 @@ def main() -> None:
             connection.execute(text("ANALYZE"))
         rows.append(_row("effective, snapshots", _reads(factory, effective, "effective")))
         rows.append(_row("recorded, snapshots", _reads(factory, recorded, "recorded")))
+        rows.append(_row("bare SELECT 1 (the floor)", _round_trips(factory, args.reads)))
 
         timer = Timer()
         with transaction(factory) as session:

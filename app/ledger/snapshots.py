@@ -130,29 +130,25 @@ def latest(
 def carried(
     session: Session, basis: str, account_ids: Sequence[int], through: int
 ) -> dict[int, int]:
-    """Each account's latest snapshot row at or before snapshot `through` (absent: none)."""
+    """Each account's latest snapshot row at or before snapshot `through` (absent: none);
+    one backward index probe per account, whatever the number of snapshots."""
     found: dict[int, int] = {}
-    inner = LedgerSnapshotBalance.__table__.alias("later")
+    newest = (
+        select(LedgerSnapshotBalance.debit_minus_credit)
+        .where(
+            LedgerSnapshotBalance.account_id == LedgerAccount.id,
+            LedgerSnapshotBalance.basis == basis,
+            LedgerSnapshotBalance.snapshot_id <= through,
+        )
+        .order_by(LedgerSnapshotBalance.snapshot_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     for chunk in in_chunks(session, sorted(set(account_ids))):
-        newest = (
-            select(func.max(inner.c.snapshot_id))
-            .where(
-                inner.c.account_id == LedgerSnapshotBalance.account_id,
-                inner.c.basis == basis,
-                inner.c.snapshot_id <= through,
-            )
-            .scalar_subquery()
-        )
         rows = session.execute(
-            select(
-                LedgerSnapshotBalance.account_id, LedgerSnapshotBalance.debit_minus_credit
-            ).where(
-                any_of(session, LedgerSnapshotBalance.account_id, chunk),
-                LedgerSnapshotBalance.basis == basis,
-                LedgerSnapshotBalance.snapshot_id == newest,
-            )
+            select(LedgerAccount.id, newest).where(any_of(session, LedgerAccount.id, chunk))
         )
-        found.update({int(a): int(d) for a, d in rows})
+        found.update({int(a): int(d) for a, d in rows if d is not None})
     return found
 
 

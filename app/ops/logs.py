@@ -27,6 +27,9 @@ _STANDARD = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
 )
 
+# request_id is written first; uvicorn's `color_message` repeats the message with ANSI codes
+_LEFT_OUT = frozenset({"request_id", "color_message"})
+
 LogFormat = Literal["json", "text"]
 
 
@@ -60,7 +63,7 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             payload["request_id"] = request_id
         for key, value in vars(record).items():
-            if key not in _STANDARD and key != "request_id" and not key.startswith("_"):
+            if key not in _STANDARD and key not in _LEFT_OUT and not key.startswith("_"):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
