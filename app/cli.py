@@ -21,6 +21,7 @@ from app.auth.service import Principal
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, transaction
+from app.ops import logs
 from jobs.context import JobContext
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="fundledger service")
@@ -120,7 +121,7 @@ def serve(
     # Before anything else: a busy port would otherwise show up after the demo played.
     _refuse_busy_ports(host, {"--port": port, **({"--bank-port": bank_port} if demo else {})})
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if demo:
         settings = _start_demo(settings, host, port, bank_port, reset=demo_reset)
     else:
@@ -135,7 +136,16 @@ def serve(
         read_timeout_s=settings.bank_read_timeout_s,
     )
     app = create_app(settings, clock=clock, bank_gateway=gateway)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    # uvicorn's logging goes through ours (JSON); each request is logged once, by
+    # app/ops/metrics.RequestMiddleware, with its request id
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+    )
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -409,9 +419,32 @@ def ledger_verify() -> None:
         typer.echo(f"CHAIN {fund} entry {entry_id}: {reason}")
     if report.trial_balance_fen:
         typer.echo(f"TRIAL BALANCE off by {report.trial_balance_fen} fen")
+    typer.echo(f"balance snapshots checked: {report.snapshots.snapshots_checked}")
+    for fund, basis, snapshot_id, problem in report.snapshots.problems:
+        typer.echo(f"SNAPSHOT {fund} {basis} #{snapshot_id}: {problem}")
+    if report.snapshots.problems:
+        typer.echo("snapshots are derived data: `fundledger ledger snapshot --rebuild` redoes them")
     if not report.ok:
         raise typer.Exit(1)
-    typer.echo("ledger verified: balances, chains and trial balance agree")
+    typer.echo("ledger verified: balances, chains, trial balance and snapshots agree")
+
+
+@ledger_cli.command("snapshot")
+def ledger_snapshot(
+    rebuild: Annotated[
+        bool, typer.Option(help="delete every balance snapshot and cut the history again")
+    ] = False,
+) -> None:
+    """Take the balance snapshots due (every FUNDLEDGER_LEDGER_SNAPSHOT_EVERY entries of a
+    fund ledger); the scheduler does it every few minutes."""
+    from app.ledger import snapshots
+
+    settings = get_settings()
+    take = snapshots.rebuild if rebuild else snapshots.take
+    written = take(_factory(), every=settings.ledger_snapshot_every, now=SystemClock().now())
+    for fund, count in sorted(written.items()):
+        typer.echo(f"{fund}: {count} snapshot(s)")
+    typer.echo(f"balance snapshots written: {sum(written.values())}")
 
 
 @cli.command("check")
@@ -541,7 +574,7 @@ def scheduler(
     """The job process: cron schedule in Asia/Shanghai, one active run per job."""
     from jobs import scheduler as job_scheduler
 
-    logging.basicConfig(level=get_settings().log_level)
+    logs.configure(get_settings().log_level, get_settings().log_format)
     ctx = _job_context()
     if catch_up_only:
         for outcome in job_scheduler.catch_up(ctx):

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     bank_secrets_previous: list[str] = Field(default_factory=list)
     callback_url: str = "http://127.0.0.1:8000/api/v1/bank/receipts"
     log_level: str = "INFO"
+    # json: one JSON object per line with the request id (docs/operations.md); text: for a
+    # person reading a terminal
+    log_format: Literal["json", "text"] = "json"
+    # A fund ledger's balance snapshot every this many journal entries: an as-of balance adds
+    # up at most about this many entries after one (docs/rules.md "Balance snapshots").
+    ledger_snapshot_every: int = Field(default=1000, ge=10, le=1_000_000)
     body_limit_bytes: int = Field(default=BODY_LIMIT_BYTES_DEFAULT, gt=0)
     bulk_body_limit_bytes: int = Field(default=BODY_LIMIT_BYTES_BULK, gt=0)
     bank_connect_timeout_s: float = Field(default=3.0, gt=0)

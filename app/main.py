@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import errors, openapi
+from app.auth.deps import Staff
 from app.clock import Clock, SystemClock
 from app.config import BODY_LIMIT_BYTES_BANK, BODY_LIMIT_BYTES_UPLOAD, Settings, get_settings
 from app.console.pages import install as install_console
@@ -20,6 +21,7 @@ from app.db import make_engine, make_sessionmaker
 from app.deps import SessionDep
 from app.http import BodyLimitMiddleware, StrictJSONRoute
 from app.migrate import is_at_head
+from app.ops import metrics
 from app.wiring import wire
 
 API_PREFIX = "/api/v1"
@@ -66,8 +68,12 @@ def create_app(
             "-upload": BODY_LIMIT_BYTES_UPLOAD,  # console forms with a file
         },
     )
-    app.add_middleware(errors.CatchAllMiddleware)  # added last: the outermost of ours
+    app.add_middleware(errors.CatchAllMiddleware)
+    # added last, the outermost of ours: the request id is set before anything logs, and the
+    # latency histogram sees the answers the catch-all turned into 500s
+    app.add_middleware(metrics.RequestMiddleware)
     _health_routes(app)
+    _metrics_route(app)
     _docs_routes(app)
     _include_routers(app)
     install_console(app)  # the web console for people: /console, and / leads there
@@ -163,3 +169,14 @@ def _health_routes(app: FastAPI) -> None:
             response.status_code = 503
             return {"status": "unavailable", "detail": "migrations are not at head"}
         return {"status": "ready"}
+
+
+def _metrics_route(app: FastAPI) -> None:
+    """`/metrics` for Prometheus (text format, so not in the OpenAPI document): staff bearer
+    tokens only (docs/operations.md: an auditor-role user for the scraper), like any reading
+    of the service's state; hospitals get 403."""
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(_: Staff, session: SessionDep) -> Response:
+        body = metrics.exposition(session, app.state.clock.now())
+        return Response(body, media_type=metrics.CONTENT_TYPE)

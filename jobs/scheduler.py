@@ -15,6 +15,7 @@ from app.clock import business_date as date_of
 from app.db import transaction
 from app.scheduling import service as scheduling
 from app.workdays import service as workdays
+from jobs import ledger_snapshots
 from jobs.context import JobContext
 from jobs.registry import CATCH_UP_DAYS_MAX, JOBS, REQUERY_EVERY_MINUTES, JobSpec, due_today
 from jobs.runner import RunOutcome, run_job, run_locked
@@ -24,6 +25,9 @@ log = logging.getLogger("fundledger.scheduler")
 # A run delayed by a busy process or a restart still happens within the hour; later ones
 # are left to the catch-up (the 1-second default would silently skip them).
 MISFIRE_GRACE_S = 3600
+# Balance snapshots: a sweep every few minutes (not date-keyed, not recorded in job_run; the
+# metric fundledger_ledger_entries_since_snapshot shows when it stops keeping up).
+SNAPSHOTS_EVERY_MINUTES = 5
 
 
 def catch_up(ctx: JobContext) -> list[RunOutcome]:
@@ -101,6 +105,19 @@ def _requery(ctx: JobContext) -> None:
         runs.finish(ctx.session_factory, run_id, ok=True, detail=detail, now=ctx.clock.now())
 
 
+def _ledger_snapshots(ctx: JobContext) -> None:
+    with scheduling.job_lock(ctx.engine, "ledger_snapshots") as acquired:
+        if not acquired:
+            return
+        try:
+            detail = ledger_snapshots.run(ctx)
+        except Exception:
+            log.exception("ledger snapshots failed")
+            return
+        if detail["snapshots"]:
+            log.info("ledger snapshots: %s", detail["snapshots"])
+
+
 def run_forever(ctx: JobContext) -> None:
     for outcome in catch_up(ctx):
         log.info("catch-up %s %s: %s", outcome.job, outcome.business_date, outcome.status)
@@ -123,5 +140,12 @@ def run_forever(ctx: JobContext) -> None:
         id="bank_requery",
         name="ask the bank about instructions without a result 30 minutes after sending",
     )
-    log.info("scheduler started with %d jobs and the bank re-query", len(JOBS))
+    scheduler.add_job(
+        _ledger_snapshots,
+        IntervalTrigger(minutes=SNAPSHOTS_EVERY_MINUTES, timezone=SHANGHAI),
+        args=(ctx,),
+        id="ledger_snapshots",
+        name="balance snapshots of the fund ledgers (bounded as-of balances)",
+    )
+    log.info("scheduler started with %d jobs, the bank re-query and snapshots", len(JOBS))
     scheduler.start()

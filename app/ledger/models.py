@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
+    PrimaryKeyConstraint,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +50,9 @@ class JournalEntry(Base):
         Index("ix_journal_entry_institution", "fixmedins_code", "period"),
         # a document's entries (bank reconciliation, the three-flow check)
         Index("ix_journal_entry_business_ref", "business_ref"),
+        # a fund ledger's entries in time order: the tail of an as-of balance after a snapshot
+        Index("ix_journal_entry_fund_effective", "region_code", "insutype", "effective_at"),
+        Index("ix_journal_entry_fund_recorded", "region_code", "insutype", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -96,3 +101,44 @@ class LedgerChain(Base):
     fund_key: Mapped[str] = mapped_column(String(10), primary_key=True)  # "640100:310"
     last_entry_id: Mapped[int | None] = mapped_column(BigId)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerSnapshot(Base):
+    """A balance snapshot of one fund ledger, on one time basis: every account's balance from
+    the entries whose effective (or recorded) time is at or before `cut` (SPEC §6, issue 20).
+
+    Derived data, never the ledger: written by `ledger snapshot` (the scheduler every few
+    minutes) and checked by `ledger verify` against the postings. An entry inserted later with
+    a time at or before `cut` makes it stale: a database trigger on journal_entry deletes it
+    (and the later ones of its fund and basis) in the same transaction, so a snapshot that
+    exists is always right. `entries` counts the fund's entries at or before `cut`.
+    """
+
+    __tablename__ = "ledger_snapshot"
+    __table_args__ = (
+        CheckConstraint("basis IN ('effective', 'recorded')", name="basis"),
+        Index("ix_ledger_snapshot_fund", "fund_key", "basis", "cut"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fund_key: Mapped[str] = mapped_column(String(10))
+    basis: Mapped[str] = mapped_column(String(9))
+    cut: Mapped[datetime] = mapped_column(UTCDateTime)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerSnapshotBalance(Base):
+    """An account's debit − credit at a snapshot, written for the accounts with postings since
+    the fund's previous snapshot on that basis; an account without a row at a snapshot carries
+    its latest earlier row (or 0)."""
+
+    __tablename__ = "ledger_snapshot_balance"
+    __table_args__ = (PrimaryKeyConstraint("account_id", "basis", "snapshot_id"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
+    basis: Mapped[str] = mapped_column(String(9))
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_snapshot.id", ondelete="CASCADE"), index=True
+    )
+    debit_minus_credit: Mapped[int] = mapped_column(Fen)

@@ -99,6 +99,18 @@ def check_balanced(lines: Iterable[Line]) -> None:
         raise LedgerRuleError(f"unbalanced entry: debits {debit} fen, credits {credit} fen")
 
 
+def check_fund(lines: Iterable[Line], region_code: str, insutype: str) -> None:
+    """An entry moves money inside its fund ledger: every account is of its region and fund
+    (the hash chain and the balance snapshots are kept per fund ledger)."""
+    for line in lines:
+        parts = line.account.split(":")
+        if parts[1:3] != [region_code, insutype]:
+            raise LedgerRuleError(
+                f"account {line.account!r} is not of the entry's fund ledger"
+                f" {region_code}:{insutype}"
+            )
+
+
 @dataclass
 class DraftLines:
     """Builds lines from (debit account, credit account, amount) transfers.

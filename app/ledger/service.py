@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.db import any_of, dialect_insert, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, NotFound
-from app.ledger import rules
+from app.ledger import rules, snapshots
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerChain, LedgerPosting
 from app.ledger.rules import Draft, Line
 
@@ -179,6 +179,7 @@ def _post_fund(
     fresh: list[tuple[int, Draft, str]] = []
     seen: dict[str, str] = {}
     for draft in drafts:
+        rules.check_fund(draft.lines, draft.region_code, draft.insutype)
         reverses_key = None
         if draft.reverses_entry_id is not None:
             reverses_key = reversed_keys.get(draft.reverses_entry_id)
@@ -373,31 +374,28 @@ def balance_or_zero(session: Session, code: str) -> int:
     return 0 if row is None else rules.normal_balance(row.name, row.balance_fen)
 
 
-def _sum_query(after: datetime | None = None, basis: str = "effective") -> Select[Any]:
-    """Σ debit − credit per account; with `after`, only entries later than that time."""
+def _sum_query() -> Select[Any]:
+    """Σ debit − credit per account over every posting (verify)."""
     amount = LedgerPosting.amount_fen
     signed_sum = func.coalesce(
         func.sum(case((LedgerPosting.side == "D", amount), else_=-amount)), 0
     )
-    query = select(LedgerPosting.account_id, signed_sum).group_by(LedgerPosting.account_id)
-    if after is not None:
-        column = JournalEntry.effective_at if basis == "effective" else JournalEntry.recorded_at
-        query = query.join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id).where(
-            column > after
-        )
-    return query
+    return select(LedgerPosting.account_id, signed_sum).group_by(LedgerPosting.account_id)
 
 
 def balance_as_of(session: Session, code: str, as_of: datetime, *, basis: str = "effective") -> int:
-    """Balance from the entries effective (or recorded) at or before `as_of`: the maintained
-    balance less what was posted later, so a recent `as_of` reads few postings."""
+    """Balance from the entries effective (or recorded) at or before `as_of`: the fund's
+    latest balance snapshot at or before it plus the postings after its cut (snapshots.py),
+    so the read is bounded whatever the history's length."""
     assert basis in ("effective", "recorded")
-    account = _account(session, code)
-    row = session.execute(
-        _sum_query(as_of, basis).where(LedgerPosting.account_id == account.id)
-    ).first()
-    later = int(row[1]) if row else 0
-    return rules.normal_balance(account.name, account.balance_fen - later)
+    try:
+        name = rules.parse_account_code(code)[0]
+    except rules.LedgerRuleError:
+        raise NotFound(f"no ledger account {code!r}") from None
+    dmc = snapshots.balance_as_of(session, code, as_of, basis)
+    if dmc is None:
+        raise NotFound(f"no ledger account {code!r}")
+    return rules.normal_balance(name, dmc)
 
 
 def balances(
@@ -409,7 +407,8 @@ def balances(
     as_of: datetime | None = None,
     basis: str = "effective",
 ) -> list[AccountBalance]:
-    """Balances of accounts (sorted by code); maintained rows, or recomputed as of a time."""
+    """Balances of accounts (sorted by code); maintained rows, or as of a time from the
+    balance snapshots and the postings after them."""
     query = select(LedgerAccount).order_by(LedgerAccount.code)
     if region_code:
         query = query.where(LedgerAccount.region_code == region_code)
@@ -418,12 +417,15 @@ def balances(
     if fixmedins_code:
         query = query.where(LedgerAccount.fixmedins_code == fixmedins_code)
     accounts = list(session.scalars(query))
-    later: dict[int, int] = {}
+    at: dict[int, int] | None = None
     if as_of is not None:
-        later = {int(a): int(b) for a, b in session.execute(_sum_query(as_of, basis))}
+        assert basis in ("effective", "recorded")
+        at = snapshots.balances_as_of(
+            session, [(a.id, f"{a.region_code}:{a.insutype}") for a in accounts], as_of, basis
+        )
     result = []
     for account in accounts:
-        dmc = account.balance_fen - later.get(account.id, 0)
+        dmc = account.balance_fen if at is None else at[account.id]
         result.append(
             AccountBalance(
                 account.code,
@@ -509,14 +511,21 @@ class VerifyReport:
     balance_mismatches: list[tuple[str, int, int]] = field(default_factory=list)
     chain_breaks: list[tuple[str, int, str]] = field(default_factory=list)
     trial_balance_fen: int = 0
+    snapshots: snapshots.SnapshotReport = field(default_factory=snapshots.SnapshotReport)
 
     @property
     def ok(self) -> bool:
-        return not (self.balance_mismatches or self.chain_breaks or self.trial_balance_fen)
+        return not (
+            self.balance_mismatches
+            or self.chain_breaks
+            or self.trial_balance_fen
+            or self.snapshots.problems
+        )
 
 
 def verify(session: Session) -> VerifyReport:
-    """Recompute every balance from postings and every hash chain from the entries."""
+    """Recompute every balance from postings, every hash chain from the entries and every
+    balance snapshot from the postings."""
     report = VerifyReport()
     computed = {int(a): int(b) for a, b in session.execute(_sum_query())}
     for account in session.scalars(select(LedgerAccount).order_by(LedgerAccount.code)):
@@ -533,6 +542,7 @@ def verify(session: Session) -> VerifyReport:
         last = _verify_chain(session, region_code, insutype, report)
         if heads.get(fund_key, rules.GENESIS_HASH) != last:
             report.chain_breaks.append((fund_key, 0, "chain head does not match the last entry"))
+    snapshots.verify(session, report.snapshots)
     return report
 
 

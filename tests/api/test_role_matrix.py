@@ -30,6 +30,8 @@ SIGNED = "signed"  # the bank signs; a bearer token of any role is no credential
 MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    # Prometheus metrics (docs/operations.md): staff; the scraper uses an auditor's token
+    ("GET", "/metrics"): STAFF,
     ("GET", "/api/v1/me"): EVERYONE,
     # users and tokens: admins; auditors read them (never a token secret)
     ("POST", "/api/v1/users"): frozenset({A}),
@@ -194,9 +196,11 @@ def _routes() -> list[tuple[str, str]]:
         (method, context.path)
         for context in iter_route_contexts(app.routes)
         if isinstance(context.original_route, APIRoute)
-        # the API and health; the console's pages have their own matrix
+        # the API, health and metrics; the console's pages have their own matrix
         # (tests/api/test_console_role_matrix.py), /docs and /redoc are public pages
-        and (context.path.startswith("/api/") or context.path in ("/healthz", "/readyz"))
+        and (
+            context.path.startswith("/api/") or context.path in ("/healthz", "/readyz", "/metrics")
+        )
         for method in context.methods or ()
     )
 

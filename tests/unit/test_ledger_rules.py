@@ -8,6 +8,7 @@ from app.ledger.rules import (
     LedgerRuleError,
     Line,
     account_code,
+    check_fund,
     mirror,
     normal_balance,
     parse_account_code,
@@ -71,3 +72,14 @@ def test_request_hash_ignores_time_and_memo_but_not_money() -> None:
     other = Draft("k", "key", "640100", "310", (Line("a", "D", 2), Line("b", "C", 2)), NOW, "ref")
     assert request_hash(first, None) == request_hash(later, None)
     assert request_hash(first, None) != request_hash(other, None)
+
+
+def test_check_fund_refuses_an_account_of_another_fund_ledger() -> None:
+    inside = [
+        Line("bank:640100:310", "D", 5),
+        Line("payable:640100:310:H001", "C", 5),
+    ]
+    check_fund(inside, "640100", "310")
+    for stranger in ("bank:640100:390", "payable:640200:310:H001", "bank:6401:310"):
+        with pytest.raises(LedgerRuleError, match="not of the entry's fund ledger"):
+            check_fund([inside[0], Line(stranger, "C", 5)], "640100", "310")

@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics (`/metrics`), JSON logs with request ids (docs/operations.md)."""
