@@ -23,7 +23,7 @@ from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.bankrecon.schemas import StatementIn
 from app.clock import at_shanghai
 from app.db import any_of, in_chunks
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.institutions.models import FundLedger
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
 from app.ledger.rules import account_code
@@ -32,6 +32,7 @@ from app.treasury.models import Appropriation
 from app.workdays import service as workdays
 
 ALERT_KIND = "bank_statement_difference"
+MISSING_KIND = "bank_statement_missing"
 ITEMS_LISTED_MAX = 200  # per kind of item in the stored reconciliation
 RECONCILE_WINDOW_DAYS = 92  # open items are looked for this far back
 DIRECTIONS = {"DEBIT": "D", "CREDIT": "C"}
@@ -111,6 +112,13 @@ def receive(
     if earlier is not None and earlier.body_hash == digest:
         return earlier, False
     version = 1
+    if earlier is not None and earlier.source == "fetch" and source != "fetch":
+        # What the bank itself delivered is replaced only by the bank: one person's upload
+        # could otherwise hide a double payment and clear its alert.
+        raise Conflict(
+            f"the statement of {statement.account} for {statement.statement_date} came from "
+            "the bank; only the bank's own corrected statement replaces it"
+        )
     if earlier is not None:
         version = earlier.version + 1
         earlier.superseded_at = now
@@ -138,12 +146,19 @@ def receive(
     )
     session.add(row)
     session.flush()
+    alerts.resolve(
+        session, kind=MISSING_KIND, subject=_day(row.account, row.statement_date), now=now
+    )
     if earlier is not None:
         earlier.superseded_by_id = row.id
         alerts.resolve(session, kind=ALERT_KIND, subject=_subject(earlier), now=now)
     _store_entries(session, row, fund, statement)
     _reconcile(session, row, fund, now)
     return row, True
+
+
+def _day(account: str, day: date) -> str:
+    return f"{account}:{day}"
 
 
 def _subject(statement: BankStatement) -> str:
@@ -386,6 +401,11 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
         for e in own
     ]
     missing = _paid_without_entry(session, row, fund, end)
+    # A ledger posting from before the statement's days that no statement shows is no timing
+    # item: the money the ledger holds (an appropriation, a repayment, a return) never reached
+    # the bank (or left it unbooked). Only the statement's own days may be in transit.
+    opened = at_shanghai(row.from_date, time(0, 0))
+    overdue = [p for p in ledger_only if p.effective_at < opened]
     row.ledger_balance_fen = table.ledger_balance_fen
     row.bank_only_fen = table.bank_only_fen
     row.ledger_only_fen = table.ledger_only_fen
@@ -414,14 +434,19 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
         ],
         "differences": differences[:ITEMS_LISTED_MAX],
         "paid_without_entry": missing[:ITEMS_LISTED_MAX],
+        "ledger_only_overdue": [
+            {"entry_id": r.id, "business_ref": r.business_ref, "amount_fen": r.amount_fen}
+            for r in overdue[:ITEMS_LISTED_MAX]
+        ],
         "counts": {
             "bank_only": len(bank_only),
             "ledger_only": len(ledger_only),
+            "ledger_only_overdue": len(overdue),
             "differences": len(differences),
             "paid_without_entry": len(missing),
         },
     }
-    bad = bool(differences or missing or table.unexplained_fen)
+    bad = bool(differences or missing or overdue or table.unexplained_fen)
     row.status = "DIFFERENCES" if bad else "RECONCILED"
     session.flush()
     if bad:
@@ -432,6 +457,7 @@ def _reconcile(session: Session, row: BankStatement, fund: FundLedger, now: date
             detail=(
                 f"银行对账单 {row.account} {row.statement_date} 第{row.version}版: "
                 f"未匹配或金额不符 {len(differences)} 笔, 已支付无对账单记录 {len(missing)} 笔, "
+                f"账已记而银行逾期未记 {len(overdue)} 笔, "
                 f"余额调节后差额 {table.unexplained_fen / 100:.2f} 元"
             ),
             now=now,
@@ -526,6 +552,17 @@ def fetch_day(ctx: Any, day: date) -> dict[str, Any]:
     for account, _region, _insutype in wanted:
         result = ctx.gateway.statement(account, day.isoformat())
         if result.outcome != "found":
+            # A working day's statement the bank did not deliver: said, not skipped (the
+            # job is done for the day; the statement is uploaded or fetched again by hand).
+            with transaction(ctx.session_factory) as session:
+                alerts.raise_alert(
+                    session,
+                    kind=MISSING_KIND,
+                    subject=_day(account, day),
+                    detail=f"银行未提供 {account} {day} 的对账单（{result.outcome}）："
+                    "请向银行索取后上传，或再次运行 bank_statement 任务",
+                    now=ctx.clock.now(),
+                )
             outcomes[account] = result.outcome
             continue
         with transaction(ctx.session_factory) as session:

@@ -13,7 +13,7 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,12 @@ from app.bankrecon import service as bankrecon
 from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.bankrecon.schemas import StatementIn
 from app.cli import cli
+from app.clock import at_shanghai
 from app.config import get_settings
 from app.daily.models import DailyLine
 from app.db import make_engine, make_sessionmaker, transaction
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
+from app.institutions.models import FundLedger
 from app.ledger import service as ledger
 from app.ledger.rules import Draft, DraftLines, account_code
 from app.scenarios.model import Scenario
@@ -149,8 +151,13 @@ def test_a_statement_with_one_entry_altered_is_caught_and_a_correction_supersede
     )
     assert not created and same.version == 1
 
+    # one person's upload never replaces what the bank delivered (it could hide a payment)
+    with pytest.raises(Conflict, match="only the bank"):
+        bankrecon.receive(
+            session, StatementIn.model_validate(altered), source="upload", actor="op", now=NOW
+        )
     row, created = bankrecon.receive(
-        session, StatementIn.model_validate(altered), source="upload", actor="op", now=NOW
+        session, StatementIn.model_validate(altered), source="fetch", actor="bank", now=NOW
     )
     assert created and row.version == 2 and row.status == "DIFFERENCES"
     assert row.unexplained_fen == -1  # the bank took a fen more than the ledger says
@@ -176,7 +183,7 @@ def test_a_statement_with_one_entry_altered_is_caught_and_a_correction_supersede
 
     # the bank corrects it: version 3, reconciled; the earlier versions kept
     fixed, created = bankrecon.receive(
-        session, StatementIn.model_validate(original), source="upload", actor="op", now=NOW
+        session, StatementIn.model_validate(original), source="fetch", actor="bank", now=NOW
     )
     assert created and fixed.version == 3 and fixed.status == "RECONCILED"
     versions = session.scalars(
@@ -279,6 +286,54 @@ def test_a_direct_sql_update_of_an_amount_is_named(session: Session) -> None:
     report = threeflow.check(session)
     assert _named(report, "instruction_amount", f"instruction:{instruction.instruction_id}")
     assert _named(report, "line_amount", f"daily_line:{instruction.source_id}")
+
+
+def test_money_in_the_ledger_that_never_reached_the_bank_is_a_difference(
+    session: Session,
+) -> None:
+    """An appropriation booked in the ledger (the bank account goes up, the funds check
+    counts it) that no bank statement shows by the next statement is a difference, not a
+    timing item."""
+    latest = session.scalars(
+        select(BankStatement)
+        .where(BankStatement.superseded_at.is_(None))
+        .order_by(BankStatement.statement_date.desc(), BankStatement.id.desc())
+    ).first()
+    assert latest is not None and latest.status == "RECONCILED"
+    fund = session.scalars(
+        select(FundLedger).where(
+            FundLedger.region_code == latest.region_code, FundLedger.insutype == latest.insutype
+        )
+    ).one()
+    region, insutype = fund.region_code, fund.insutype
+    before = at_shanghai(latest.from_date - timedelta(days=1), time(10, 0))
+    ledger.post(
+        session,
+        Draft(
+            kind="appropriation",
+            key=f"appropriation:{region}:{insutype}:NEVER-ARRIVED",
+            region_code=region,
+            insutype=insutype,
+            fixmedins_code=None,
+            lines=DraftLines()
+            .transfer(
+                account_code("bank", region, insutype),
+                account_code("appropriation", region, insutype),
+                500_000_000,
+            )
+            .result(),
+            effective_at=before,
+            business_ref="appropriation:NEVER-ARRIVED",
+        ),
+        now=before,
+    )
+    bankrecon._reconcile(session, latest, fund, NOW)
+    assert latest.status == "DIFFERENCES"
+    assert latest.reconciliation["counts"]["ledger_only_overdue"] == 1
+    alert = session.scalars(
+        select(Alert).where(Alert.kind == "bank_statement_difference", Alert.resolved_at.is_(None))
+    ).first()
+    assert alert is not None and "逾期未记 1 笔" in alert.detail
 
 
 # --- the command line (last: it commits a corruption) -------------------------------------------

@@ -34,6 +34,7 @@ ALERT_KINDS: Final[dict[str, str]] = {
     "clearing_not_done": "年度清算逾期未开展",
     "bank_statement_difference": "银行对账不符",
     "bank_statement_invalid": "银行对账单无法读取",
+    "bank_statement_missing": "银行对账单未提供",
 }
 
 AUDIT_STEPS: Final[dict[str, str]] = {
