@@ -89,9 +89,24 @@ def check(
 # --- business flow ------------------------------------------------------------------------------
 
 
+def _holds() -> Any:
+    """Join condition: the daily batch that holds a settlement, its batch date within the
+    batch's range [first_batch_date (None: from the beginning), business_date] (a fund
+    ledger's first batch, or one after days without batches, holds earlier dates)."""
+    return and_(
+        DailyBatch.region_code == Settlement.region_code,
+        DailyBatch.insutype == Settlement.insutype,
+        DailyBatch.business_date >= Settlement.batch_date,
+        or_(
+            DailyBatch.first_batch_date.is_(None),
+            DailyBatch.first_batch_date <= Settlement.batch_date,
+        ),
+    )
+
+
 def _settlements_in_lines(session: Session, report: Report) -> None:
     """Every accepted settlement whose batch was generated is in exactly one daily line (the
-    line of its institution in the batch of its batch date), or was revoked before it."""
+    line of its institution in the batch that holds its batch date), or was revoked before it."""
     revoked_unbatched = (
         select(Revocation.settlement_id).where(Revocation.batched.is_(False)).scalar_subquery()
     )
@@ -103,9 +118,7 @@ def _settlements_in_lines(session: Session, report: Report) -> None:
         select(func.count(DailyLine.id))
         .join(DailyBatch, DailyBatch.id == DailyLine.batch_id)
         .where(
-            DailyBatch.region_code == Settlement.region_code,
-            DailyBatch.insutype == Settlement.insutype,
-            DailyBatch.business_date == Settlement.batch_date,
+            _holds(),
             DailyLine.fixmedins_code == Settlement.fixmedins_code,
         )
         .correlate(Settlement)
@@ -155,21 +168,15 @@ def _line_amounts(session: Session, report: Report) -> None:
     )
     members = (
         select(
-            Settlement.region_code,
-            Settlement.insutype,
-            Settlement.batch_date,
+            DailyBatch.id.label("batch_id"),
             Settlement.fixmedins_code,
             func.count(Settlement.id).label("count"),
             func.sum(Settlement.fund_amount_fen).label("fund"),
             func.sum(Settlement.daily_amount_fen).label("daily"),
         )
+        .join(DailyBatch, _holds())
         .where(Settlement.id.not_in(revoked_unbatched))
-        .group_by(
-            Settlement.region_code,
-            Settlement.insutype,
-            Settlement.batch_date,
-            Settlement.fixmedins_code,
-        )
+        .group_by(DailyBatch.id, Settlement.fixmedins_code)
         .subquery()
     )
     scope = _between(DailyBatch.business_date, report.date_from, report.date_to)
@@ -190,9 +197,7 @@ def _line_amounts(session: Session, report: Report) -> None:
         .outerjoin(
             members,
             and_(
-                members.c.region_code == DailyBatch.region_code,
-                members.c.insutype == DailyBatch.insutype,
-                members.c.batch_date == DailyBatch.business_date,
+                members.c.batch_id == DailyLine.batch_id,
                 members.c.fixmedins_code == DailyLine.fixmedins_code,
             ),
         )

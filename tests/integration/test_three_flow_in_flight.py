@@ -43,3 +43,18 @@ def test_payments_awaiting_their_result_are_no_difference(session: Session) -> N
     report = threeflow.check(session)
     assert [d.check for d in report.differences if d.check == "in_transit"] == ["in_transit"]
     session.rollback()
+
+
+def test_a_first_batch_holding_earlier_dates_is_no_difference(session: Session) -> None:
+    """A fund ledger's first batch holds every earlier batch date (first_batch_date None):
+    its settlements are in its line, the line's amount is theirs."""
+    builders.fund(session)
+    builders.institution(session, "H001")
+    settle(session, "H001", "S0", 400_000, date(2026, 3, 4))
+    settle(session, "H001", "S1", 1_000_000, FRI)
+    batch = generate(session, FRI)
+    assert batch.first_batch_date is None
+    session.flush()
+    report = threeflow.check(session)
+    assert report.differences == [], threeflow.render(report)
+    assert report.counts["daily_lines"] == 1
