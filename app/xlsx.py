@@ -55,10 +55,11 @@ class Kind(StrEnum):
 class Column:
     heading: str
     kind: Kind = Kind.TEXT
+    total: bool = True  # False for a balance or a snapshot: a sum of them means nothing
 
     @property
     def totalled(self) -> bool:
-        return self.kind in (Kind.MONEY, Kind.COUNT)
+        return self.total and self.kind in (Kind.MONEY, Kind.COUNT)
 
 
 @dataclass(frozen=True)

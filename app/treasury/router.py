@@ -173,7 +173,7 @@ def funding_requests_xlsx(
             xlsx.Column("用款日期", xlsx.Kind.DATE),
             xlsx.Column("待拨付笔数", xlsx.Kind.COUNT),
             xlsx.Column("待拨付金额", xlsx.Kind.MONEY),
-            xlsx.Column("支出户可用余额", xlsx.Kind.MONEY),
+            xlsx.Column("支出户可用余额", xlsx.Kind.MONEY, total=False),
             xlsx.Column("需划入金额", xlsx.Kind.MONEY),
             xlsx.Column("控制方式"),
             xlsx.Column("状态"),

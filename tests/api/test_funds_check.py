@@ -118,6 +118,7 @@ def test_warn_mode_alerts_with_the_shortfall_and_sends(
     table = uniform_sheet(export.content, "用款计划")
     [row] = table.rows
     assert table.fen(row, "需划入金额") == 350_000 and row["控制方式"] == "预警"
+    assert table.totals is not None and table.totals["支出户可用余额"] is None  # never summed
 
 
 def test_block_mode_holds_until_an_appropriation_covers_it(
