@@ -224,8 +224,18 @@ def balances_as_of(
         by_fund.setdefault(fund_key, []).append(account_id)
     result: dict[int, int] = {}
     for fund_key, ids in sorted(by_fund.items()):
-        snapshot = latest(session, fund_key, basis, as_of)
-        base = carried(session, basis, ids, snapshot.id) if snapshot is not None else {}
+        for _attempt in range(5):
+            snapshot = latest(session, fund_key, basis, as_of)
+            base = carried(session, basis, ids, snapshot.id) if snapshot is not None else {}
+            # Three statements: under READ COMMITTED a back-dated entry committing in between
+            # may have deleted the snapshot read (its trigger), so the rows carried could be
+            # an earlier snapshot's. Still there after the read: the rows were its own (ids
+            # are never reused). Gone: read again.
+            if snapshot is None:
+                break
+            still = select(LedgerSnapshot.id).where(LedgerSnapshot.id == snapshot.id)
+            if session.scalar(still) is not None:
+                break
         after = snapshot.cut if snapshot is not None else None
         tail = tail_sums(session, fund_key, basis, after, as_of)
         for account_id in ids:
@@ -315,7 +325,11 @@ def fund_keys(session: Session) -> list[str]:
 
 
 def clear(session: Session, fund_key: str | None = None) -> int:
-    """Delete the snapshots (of one fund ledger): derived data, `take` writes them again."""
+    """Delete the snapshots (of one fund ledger): derived data, `take` writes them again.
+    Under each fund's chain lock, as the sweep takes them: a rebuild never interleaves with
+    a snapshot being taken from one it deletes."""
+    for key in [fund_key] if fund_key is not None else fund_keys(session):
+        _lock_chain(session, key)
     ids = select(LedgerSnapshot.id)
     if fund_key is not None:
         ids = ids.where(LedgerSnapshot.fund_key == fund_key)

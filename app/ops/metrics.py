@@ -36,6 +36,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PROCESS = CollectorRegistry(auto_describe=True)
 UNMATCHED = "unmatched"  # a path no route serves: one label, whatever was asked
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # logged at DEBUG only
 ACCESS = logging.getLogger("fundledger.access")
 LOG = logging.getLogger("fundledger.metrics")
@@ -95,16 +96,20 @@ class RequestMiddleware:
         finally:
             seconds = time.perf_counter() - started
             route = route_template(scope)
-            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
-            path = scope.get("path", "")
+            # a label's values stay few: any method the service does not know is OTHER
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds)
+            # the path as sent (percent-encoded): a decoded newline could forge a log line
+            raw = scope.get("raw_path")
+            path = raw.decode("ascii", "backslashreplace") if raw else scope.get("path", "")
             ACCESS.log(
                 logging.DEBUG if path in QUIET_PATHS else logging.INFO,
                 "%s %s %s",
-                scope["method"],
+                method,
                 path,
                 status,
                 extra={
-                    "method": scope["method"],
+                    "method": method,
                     "path": path,
                     "route": route,
                     "status": status,

@@ -223,3 +223,23 @@ def test_json_logs_carry_the_request_id_into_the_job_it_runs(
     assert access["request_id"] == "run-alerts-1"
     assert access["route"] == "/api/v1/jobs/{name}/run" and access["status"] == 200
     assert access["method"] == "POST" and access["duration_ms"] >= 0
+
+
+def test_unknown_methods_share_one_series_and_paths_are_logged_as_sent(
+    client: TestClient, session: Session, json_lines: io.StringIO
+) -> None:
+    """Any method the service does not know is OTHER (a label's values stay few, whoever
+    sends what); the access line carries the path as sent, so a decoded newline cannot
+    forge a line in a text log."""
+    staff = bearer(builders.user_token(session, "aud", "auditor"))
+    session.commit()
+    for number in range(3):
+        client.request(f"EVIL{number}", "/nope")
+    client.get("/x%0aforged", headers=staff)
+    samples = _scrape(client, staff)
+    methods = {
+        s.labels["method"] for s in samples["fundledger_http_request_duration_seconds_count"]
+    }
+    assert "OTHER" in methods and not [m for m in methods if m.startswith("EVIL")]
+    paths = [line.get("path") for line in _lines(json_lines) if line.get("route") == "unmatched"]
+    assert "/x%0aforged" in paths and not [p for p in paths if "\n" in p]
