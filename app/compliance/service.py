@@ -18,6 +18,7 @@ from app.annual.models import AnnualClearing, AnnualRule
 from app.bank.models import BankReturn, PaymentInstruction
 from app.clock import business_date, period_end, period_of, period_start
 from app.compliance import rules
+from app.daily import membership
 from app.daily.models import DailyBatch, DailyLine
 from app.institutions import service as institutions
 from app.institutions.models import Institution
@@ -65,13 +66,7 @@ def _settlement_payments(session: Session, scope: Scope, *conditions: Any) -> An
         .select_from(Settlement)
         .outerjoin(
             DailyBatch,
-            and_(
-                DailyBatch.region_code == Settlement.region_code,
-                DailyBatch.insutype == Settlement.insutype,
-                Settlement.batch_date <= DailyBatch.business_date,
-                DailyBatch.first_batch_date.is_(None)
-                | (Settlement.batch_date >= DailyBatch.first_batch_date),
-            ),
+            membership.holds(),
         )
         .outerjoin(
             DailyLine,

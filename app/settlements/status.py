@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy import and_, case, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from app.bank.models import PaymentInstruction
+from app.daily import membership
 from app.daily.models import DailyBatch, DailyLine
 from app.settlements.models import Revocation, Settlement
 
@@ -47,10 +48,7 @@ def _paid() -> Any:
     line = aliased(DailyLine)
     instruction = aliased(PaymentInstruction)
     return exists().where(
-        batch.region_code == Settlement.region_code,
-        batch.insutype == Settlement.insutype,
-        batch.business_date >= Settlement.batch_date,
-        or_(batch.first_batch_date.is_(None), batch.first_batch_date <= Settlement.batch_date),
+        membership.holds(batch),
         line.batch_id == batch.id,
         line.fixmedins_code == Settlement.fixmedins_code,
         instruction.instruction_id == line.instruction_id,

@@ -17,6 +17,7 @@ from app.annual.models import AnnualClearing
 from app.bank.models import PaymentInstruction
 from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.clock import at_shanghai
+from app.daily import membership
 from app.daily.models import DailyBatch, DailyLine
 from app.institutions.models import FundLedger
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
@@ -89,21 +90,6 @@ def check(
 # --- business flow ------------------------------------------------------------------------------
 
 
-def _holds() -> Any:
-    """Join condition: the daily batch that holds a settlement, its batch date within the
-    batch's range [first_batch_date (None: from the beginning), business_date] (a fund
-    ledger's first batch, or one after days without batches, holds earlier dates)."""
-    return and_(
-        DailyBatch.region_code == Settlement.region_code,
-        DailyBatch.insutype == Settlement.insutype,
-        DailyBatch.business_date >= Settlement.batch_date,
-        or_(
-            DailyBatch.first_batch_date.is_(None),
-            DailyBatch.first_batch_date <= Settlement.batch_date,
-        ),
-    )
-
-
 def _settlements_in_lines(session: Session, report: Report) -> None:
     """Every accepted settlement whose batch was generated is in exactly one daily line (the
     line of its institution in the batch that holds its batch date), or was revoked before it."""
@@ -118,7 +104,7 @@ def _settlements_in_lines(session: Session, report: Report) -> None:
         select(func.count(DailyLine.id))
         .join(DailyBatch, DailyBatch.id == DailyLine.batch_id)
         .where(
-            _holds(),
+            membership.holds(),
             DailyLine.fixmedins_code == Settlement.fixmedins_code,
         )
         .correlate(Settlement)
@@ -174,7 +160,7 @@ def _line_amounts(session: Session, report: Report) -> None:
             func.sum(Settlement.fund_amount_fen).label("fund"),
             func.sum(Settlement.daily_amount_fen).label("daily"),
         )
-        .join(DailyBatch, _holds())
+        .join(DailyBatch, membership.holds())
         .where(Settlement.id.not_in(revoked_unbatched))
         .group_by(DailyBatch.id, Settlement.fixmedins_code)
         .subquery()

@@ -25,6 +25,7 @@ from app.auth.service import Principal
 from app.bank import rules as bank_rules
 from app.bank.models import BankReturn, PaymentInstruction
 from app.clock import at_shanghai, business_date, period_add, period_end, period_of, period_start
+from app.daily import membership
 from app.daily import service as daily
 from app.daily.models import DailyBatch, DailyLine
 from app.errors import NotFound
@@ -354,13 +355,7 @@ def _holding_batch(fund_ids: Sequence[int]) -> Any:
     range, daily.members), unless it was revoked before batching (then in no batch)."""
     return and_(
         DailyBatch.fund_ledger_id.in_(list(fund_ids)),
-        DailyBatch.region_code == Settlement.region_code,
-        DailyBatch.insutype == Settlement.insutype,
-        DailyBatch.business_date >= Settlement.batch_date,
-        or_(
-            DailyBatch.first_batch_date.is_(None),
-            DailyBatch.first_batch_date <= Settlement.batch_date,
-        ),
+        membership.holds(),
         or_(Revocation.id.is_(None), Revocation.batched.is_(True)),
     )
 
