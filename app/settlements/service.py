@@ -34,7 +34,7 @@ from app.settlements.models import (
     Settlement,
     SettlementList,
 )
-from app.settlements.rules import InstitutionContext
+from app.settlements.rules import InstitutionContext, SettlementStatus
 from app.settlements.schemas import ReconciliationIn, SettlementIn
 
 BULK_ITEMS_MAX = 5000
@@ -509,7 +509,7 @@ def reconcile(
         submitted_fund_fen=data.fund_amount,
         held_count=totals.count,
         held_fund_fen=totals.fund_fen,
-        status="RECONCILED" if matches and not differences else "MISMATCHED",
+        status=rules.reconciliation_status(matches, differences),
         differences=differences,
         submitted_at=now,
         submitted_by=actor.name,
@@ -523,7 +523,7 @@ def reconcile(
 class DayStatus:
     day: date
     held: rules.DayTotals
-    status: str  # RECONCILED | MISMATCHED | UNRECONCILED
+    status: rules.DayReconciliation
 
 
 def day_statuses(
@@ -550,12 +550,17 @@ def day_statuses(
         totals = held.get(day, rules.DayTotals(0, 0))
         row = latest.get(day)
         if row is None:
-            status = "RECONCILED" if totals == rules.DayTotals(0, 0) else "UNRECONCILED"
+            status = (
+                rules.DayReconciliation.RECONCILED
+                if totals == rules.DayTotals(0, 0)
+                else rules.DayReconciliation.UNRECONCILED
+            )
         elif (row.held_count, row.held_fund_fen) != (totals.count, totals.fund_fen):
-            status = "UNRECONCILED"  # the held totals changed after it was reconciled
+            # the held totals changed after it was reconciled
+            status = rules.DayReconciliation.UNRECONCILED
         else:
-            status = row.status
-        if status == "RECONCILED" and row is None:
+            status = rules.DayReconciliation(row.status)
+        if status == rules.DayReconciliation.RECONCILED and row is None:
             continue  # a day without activity counts as reconciled; not listed
         result.append(DayStatus(day, totals, status))
     return result
@@ -570,7 +575,11 @@ def unreconciled_days(
         return []
     statuses = day_statuses(session, code, insutype, wanted[0], wanted[-1])
     wanted_set = set(wanted)
-    return [s.day for s in statuses if s.day in wanted_set and s.status != "RECONCILED"]
+    return [
+        s.day
+        for s in statuses
+        if s.day in wanted_set and s.status != rules.DayReconciliation.RECONCILED
+    ]
 
 
 # --- listing ---------------------------------------------------------------------------------
@@ -583,7 +592,7 @@ def list_settlements(
     insutype: str | None,
     setl_date: date | None,
     period: str | None,
-    status: str | None,
+    status: SettlementStatus | None,
     after_id: int | None,
     limit: int,
 ) -> list[tuple[Settlement, Revocation | None, str | None]]:
@@ -609,11 +618,11 @@ def list_settlements(
     return [(s, r, n) for s, r, n in session.execute(query).all()]
 
 
-def _status_filter(query: Any, status: str | None) -> Any:
+def _status_filter(query: Any, status: SettlementStatus | None) -> Any:
     if status is None:
         return query
     return query.where(settlement_status.condition(status))
 
 
-def statuses_of(session: Session, settlement_ids: Sequence[int]) -> dict[int, str]:
+def statuses_of(session: Session, settlement_ids: Sequence[int]) -> dict[int, SettlementStatus]:
     return settlement_status.of(session, settlement_ids)
