@@ -17,7 +17,7 @@ from app.http import StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from app.settlements import service
 from app.settlements.models import Revocation, Settlement, SettlementList
-from app.settlements.rules import ReconciliationStatus, SettlementStatus
+from app.settlements.rules import ReconciliationStatus, SettlementStatus, UploadOutcome
 from app.settlements.schemas import (
     BulkIn,
     BulkItemResult,
@@ -102,7 +102,7 @@ def upload_bulk(body: BulkIn, actor: Hospital, session: SessionDep, clock: Clock
     with session.begin():
         outcomes = service.upload_bulk(session, body.items, actor=actor, now=clock.now())
     failpoints.hit("settlements.bulk.after_commit")
-    counts = {kind: 0 for kind in ("created", "duplicate", "conflict", "invalid")}
+    counts = {kind.value: 0 for kind in UploadOutcome}
     for outcome in outcomes:
         counts[outcome.outcome] += 1
     return BulkOut(
@@ -111,7 +111,7 @@ def upload_bulk(body: BulkIn, actor: Hospital, session: SessionDep, clock: Clock
             BulkItemResult(
                 index=o.index,
                 setl_id=o.setl_id,
-                outcome=o.outcome,  # type: ignore[arg-type]
+                outcome=o.outcome,
                 errors=[ItemError(field=e.field, rule=e.rule, message=e.message) for e in o.errors],
             )
             for o in outcomes

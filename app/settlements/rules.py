@@ -38,6 +38,15 @@ SETTLEMENT: Machine[SettlementStatus] = Machine(
 SETTLEMENT_START = SettlementStatus.ACCEPTED
 
 
+class UploadOutcome(StrEnum):
+    """What an upload did with one record (POST /settlements/bulk; not stored)."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"  # the same content again: the stored settlement stands
+    CONFLICT = "conflict"  # other content under a stored setl_id: refused
+    INVALID = "invalid"  # refused by a field rule
+
+
 class ReconciliationStatus(StrEnum):
     """A posted reconciliation (stored in reconciliation.status); a row is never changed,
     a hospital posts the day again."""

@@ -7,7 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.inputs import Moment
 from app.money import Yuan, YuanNonNegative, YuanOut
-from app.settlements.rules import DayReconciliation, ReconciliationStatus, SettlementStatus
+from app.settlements.rules import (
+    DayReconciliation,
+    ReconciliationStatus,
+    SettlementStatus,
+    UploadOutcome,
+)
 from app.states import values
 
 Code30 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,30}$")]
@@ -57,7 +62,7 @@ class ItemError(BaseModel):
 class BulkItemResult(BaseModel):
     index: int
     setl_id: str | None
-    outcome: Literal["created", "duplicate", "conflict", "invalid"]
+    outcome: UploadOutcome
     errors: list[ItemError] = []
 
 
