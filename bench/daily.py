@@ -16,6 +16,7 @@ from datetime import time as clock_time
 from sqlalchemy import text
 
 from app.clock import SHANGHAI
+from app.daily import generation as daily_generation
 from app.daily import service as daily
 from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
@@ -94,14 +95,14 @@ def run(settlements: int, count: int) -> dict[str, float]:
                 )
             )
         posting = {"seconds": 0.0}
-        original = daily._post_generation
+        original = daily_generation._post_generation
 
         def timed_posting(*args, **kwargs):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             original(*args, **kwargs)
             posting["seconds"] += time.perf_counter() - started
 
-        daily._post_generation = timed_posting  # type: ignore[assignment]
+        daily_generation._post_generation = timed_posting  # type: ignore[assignment]
         rss_before = _rss_mb()
         timer = Timer()
         with transaction(factory) as session:

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.daily import service as daily
 from app.db import transaction
+from app.institutions.models import FundLedger
 from app.workdays import service as workdays
 from jobs.context import JobContext
 
@@ -17,8 +18,6 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
     generated = {}
     for fund_id in fund_ids:  # one transaction per fund ledger
         with transaction(ctx.session_factory) as session:
-            from app.institutions.models import FundLedger
-
             fund = session.get(FundLedger, fund_id)
             assert fund is not None
             batch = daily.generate(

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from app.scheduling import service as scheduling
+from app.scheduling.rules import Outcome
 from jobs.context import JobContext
 from jobs.registry import JOBS
 
@@ -18,7 +19,7 @@ log = logging.getLogger("fundledger.jobs")
 class RunOutcome:
     job: str
     business_date: date | None
-    status: str  # SUCCEEDED | FAILED | SKIPPED
+    status: Outcome
     detail: Any
 
 
@@ -26,7 +27,7 @@ def run_job(ctx: JobContext, name: str, business_date: date, *, again: bool = Fa
     """Run one job for one date under the job's cross-process lock."""
     with scheduling.job_lock(ctx.engine, name) as acquired:
         if not acquired:
-            return RunOutcome(name, business_date, "SKIPPED", "another process runs it")
+            return RunOutcome(name, business_date, Outcome.SKIPPED, "another process runs it")
         return run_locked(ctx, name, business_date, again=again)
 
 
@@ -45,7 +46,7 @@ def run_locked(
         again=again,
     )
     if run_id is None:
-        return RunOutcome(name, business_date, "SKIPPED", "already done")
+        return RunOutcome(name, business_date, Outcome.SKIPPED, "already done")
     try:
         detail = spec.run(ctx, business_date)
     except Exception as error:
@@ -57,6 +58,6 @@ def run_locked(
             detail={"error": repr(error)[:500]},
             now=ctx.clock.now(),
         )
-        return RunOutcome(name, business_date, "FAILED", repr(error)[:500])
+        return RunOutcome(name, business_date, Outcome.FAILED, repr(error)[:500])
     scheduling.finish(ctx.session_factory, run_id, ok=True, detail=detail, now=ctx.clock.now())
-    return RunOutcome(name, business_date, "SUCCEEDED", detail)
+    return RunOutcome(name, business_date, Outcome.SUCCEEDED, detail)

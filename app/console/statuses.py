@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.daily.rules import BatchStatus, LineStatus
+from app.scheduling.rules import Outcome, RunStatus
+from app.settlements.rules import DayReconciliation, SettlementStatus
+
 GREEN: Final = "green"  # money arrived, done, matched
 RED: Final = "red"  # failed, returned, refused, mismatched: someone must act
 AMBER: Final = "amber"  # waiting for a person (confirm, approve, reconcile)
@@ -18,30 +22,30 @@ COLOURS = (GREEN, RED, AMBER, BLUE, GREY)
 # Upper case: stored statuses; lower case: the settlement statuses of the API.
 LABELS: Final[dict[str, tuple[str, str]]] = {
     # settlements (API.md GET /settlements)
-    "accepted": ("已接收", GREY),
-    "batched": ("已纳入日拨付", BLUE),
-    "paid": ("已拨付", GREEN),
-    "revoked": ("已撤销", GREY),
-    # reconciliation of a day
-    "RECONCILED": ("已对账", GREEN),
-    "MISMATCHED": ("对账不符", RED),
-    "UNRECONCILED": ("未对账", AMBER),
+    SettlementStatus.ACCEPTED: ("已接收", GREY),
+    SettlementStatus.BATCHED: ("已纳入日拨付", BLUE),
+    SettlementStatus.PAID: ("已拨付", GREEN),
+    SettlementStatus.REVOKED: ("已撤销", GREY),
+    # reconciliation of a day (ReconciliationStatus: the same values, stored)
+    DayReconciliation.RECONCILED: ("已对账", GREEN),
+    DayReconciliation.MISMATCHED: ("对账不符", RED),
+    DayReconciliation.UNRECONCILED: ("未对账", AMBER),
     "NO_ACTIVITY": ("无业务", GREY),
     # declarations of a period
     "DECLARED": ("已申报", GREEN),
     "UNDECLARED": ("未申报", AMBER),
     # daily batches
-    "PUSHED": ("待审批", AMBER),
-    "APPROVED": ("已审批", BLUE),
-    "REJECTED": ("已退回", RED),
-    "SUBMITTED": ("已提交银行", BLUE),
-    "EMPTY": ("无拨付", GREY),
-    # daily lines (from their instruction)
-    "PAID": ("已拨付", GREEN),
-    "FAILED": ("失败", RED),
-    "RETURNED": ("退票", RED),
-    "PENDING": ("银行处理中", BLUE),
-    "NOT_SENT": ("未发送", GREY),
+    BatchStatus.PUSHED: ("待审批", AMBER),
+    BatchStatus.APPROVED: ("已审批", BLUE),
+    BatchStatus.REJECTED: ("已退回", RED),
+    BatchStatus.SUBMITTED: ("已提交银行", BLUE),
+    BatchStatus.EMPTY: ("无拨付", GREY),
+    # daily lines (from their instruction), and the console's two states of a line set aside
+    LineStatus.PAID: ("已拨付", GREEN),
+    LineStatus.FAILED: ("失败", RED),
+    LineStatus.RETURNED: ("退票", RED),
+    LineStatus.PENDING: ("银行处理中", BLUE),
+    LineStatus.NOT_SENT: ("未发送", GREY),
     "HELD": ("暂缓拨付", AMBER),
     "WITHDRAWN": ("转月结算支付", GREY),
     # payment instructions
@@ -60,9 +64,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "APPEALED": ("申诉中", BLUE),
     "REVIEWED": ("已复审", BLUE),
     "FINAL": ("已终审", GREY),
-    # job runs
-    "RUNNING": ("运行中", BLUE),
-    "SUCCEEDED": ("成功", GREEN),
+    # job runs and the outcome of running a job
+    RunStatus.RUNNING: ("运行中", BLUE),
+    RunStatus.SUCCEEDED: ("成功", GREEN),
+    Outcome.SKIPPED: ("已跳过", GREY),
 }
 
 BY_KIND: Final[dict[str, dict[str, tuple[str, str]]]] = {
@@ -77,7 +82,7 @@ BY_KIND: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "RETURNED": ("已退票", RED),
     },
     "instruction": {"FAILED": ("支付失败", RED)},
-    "job": {"FAILED": ("运行失败", RED)},
+    "job": {RunStatus.FAILED: ("运行失败", RED)},
 }
 
 

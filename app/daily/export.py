@@ -15,22 +15,23 @@ from app import xlsx
 from app.bank import service as bank
 from app.daily import service
 from app.daily.models import DailyBatch
+from app.daily.rules import BatchStatus, LineStatus
 from app.institutions import service as institutions
 from app.xlsx import Column, Kind, Sheet
 
-BATCH_STATUS_NAMES = {
-    "PUSHED": "待审批",
-    "APPROVED": "已审批待发送",
-    "REJECTED": "已退回",
-    "SUBMITTED": "已发送银行",
-    "EMPTY": "无拨付",
+BATCH_STATUS_NAMES: dict[str, str] = {
+    BatchStatus.PUSHED: "待审批",
+    BatchStatus.APPROVED: "已审批待发送",
+    BatchStatus.REJECTED: "已退回",
+    BatchStatus.SUBMITTED: "已发送银行",
+    BatchStatus.EMPTY: "无拨付",
 }
-LINE_STATUS_NAMES = {
-    "PAID": "已拨付",
-    "FAILED": "拨付失败",
-    "RETURNED": "已退票",
-    "PENDING": "银行处理中",
-    "NOT_SENT": "未发送",
+LINE_STATUS_NAMES: dict[str, str] = {
+    LineStatus.PAID: "已拨付",
+    LineStatus.FAILED: "拨付失败",
+    LineStatus.RETURNED: "已退票",
+    LineStatus.PENDING: "银行处理中",
+    LineStatus.NOT_SENT: "未发送",
 }
 SUMMARY_COLUMNS = (
     Column("定点医药机构编号"),

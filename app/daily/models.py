@@ -15,9 +15,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.daily.rules import BatchStatus
 from app.db import Base, BigId, Fen, UTCDateTime
+from app.states import values
 
-BATCH_STATUSES = ("PUSHED", "APPROVED", "REJECTED", "SUBMITTED", "EMPTY")
+BATCH_STATUSES = values(BatchStatus)
 
 
 class DailyBatch(Base):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import xlsx
@@ -14,6 +15,7 @@ from app.auth.deps import Accountant, Operator, Reader, Staff, scope
 from app.bank import service as bank
 from app.daily import export, service
 from app.daily.models import DailyBatch, DailyLine
+from app.daily.rules import BatchStatus
 from app.daily.schemas import BatchOut, DetailOut, HoldIn, LineDetailOut, LineOut, RejectIn
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
@@ -65,7 +67,7 @@ def _batch_out(session: Session, batch: DailyBatch, with_lines: bool) -> BatchOu
         insutype=batch.insutype,
         business_date=batch.business_date,
         pay_date=batch.pay_date,
-        status=batch.status,
+        status=BatchStatus(batch.status),
         generated_at=batch.generated_at,
         pushed_at=batch.pushed_at,
         pushed_by=batch.pushed_by,
@@ -87,7 +89,7 @@ def list_batches(
     session: SessionDep,
     region_code: str | None = None,
     insutype: Literal["310", "390"] | None = None,
-    status: Literal["PUSHED", "APPROVED", "REJECTED", "SUBMITTED", "EMPTY"] | None = None,
+    status: BatchStatus | None = None,
     business_date: date | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
@@ -201,8 +203,6 @@ def list_lines(
     cursor: CursorQuery = None,
 ) -> Page[LineOut]:
     """Daily lines (hospitals: their own), oldest first."""
-    from sqlalchemy import select
-
     if principal.is_hospital:
         if fixmedins_code is not None:  # another institution's code: 404, never its data
             scope(principal, fixmedins_code)

@@ -5,10 +5,72 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from app.institutions.rules import Policy
 from app.money import apply_ratio
+from app.states import Machine
 from app.workdays.rules import WorkCalendar
+
+
+class BatchStatus(StrEnum):
+    """A daily batch (stored in daily_batch.status)."""
+
+    PUSHED = "PUSHED"  # generated (or pushed again), waiting for the accountants
+    APPROVED = "APPROVED"  # approved, waiting for its pay date's submission
+    REJECTED = "REJECTED"  # sent back to the operator (hold back lines, push again)
+    SUBMITTED = "SUBMITTED"  # its lines handed to the bank outbox
+    EMPTY = "EMPTY"  # generated without a line: nothing to approve or pay
+
+
+BATCH: Machine[BatchStatus] = Machine(
+    "a daily batch",
+    {
+        BatchStatus.PUSHED: {BatchStatus.APPROVED, BatchStatus.REJECTED, BatchStatus.EMPTY},
+        BatchStatus.REJECTED: {BatchStatus.PUSHED},
+        BatchStatus.APPROVED: {BatchStatus.SUBMITTED},
+        BatchStatus.SUBMITTED: set(),
+        BatchStatus.EMPTY: set(),
+    },
+)
+BATCH_START = BatchStatus.PUSHED  # every batch is generated PUSHED (EMPTY when it has no line)
+
+
+class LineStatus(StrEnum):
+    """A daily line's payment, read from its instruction (SCENARIOS.md; not stored)."""
+
+    PAID = "PAID"
+    FAILED = "FAILED"
+    RETURNED = "RETURNED"
+    PENDING = "PENDING"  # sent, no final result yet
+    NOT_SENT = "NOT_SENT"
+
+
+LINE: Machine[LineStatus] = Machine(
+    "a daily line",
+    {
+        LineStatus.NOT_SENT: {LineStatus.PENDING, LineStatus.PAID, LineStatus.FAILED},
+        LineStatus.PENDING: {LineStatus.PAID, LineStatus.FAILED},
+        LineStatus.PAID: {LineStatus.RETURNED},  # the bank returns a paid amount
+        LineStatus.FAILED: set(),
+        LineStatus.RETURNED: set(),
+    },
+)
+LINE_START = LineStatus.NOT_SENT
+
+# The bank's final results of an instruction as a line's status; any other is PENDING.
+_LINE_OF_RESULT = {
+    "SUCCESS": LineStatus.PAID,
+    "FAILED": LineStatus.FAILED,
+    "RETURNED": LineStatus.RETURNED,
+}
+
+
+def line_status(instruction_status: str | None) -> LineStatus:
+    """A line's status from its instruction's (None: no instruction yet)."""
+    if instruction_status is None:
+        return LineStatus.NOT_SENT
+    return _LINE_OF_RESULT.get(instruction_status, LineStatus.PENDING)
 
 
 def ratio_on(versions: Sequence[Policy], day: date) -> int:

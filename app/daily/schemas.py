@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.daily.rules import BatchStatus, LineStatus
 from app.money import RatioOut, YuanOut
 
 
@@ -22,7 +23,7 @@ class LineOut(BaseModel):
     held: bool
     withdrawn: bool
     instruction_id: str | None
-    status: str  # PAID | FAILED | RETURNED | PENDING | NOT_SENT
+    status: LineStatus
 
 
 class DetailOut(BaseModel):
@@ -44,7 +45,7 @@ class BatchOut(BaseModel):
     insutype: str
     business_date: date
     pay_date: date
-    status: str
+    status: BatchStatus
     generated_at: datetime
     pushed_at: datetime
     pushed_by: str

@@ -12,13 +12,16 @@ from app.auth.deps import Operator, Staff
 from app.deps import ClockDep, SessionDep
 from app.http import StrictJSONRoute
 from app.scheduling import service
+from app.scheduling.rules import Outcome, RunStatus
+from jobs import manual
+from jobs.listing import listed_jobs
 
 router = APIRouter(prefix="/api/v1/jobs", route_class=StrictJSONRoute, tags=["jobs"])
 
 
 class RunOut(BaseModel):
     business_date: date | None
-    status: str
+    status: RunStatus
     attempts: int
     started_at: datetime
     finished_at: datetime | None
@@ -43,7 +46,7 @@ class RunIn(BaseModel):
 class OutcomeOut(BaseModel):
     job: str
     business_date: date | None
-    status: str
+    status: Outcome
     detail: Any
 
 
@@ -52,7 +55,7 @@ def _run_out(row: Any) -> RunOut | None:
         return None
     return RunOut(
         business_date=row.business_date,
-        status=row.status,
+        status=RunStatus(row.status),
         attempts=row.attempts,
         started_at=row.started_at,
         finished_at=row.finished_at,
@@ -63,8 +66,6 @@ def _run_out(row: Any) -> RunOut | None:
 @router.get("")
 def list_jobs(_: Staff, session: SessionDep, clock: ClockDep, request: Request) -> list[JobOut]:
     """Every job the scheduler runs, with its last run and (date-keyed jobs) its next."""
-    from jobs.listing import listed_jobs
-
     return [
         JobOut(
             name=job.name,
@@ -82,8 +83,6 @@ def list_jobs(_: Staff, session: SessionDep, clock: ClockDep, request: Request) 
 def run_job(name: str, body: RunIn, request: Request, _: Operator, clock: ClockDep) -> OutcomeOut:
     """Run a job now for a business date (recorded in job_run; a date already done is
     skipped, a failed one retried)."""
-    from jobs import manual
-
     outcome = manual.run_for_date(
         request.app.state, clock, name, body.business_date, again=body.again
     )

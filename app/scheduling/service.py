@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
 from app.scheduling.models import JobRun
+from app.scheduling.rules import RUN, RunStatus, finished
 
 DETAIL_CHARS_MAX = 2000
 
@@ -39,7 +40,7 @@ def claim(
     row = JobRun(
         job_name=job_name,
         business_date=business_date,
-        status="RUNNING",
+        status=RunStatus.RUNNING,
         attempts=1,
         started_at=now,
         runner=runner,
@@ -62,9 +63,10 @@ def claim(
         # The caller holds the job's cross-process lock (run_job, catch-up), so a run still
         # marked RUNNING is one whose process stopped mid-run: it is taken over (jobs are
         # idempotent, each step one transaction), never left blocking its date forever.
-        if existing.status == "SUCCEEDED" and not again:
+        if existing.status == RunStatus.SUCCEEDED and not again:
             return None
-        existing.status = "RUNNING"
+        RUN.check(existing.status, RunStatus.RUNNING)
+        existing.status = RunStatus.RUNNING
         existing.attempts += 1
         existing.started_at = now
         existing.runner = runner
@@ -78,7 +80,9 @@ def finish(
     with transaction(factory) as session:
         row = session.get(JobRun, run_id)
         assert row is not None
-        row.status = "SUCCEEDED" if ok else "FAILED"
+        status = finished(ok)
+        RUN.check(row.status, status)
+        row.status = status
         row.finished_at = now
         row.detail = _trim(detail)
 
@@ -93,7 +97,7 @@ def _trim(detail: Any) -> Any:
 def last_succeeded(session: Session, job_name: str) -> date | None:
     return session.scalar(
         select(func.max(JobRun.business_date)).where(
-            JobRun.job_name == job_name, JobRun.status == "SUCCEEDED"
+            JobRun.job_name == job_name, JobRun.status == RunStatus.SUCCEEDED
         )
     )
 

@@ -17,6 +17,7 @@ from app.http import StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
 from app.settlements import service
 from app.settlements.models import Revocation, Settlement, SettlementList
+from app.settlements.rules import ReconciliationStatus, SettlementStatus, UploadOutcome
 from app.settlements.schemas import (
     BulkIn,
     BulkItemResult,
@@ -38,7 +39,10 @@ RECONCILIATION_RANGE_DAYS_MAX = 366
 
 
 def _out(
-    settlement: Settlement, revocation: Revocation | None, list_no: str | None, status: str
+    settlement: Settlement,
+    revocation: Revocation | None,
+    list_no: str | None,
+    status: SettlementStatus,
 ) -> SettlementOut:
     return SettlementOut(
         fixmedins_code=settlement.fixmedins_code,
@@ -98,7 +102,7 @@ def upload_bulk(body: BulkIn, actor: Hospital, session: SessionDep, clock: Clock
     with session.begin():
         outcomes = service.upload_bulk(session, body.items, actor=actor, now=clock.now())
     failpoints.hit("settlements.bulk.after_commit")
-    counts = {kind: 0 for kind in ("created", "duplicate", "conflict", "invalid")}
+    counts = {kind.value: 0 for kind in UploadOutcome}
     for outcome in outcomes:
         counts[outcome.outcome] += 1
     return BulkOut(
@@ -107,7 +111,7 @@ def upload_bulk(body: BulkIn, actor: Hospital, session: SessionDep, clock: Clock
             BulkItemResult(
                 index=o.index,
                 setl_id=o.setl_id,
-                outcome=o.outcome,  # type: ignore[arg-type]
+                outcome=o.outcome,
                 errors=[ItemError(field=e.field, rule=e.rule, message=e.message) for e in o.errors],
             )
             for o in outcomes
@@ -165,7 +169,7 @@ def list_settlements(
     insutype: Literal["310", "390"] | None = None,
     setl_date: date | None = None,
     period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] = None,
-    status: Literal["accepted", "batched", "paid", "revoked"] | None = None,
+    status: SettlementStatus | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[SettlementOut]:
@@ -207,7 +211,7 @@ def reconcile(
             fixmedins_code=row.fixmedins_code,
             insutype=row.insutype,
             setl_date=row.setl_date,
-            status=row.status,  # type: ignore[arg-type]
+            status=ReconciliationStatus(row.status),
             count=row.submitted_count,
             fund_amount=row.submitted_fund_fen,
             held_count=row.held_count,
@@ -236,7 +240,7 @@ def day_statuses(
             setl_date=s.day,
             held_count=s.held.count,
             held_fund_amount=s.held.fund_fen,
-            status=s.status,  # type: ignore[arg-type]
+            status=s.status,
         )
         for s in service.day_statuses(session, fixmedins_code, insutype, first, last)
     ]

@@ -6,12 +6,71 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from app.clock import business_date, period_add, period_of
 from app.errors import FieldError
 from app.institutions import rules as institution_rules
 from app.institutions.rules import Policy
+from app.states import Machine
+
+
+class SettlementStatus(StrEnum):
+    """A settlement's status (API.md GET /settlements), read from its revocation, its daily
+    batch and that batch's payment (app.settlements.status); never stored."""
+
+    ACCEPTED = "accepted"
+    BATCHED = "batched"
+    PAID = "paid"
+    REVOKED = "revoked"
+
+
+SETTLEMENT: Machine[SettlementStatus] = Machine(
+    "a settlement",
+    {
+        SettlementStatus.ACCEPTED: {SettlementStatus.BATCHED, SettlementStatus.REVOKED},
+        SettlementStatus.BATCHED: {SettlementStatus.PAID, SettlementStatus.REVOKED},
+        SettlementStatus.PAID: {SettlementStatus.REVOKED},
+        SettlementStatus.REVOKED: set(),
+    },
+)
+SETTLEMENT_START = SettlementStatus.ACCEPTED
+
+
+class UploadOutcome(StrEnum):
+    """What an upload did with one record (POST /settlements/bulk; not stored)."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"  # the same content again: the stored settlement stands
+    CONFLICT = "conflict"  # other content under a stored setl_id: refused
+    INVALID = "invalid"  # refused by a field rule
+
+
+class ReconciliationStatus(StrEnum):
+    """A posted reconciliation (stored in reconciliation.status); a row is never changed,
+    a hospital posts the day again."""
+
+    RECONCILED = "RECONCILED"
+    MISMATCHED = "MISMATCHED"
+
+
+class DayReconciliation(StrEnum):
+    """Whether a day is reconciled now (GET /reconciliations; computed, not stored): its
+    latest reconciliation's status, UNRECONCILED when there is none or the held totals
+    changed after it. No transition table: a day moves between any two of them (a new
+    settlement or revocation of the day, the hospital posting it again)."""
+
+    RECONCILED = "RECONCILED"
+    MISMATCHED = "MISMATCHED"
+    UNRECONCILED = "UNRECONCILED"
+
+
+def reconciliation_status(matches: bool, differences: Sequence[Any]) -> ReconciliationStatus:
+    """RECONCILED when the totals match and no settlement id differs."""
+    if matches and not differences:
+        return ReconciliationStatus.RECONCILED
+    return ReconciliationStatus.MISMATCHED
 
 
 def fund_amount(insutype: str, hifp_pay_fen: int, hifob_pay_fen: int) -> int:

@@ -7,9 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.inputs import Moment
 from app.money import Yuan, YuanNonNegative, YuanOut
+from app.settlements.rules import (
+    DayReconciliation,
+    ReconciliationStatus,
+    SettlementStatus,
+    UploadOutcome,
+)
+from app.states import values
 
 Code30 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,30}$")]
-SETTLEMENT_STATUSES = ("accepted", "batched", "paid", "revoked")
+SETTLEMENT_STATUSES = values(SettlementStatus)
 
 
 class SettlementIn(BaseModel):
@@ -55,7 +62,7 @@ class ItemError(BaseModel):
 class BulkItemResult(BaseModel):
     index: int
     setl_id: str | None
-    outcome: Literal["created", "duplicate", "conflict", "invalid"]
+    outcome: UploadOutcome
     errors: list[ItemError] = []
 
 
@@ -94,7 +101,7 @@ class SettlementOut(BaseModel):
     hifp_pay: YuanOut
     hifob_pay: YuanOut
     fund_amount: YuanOut
-    status: str
+    status: SettlementStatus
     revocation: RevocationOut | None = None
     list_no: str | None = None
 
@@ -125,7 +132,7 @@ class ReconciliationOut(BaseModel):
     fixmedins_code: str
     insutype: str
     setl_date: date
-    status: Literal["RECONCILED", "MISMATCHED"]
+    status: ReconciliationStatus
     count: int
     fund_amount: YuanOut
     held_count: int
@@ -137,4 +144,4 @@ class DayStatusOut(BaseModel):
     setl_date: date
     held_count: int
     held_fund_amount: YuanOut
-    status: Literal["RECONCILED", "MISMATCHED", "UNRECONCILED"]
+    status: DayReconciliation

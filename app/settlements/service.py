@@ -34,7 +34,7 @@ from app.settlements.models import (
     Settlement,
     SettlementList,
 )
-from app.settlements.rules import InstitutionContext
+from app.settlements.rules import InstitutionContext, SettlementStatus, UploadOutcome
 from app.settlements.schemas import ReconciliationIn, SettlementIn
 
 BULK_ITEMS_MAX = 5000
@@ -49,7 +49,7 @@ SETTLEMENT = cast(Table, Settlement.__table__)
 class Outcome:
     index: int
     setl_id: str | None
-    outcome: str  # created | duplicate | conflict | invalid
+    outcome: UploadOutcome
     errors: tuple[FieldError, ...] = ()
     settlement_id: int | None = None
 
@@ -178,19 +178,19 @@ def upload_one(
     if actor.is_hospital and record.fixmedins_code != actor.fixmedins_code:
         raise NotFound(f"no institution {record.fixmedins_code!r}")
     outcome = _store(session, [(0, record)], actor=actor, now=now)[0]
-    if outcome.outcome == "invalid":
+    if outcome.outcome == UploadOutcome.INVALID:
         raise Invalid(
             "; ".join(f"{e.field}: {e.message}" for e in outcome.errors),
             errors=list(outcome.errors),
         )
-    if outcome.outcome == "conflict":
+    if outcome.outcome == UploadOutcome.CONFLICT:
         raise Conflict(
             f"settlement {record.setl_id} of {record.fixmedins_code} "
             "was uploaded with other content"
         )
     settlement = session.get(Settlement, outcome.settlement_id)
     assert settlement is not None
-    return settlement, outcome.outcome == "created"
+    return settlement, outcome.outcome == UploadOutcome.CREATED
 
 
 def upload_bulk(
@@ -213,7 +213,7 @@ def upload_bulk(
             errors = [FieldError("fixmedins_code", "institution_exists", "no such institution")]
             record = None
         if record is None:
-            outcomes.append(Outcome(index, setl_id, "invalid", tuple(errors)))
+            outcomes.append(Outcome(index, setl_id, UploadOutcome.INVALID, tuple(errors)))
         else:
             valid.append((index, record))
     outcomes.extend(_store(session, valid, actor=actor, now=now))
@@ -273,7 +273,7 @@ def _store(
         stored = existing.get(key)
         if stored is not None or key in pending:
             stored_digest = stored[1] if stored is not None else pending[key][1]
-            outcome = "duplicate" if stored_digest == digest else "conflict"
+            outcome = UploadOutcome.DUPLICATE if stored_digest == digest else UploadOutcome.CONFLICT
             outcomes.append(
                 Outcome(index, record.setl_id, outcome, (), stored[0] if stored else None)
             )
@@ -281,7 +281,7 @@ def _store(
         context = contexts.get(record.fixmedins_code)
         errors = rules.eligibility_errors(values, context, now)
         if errors:
-            outcomes.append(Outcome(index, record.setl_id, "invalid", tuple(errors)))
+            outcomes.append(Outcome(index, record.setl_id, UploadOutcome.INVALID, tuple(errors)))
             continue
         assert context is not None
         day = business_date(values["setl_time"])
@@ -322,7 +322,7 @@ def _store(
             }
         )
         pending[key] = (index, digest)
-        outcomes.append(Outcome(index, record.setl_id, "created"))
+        outcomes.append(Outcome(index, record.setl_id, UploadOutcome.CREATED))
     ids: dict[tuple[str, str], int] = {key: stored[0] for key, stored in existing.items()}
     if rows:
         for row, new_id in zip(rows, reserve_ids(session, SETTLEMENT, len(rows)), strict=True):
@@ -341,7 +341,10 @@ def _store(
     by_index = dict(records)
     result = []
     for item in outcomes:
-        if item.settlement_id is None and item.outcome in ("created", "duplicate"):
+        if item.settlement_id is None and item.outcome in (
+            UploadOutcome.CREATED,
+            UploadOutcome.DUPLICATE,
+        ):
             stored_record = by_index[item.index]
             item = replace(
                 item, settlement_id=ids[(stored_record.fixmedins_code, stored_record.setl_id)]
@@ -509,7 +512,7 @@ def reconcile(
         submitted_fund_fen=data.fund_amount,
         held_count=totals.count,
         held_fund_fen=totals.fund_fen,
-        status="RECONCILED" if matches and not differences else "MISMATCHED",
+        status=rules.reconciliation_status(matches, differences),
         differences=differences,
         submitted_at=now,
         submitted_by=actor.name,
@@ -523,7 +526,7 @@ def reconcile(
 class DayStatus:
     day: date
     held: rules.DayTotals
-    status: str  # RECONCILED | MISMATCHED | UNRECONCILED
+    status: rules.DayReconciliation
 
 
 def day_statuses(
@@ -550,12 +553,17 @@ def day_statuses(
         totals = held.get(day, rules.DayTotals(0, 0))
         row = latest.get(day)
         if row is None:
-            status = "RECONCILED" if totals == rules.DayTotals(0, 0) else "UNRECONCILED"
+            status = (
+                rules.DayReconciliation.RECONCILED
+                if totals == rules.DayTotals(0, 0)
+                else rules.DayReconciliation.UNRECONCILED
+            )
         elif (row.held_count, row.held_fund_fen) != (totals.count, totals.fund_fen):
-            status = "UNRECONCILED"  # the held totals changed after it was reconciled
+            # the held totals changed after it was reconciled
+            status = rules.DayReconciliation.UNRECONCILED
         else:
-            status = row.status
-        if status == "RECONCILED" and row is None:
+            status = rules.DayReconciliation(row.status)
+        if status == rules.DayReconciliation.RECONCILED and row is None:
             continue  # a day without activity counts as reconciled; not listed
         result.append(DayStatus(day, totals, status))
     return result
@@ -570,7 +578,11 @@ def unreconciled_days(
         return []
     statuses = day_statuses(session, code, insutype, wanted[0], wanted[-1])
     wanted_set = set(wanted)
-    return [s.day for s in statuses if s.day in wanted_set and s.status != "RECONCILED"]
+    return [
+        s.day
+        for s in statuses
+        if s.day in wanted_set and s.status != rules.DayReconciliation.RECONCILED
+    ]
 
 
 # --- listing ---------------------------------------------------------------------------------
@@ -583,7 +595,7 @@ def list_settlements(
     insutype: str | None,
     setl_date: date | None,
     period: str | None,
-    status: str | None,
+    status: SettlementStatus | None,
     after_id: int | None,
     limit: int,
 ) -> list[tuple[Settlement, Revocation | None, str | None]]:
@@ -609,11 +621,11 @@ def list_settlements(
     return [(s, r, n) for s, r, n in session.execute(query).all()]
 
 
-def _status_filter(query: Any, status: str | None) -> Any:
+def _status_filter(query: Any, status: SettlementStatus | None) -> Any:
     if status is None:
         return query
     return query.where(settlement_status.condition(status))
 
 
-def statuses_of(session: Session, settlement_ids: Sequence[int]) -> dict[int, str]:
+def statuses_of(session: Session, settlement_ids: Sequence[int]) -> dict[int, SettlementStatus]:
     return settlement_status.of(session, settlement_ids)

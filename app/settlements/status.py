@@ -25,8 +25,10 @@ from app.bank.models import PaymentInstruction
 from app.daily import membership
 from app.daily.models import DailyBatch, DailyLine
 from app.settlements.models import Revocation, Settlement
+from app.settlements.rules import SettlementStatus
+from app.states import values
 
-STATUSES = ("accepted", "batched", "paid", "revoked")
+STATUSES = values(SettlementStatus)
 
 
 def _revoked() -> Any:
@@ -58,28 +60,29 @@ def _paid() -> Any:
 
 def condition(status: str) -> Any:
     """A WHERE condition on Settlement for one status (the statuses exclude each other)."""
-    if status == "revoked":
+    if status == SettlementStatus.REVOKED:
         return _revoked()
-    if status == "paid":
+    if status == SettlementStatus.PAID:
         return and_(~_revoked(), _paid())
-    if status == "batched":
+    if status == SettlementStatus.BATCHED:
         return and_(~_revoked(), ~_paid(), _batched())
-    if status == "accepted":
+    if status == SettlementStatus.ACCEPTED:
         return and_(~_revoked(), ~_batched())
     raise ValueError(f"unknown settlement status {status!r}")
 
 
-def of(session: Session, settlement_ids: Sequence[int]) -> dict[int, str]:
+def of(session: Session, settlement_ids: Sequence[int]) -> dict[int, SettlementStatus]:
     """The status of each settlement, in one query."""
     if not settlement_ids:
         return {}
+    # plain strings in SQL (a Python enum would bind as its name)
     status = case(
-        (_revoked(), "revoked"),
-        (_paid(), "paid"),
-        (_batched(), "batched"),
-        else_="accepted",
+        (_revoked(), SettlementStatus.REVOKED.value),
+        (_paid(), SettlementStatus.PAID.value),
+        (_batched(), SettlementStatus.BATCHED.value),
+        else_=SettlementStatus.ACCEPTED.value,
     )
     rows = session.execute(
         select(Settlement.id, status).where(Settlement.id.in_(list(settlement_ids)))
     )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: SettlementStatus(row[1]) for row in rows}
