@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -178,7 +178,11 @@ def content_hash(record: Mapping[str, Any]) -> str:
     parts = []
     for key in sorted(record):
         value = record[key]
-        parts.append(f"{key}={value.isoformat() if isinstance(value, datetime) else value!r}")
+        if isinstance(value, datetime):
+            moment = value.astimezone(UTC) if value.tzinfo is not None else value
+            parts.append(f"{key}={moment.isoformat()}")
+        else:
+            parts.append(f"{key}={value!r}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

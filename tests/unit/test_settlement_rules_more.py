@@ -256,7 +256,7 @@ VALUES = st.one_of(
     st.datetimes(
         min_value=datetime(2020, 1, 1),  # hypothesis takes naive bounds
         max_value=datetime(2030, 1, 1),
-        timezones=st.just(UTC),  # as SettlementIn.record() hands them over (see the xfail)
+        timezones=st.sampled_from([UTC, CST]),  # times compare as instants
     ),
 )
 KEYS = st.sampled_from(["setl_id", "psn_no", "mdtrt_id", "hifp_pay", "setl_time", "clr_type"])
@@ -286,16 +286,6 @@ def test_content_hash_equal_exactly_for_the_same_content(
     assert (rules.content_hash(one) == rules.content_hash(other)) == _same_content(one, other)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "docs/rules.md 'Settlement intake': the same settlement time written with another UTC "
-        "offset is the same content, and content_hash's docstring says times are compared as "
-        "instants; the code hashes isoformat() with its offset, so 10:10+08:00 and 02:10Z give "
-        "different hashes (it holds in the service only because SettlementIn.record(), the one "
-        "caller's source, converts setl_time to UTC first)"
-    ),
-)
 def test_content_hash_alone_compares_times_as_instants() -> None:
     shanghai = _record(setl_time=datetime(2026, 3, 6, 10, 10, tzinfo=CST))
     utc = _record(setl_time=datetime(2026, 3, 6, 2, 10, tzinfo=UTC))
