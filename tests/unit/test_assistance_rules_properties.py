@@ -126,7 +126,7 @@ def cases(draw: st.DrawFn, relief: bool = True) -> Case:
     return Case(generated, draw(holdings()), draw(policies()), deductions)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases())
 def test_due_never_exceeds_the_bases(case: Case) -> None:
     result = case.compute()
@@ -137,7 +137,7 @@ def test_due_never_exceeds_the_bases(case: Case) -> None:
         assert item.base_fen == item.gross_base_fen - item.deducted_fen - item.relief_fen
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases())
 def test_a_cap_is_never_passed(case: Case) -> None:
     result = case.compute()
@@ -156,7 +156,7 @@ def test_a_cap_is_never_passed(case: Case) -> None:
         assistance += item.amount_fen
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases(relief=False), st.data())
 def test_without_relief_adding_an_item_never_lowers_earlier_items(
     case: Case, data: st.DataObject
@@ -171,7 +171,7 @@ def test_without_relief_adding_an_item_never_lowers_earlier_items(
             assert amounts[item.key] >= item.amount_fen
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases(), st.randoms(use_true_random=False))
 def test_the_order_items_are_given_in_does_not_matter(case: Case, random: Random) -> None:
     shuffled = list(case.items)
