@@ -80,39 +80,49 @@ def categories_on(holdings: Iterable[Holding], day: date) -> tuple[Category, ...
 # --- Items and their bases -----------------------------------------------------------------
 
 
-def gross_base(
-    *,
-    inscp_scp_fen: int,
-    hifp_fen: int = 0,
-    hifob_fen: int = 0,
-    hifmi_fen: int = 0,
-    cvlserv_fen: int = 0,
-    hifes_fen: int = 0,
-    oth_fen: int = 0,
-) -> int:
+@dataclass(frozen=True)
+class Insurers:
+    """What the insurers paid on one item (A3's fields, fen): everyone before assistance."""
+
+    hifp_fen: int = 0  # 统筹基金
+    hifob_fen: int = 0  # 职工大额
+    hifmi_fen: int = 0  # 居民大病保险
+    cvlserv_fen: int = 0  # 公务员医疗补助
+    hifes_fen: int = 0  # 企业补充医疗保险
+    oth_fen: int = 0  # 其他 (e.g. 扶贫保险)
+
+    def __post_init__(self) -> None:
+        assert all(amount >= 0 for amount in self.amounts()), "payments are >= 0"
+
+    def amounts(self) -> tuple[int, ...]:
+        return (
+            self.hifp_fen,
+            self.hifob_fen,
+            self.hifmi_fen,
+            self.cvlserv_fen,
+            self.hifes_fen,
+            self.oth_fen,
+        )
+
+    def total_fen(self) -> int:
+        return sum(self.amounts())
+
+
+NO_INSURER = Insurers()
+
+
+def gross_base(inscp_scp_fen: int, insurers: Insurers = NO_INSURER) -> int:
     """A4's base before deductions: the policy-range cost left after every insurance
     (保险在先、救助在后), never below 0. `maf_pay` is not a payer here: it is the assistance."""
-    insurers = (hifp_fen, hifob_fen, hifmi_fen, cvlserv_fen, hifes_fen, oth_fen)
-    assert inscp_scp_fen >= 0 and all(amount >= 0 for amount in insurers), "payments are >= 0"
-    return max(0, inscp_scp_fen - sum(insurers))
+    assert inscp_scp_fen >= 0
+    return max(0, inscp_scp_fen - insurers.total_fen())
 
 
-def self_paid(
-    *,
-    medfee_sumamt_fen: int,
-    hifp_fen: int = 0,
-    hifob_fen: int = 0,
-    hifmi_fen: int = 0,
-    cvlserv_fen: int = 0,
-    hifes_fen: int = 0,
-    oth_fen: int = 0,
-    maf_fen: int = 0,
-) -> int:
+def self_paid(medfee_sumamt_fen: int, insurers: Insurers = NO_INSURER, maf_fen: int = 0) -> int:
     """A8's self-paid cost of one item: the total less every payer, assistance included
     (`acct_pay` and cash are the person's own), never below 0."""
-    payers = (hifp_fen, hifob_fen, hifmi_fen, cvlserv_fen, hifes_fen, oth_fen, maf_fen)
-    assert medfee_sumamt_fen >= 0 and all(amount >= 0 for amount in payers)
-    return max(0, medfee_sumamt_fen - sum(payers))
+    assert medfee_sumamt_fen >= 0 and maf_fen >= 0
+    return max(0, medfee_sumamt_fen - insurers.total_fen() - maf_fen)
 
 
 def invoice_time(day: date) -> datetime:

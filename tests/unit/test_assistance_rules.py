@@ -14,6 +14,7 @@ from app.assistance.rules import (
     Deduction,
     DeductionKind,
     Holding,
+    Insurers,
     Item,
     Policy,
     Resolution,
@@ -68,27 +69,18 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=SHANGHAI)
 
 
-S1 = Item(
-    "S:H001:S1",
-    at(3, 10),
-    INPATIENT,
-    gross_base(
-        inscp_scp_fen=to_fen("30000.00"), hifp_fen=to_fen("18000.00"), hifmi_fen=to_fen("2000.00")
-    ),
-)
-S2 = Item(
-    "S:H001:S2",
-    at(5, 20),
-    INPATIENT,
-    gross_base(
-        inscp_scp_fen=to_fen("40000.00"), hifp_fen=to_fen("22000.00"), hifmi_fen=to_fen("3000.00")
-    ),
-)
+def settlement(key: str, when: datetime, inscp: str, hifp: str, hifmi: str) -> Item:
+    insurers = Insurers(hifp_fen=to_fen(hifp), hifmi_fen=to_fen(hifmi))
+    return Item(key, when, INPATIENT, gross_base(to_fen(inscp), insurers))
+
+
+S1 = settlement("S:H001:S1", at(3, 10), "30000.00", "18000.00", "2000.00")
+S2 = settlement("S:H001:S2", at(5, 20), "40000.00", "22000.00", "3000.00")
 A1 = Item(
     "I:A1-INV1",
     invoice_time(date(2026, 8, 10)),
     OUTPATIENT,
-    gross_base(inscp_scp_fen=to_fen("1000.00")),
+    gross_base(to_fen("1000.00")),
 )
 CRITICAL_ON_S1 = Deduction(DeductionKind.CRITICAL_ILLNESS, to_fen("2000.00"), item_key=S1.key)
 RELIEF_2026 = Deduction(DeductionKind.BURDEN_RELIEF, to_fen("1000.00"), year=2026)

@@ -17,6 +17,7 @@ from app.assistance.rules import (
     Deduction,
     DeductionKind,
     Holding,
+    Insurers,
     Item,
     Policy,
     Resolution,
@@ -31,6 +32,7 @@ from app.assistance.rules import (
     compute_person,
     compute_year,
     granted,
+    gross_base,
     invoice_time,
     marginal,
     parse_month_day,
@@ -300,8 +302,10 @@ def test_recovery_refusals_and_exclusions() -> None:
 
 
 def test_burden_line_and_self_paid() -> None:
-    paid = self_paid(medfee_sumamt_fen=100_000, hifp_fen=50_000, maf_fen=30_000)
+    paid = self_paid(100_000, Insurers(hifp_fen=50_000), maf_fen=30_000)
     assert paid == 20_000
+    assert self_paid(100_000, Insurers(oth_fen=90_000), maf_fen=30_000) == 0  # floored
+    assert gross_base(100_000, Insurers(*range(1, 7))) == 100_000 - 21
     assert not burden_line_exceeded(800_000, 2_000_000, 4000)  # exactly 40 %: not beyond
     assert burden_line_exceeded(800_001, 2_000_000, 4000)
     assert burden_line_exceeded(1, 0, 4000)
