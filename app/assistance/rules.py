@@ -377,6 +377,48 @@ class YearResult:
         return next(item.amount_fen for item in self.items if item.key == key)
 
 
+def _after_item_deductions(
+    year: int, ordered: Sequence[Item], deductions: Sequence[Deduction]
+) -> tuple[list[int], int]:
+    """(each item's base after its per-item deductions, floored at 0 once; Σ relief)."""
+    keys = {item.key for item in ordered}
+    per_item: dict[str, int] = {}
+    relief = 0
+    for deduction in deductions:
+        if deduction.kind is DeductionKind.BURDEN_RELIEF:
+            assert deduction.year == year, "relief of another year"
+            relief += deduction.amount_fen
+        else:
+            key = deduction.item_key
+            assert key in keys, f"a deduction names no item: {key}"
+            per_item[key] = per_item.get(key, 0) + deduction.amount_fen
+    return [max(0, item.gross_base_fen - per_item.get(item.key, 0)) for item in ordered], relief
+
+
+def _options(
+    item: Item,
+    base_fen: int,
+    policy: Policy | None,
+    held: Sequence[Category],
+    *,
+    year_base_fen: int,
+    year_assistance_fen: int,
+) -> tuple[tuple[Category, int], ...]:
+    """What each category held on the item's day would pay for it, given B and A."""
+    return tuple(
+        (
+            category,
+            item_amount(
+                policy.rule(category, item.visit) if policy is not None else None,
+                base_fen=base_fen,
+                year_base_fen=year_base_fen,
+                year_assistance_fen=year_assistance_fen,
+            ),
+        )
+        for category in held
+    )
+
+
 def compute_year(
     year: int,
     items: Sequence[Item],
@@ -389,39 +431,22 @@ def compute_year(
     versions of the person's region; `deductions` must concern this year's items or year."""
     assert len(items) <= ITEMS_PER_PERSON_YEAR_MAX, "too many items in one person-year"
     ordered = sorted(items, key=item_order)
-    keys = {item.key for item in ordered}
-    assert len(keys) == len(ordered), "item keys are unique"
+    assert len({item.key for item in ordered}) == len(ordered), "item keys are unique"
     assert all(item.year == year for item in ordered), "every item is of the year"
-    per_item: dict[str, int] = {}
-    relief = 0
-    for deduction in deductions:
-        if deduction.kind is DeductionKind.BURDEN_RELIEF:
-            assert deduction.year == year, "relief of another year"
-            relief += deduction.amount_fen
-        else:
-            assert deduction.item_key in keys, f"a deduction names no item: {deduction.item_key}"
-            per_item[deduction.item_key] = per_item.get(deduction.item_key, 0) + (
-                deduction.amount_fen
-            )
-    after = [max(0, item.gross_base_fen - per_item.get(item.key, 0)) for item in ordered]
-    shares = spread_relief(after, relief)
-    year_base = dict.fromkeys(Visit, 0)
-    assistance = 0
+    after, relief = _after_item_deductions(year, ordered, deductions)
+    shares = spread_relief(after, relief)  # last, over the bases the other deductions left
+    year_base = dict.fromkeys(Visit, 0)  # B per visit type
+    assistance = 0  # A, every visit type and category
     results = []
     for item, base_after, share in zip(ordered, after, shares, strict=True):
         base = base_after - share
-        policy = policy_in_force(policies, item.day)
-        options = tuple(
-            (
-                category,
-                item_amount(
-                    policy.rule(category, item.visit) if policy is not None else None,
-                    base_fen=base,
-                    year_base_fen=year_base[item.visit],
-                    year_assistance_fen=assistance,
-                ),
-            )
-            for category in categories_on(holdings, item.day)
+        options = _options(
+            item,
+            base,
+            policy_in_force(policies, item.day),
+            categories_on(holdings, item.day),
+            year_base_fen=year_base[item.visit],
+            year_assistance_fen=assistance,
         )
         category, amount = best_category(options)
         results.append(
