@@ -320,3 +320,12 @@ def test_prepayment_edges() -> None:
     # 25 % of 0.02 = 0.005 -> 0.01 (half up); of 0.01 = 0.0025 -> 0.00
     assert prepayment(2027, actual_fen=2, carried_fen=0, rate_bp=2500).due_fen == 1
     assert prepayment(2027, actual_fen=1, carried_fen=0, rate_bp=2500).due_fen == 0
+
+
+def test_the_years_base_runs_per_visit_type() -> None:
+    # an outpatient item does not use up the inpatient deductible of 1,000.00
+    items = [Item("o", at(2, 1), OUTPATIENT, 100_000), Item("i", at(3, 1), INPATIENT, 100_000)]
+    result = year(items, [Holding(LOW_INCOME, ALL_YEAR)])
+    assert [item.amount_fen for item in result.items] == [0, 0]
+    later = Item("j", at(4, 1), INPATIENT, 100_000)  # the next inpatient 1,000.00 pays 70 %
+    assert year([*items, later], [Holding(LOW_INCOME, ALL_YEAR)]).amount_of("j") == 70_000
