@@ -329,3 +329,20 @@ def test_the_years_base_runs_per_visit_type() -> None:
     assert [item.amount_fen for item in result.items] == [0, 0]
     later = Item("j", at(4, 1), INPATIENT, 100_000)  # the next inpatient 1,000.00 pays 70 %
     assert year([*items, later], [Holding(LOW_INCOME, ALL_YEAR)]).amount_of("j") == 70_000
+
+
+def test_an_invoice_that_lowers_the_due_has_a_marginal_amount_of_zero() -> None:
+    # falling ratios (allowed): an invoice of a day before the person held a category pays 0
+    # but counts in B, pushing the later item into the 50 % band
+    falling = Policy(
+        date(2026, 1, 1), {(DIBAO, INPATIENT): Rule((Band(0, 8000), Band(100_000, 5000)))}
+    )
+    held = [Holding(DIBAO, date(2026, 3, 1))]
+    existing = [Item("s", at(3, 10), INPATIENT, 100_000)]
+    invoice = Item("i", invoice_time(date(2026, 2, 1)), INPATIENT, 100_000)
+    years = [
+        compute_person(group, holdings=held, policies=[falling])
+        for group in (existing, [*existing, invoice])
+    ]
+    assert (years[0][2026].due_fen, years[1][2026].due_fen) == (80_000, 50_000)
+    assert marginal(existing, [invoice], holdings=held, policies=[falling]) == {2026: 0}
