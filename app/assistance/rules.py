@@ -206,7 +206,8 @@ class Policy:
     """One effective-dated version of a region's assistance policy (A4, A6, A8).
 
     `rules` maps (category, visit type) to its rule; an absent pair pays 0. `prepayment_day`
-    is (month, day) of the year prepaid. `care_grant_diseases` empty means any disease."""
+    is (month, day) of the year prepaid. `care_grant_diseases` empty means any disease.
+    (Not hashable: it holds a mapping; compare versions by `effective_from`.)"""
 
     effective_from: date
     rules: Mapping[tuple[Category, Visit], Rule] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from app.assistance.rules import (
+    PREPAYMENT,
     Band,
     Category,
     Claim,
@@ -20,6 +21,7 @@ from app.assistance.rules import (
     Insurers,
     Item,
     Policy,
+    PrepaymentStatus,
     Resolution,
     Rule,
     Visit,
@@ -46,6 +48,7 @@ from app.assistance.rules import (
 )
 from app.clock import SHANGHAI
 from app.errors import Conflict, Invalid
+from app.states import IllegalTransition
 
 INPATIENT, OUTPATIENT = Visit.INPATIENT, Visit.OUTPATIENT
 DIBAO, LOW_INCOME, TEKUN, ORPHAN = (
@@ -346,3 +349,16 @@ def test_an_invoice_that_lowers_the_due_has_a_marginal_amount_of_zero() -> None:
     ]
     assert (years[0][2026].due_fen, years[1][2026].due_fen) == (80_000, 50_000)
     assert marginal(existing, [invoice], holdings=held, policies=[falling]) == {2026: 0}
+
+
+def test_the_prepayment_goes_computed_approved_received_only() -> None:
+    PREPAYMENT.check(PrepaymentStatus.COMPUTED, PrepaymentStatus.APPROVED)
+    PREPAYMENT.check(PrepaymentStatus.APPROVED, PrepaymentStatus.RECEIVED)
+    for current, new in [
+        ("COMPUTED", "RECEIVED"),
+        ("RECEIVED", "COMPUTED"),
+        ("APPROVED", "COMPUTED"),
+    ]:
+        with pytest.raises(IllegalTransition):
+            PREPAYMENT.check(current, new)
+    assert PREPAYMENT.final() == {PrepaymentStatus.RECEIVED}
