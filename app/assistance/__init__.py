@@ -1,0 +1,1 @@
+"""The medical-assistance fund (SPEC-ASSISTANCE.md); `rules` holds its pure computation."""
