@@ -1,0 +1,557 @@
+"""Journal-entry builders: one pure function per posting rule of SPEC §6 (STYLE.md 19).
+
+Each builder takes plain values (amounts in integer fen, codes, dates, ids) and returns the
+`Draft` with its idempotency key and `kind`; callers never assemble accounts or keys by hand.
+No database, no clock: `effective_at` is passed in.
+
+Keys are derived from the business event only, never from an amount, so replaying an event
+meets its first entry (SPEC §6). They are stored in existing databases: never change one.
+
+Amounts follow the site each builder was taken from:
+- a negative amount swaps the sides (SPEC §6), through `DraftLines.transfer`;
+- a daily line or revocation, a statement or a clearing that moves nothing posts nothing: the
+  builder returns None;
+- a bank instruction's amount is > 0 (only non-zero amounts are sent): anything else raises;
+- an advance, a repayment or an appropriation of zero raises (`Draft` holds two postings at
+  least); their routers refuse zero before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+
+from app.ledger.rules import Draft, DraftLines, LedgerRuleError, Line, account_code, mirror
+
+InstructionEvent = Literal["success", "failed", "returned"]
+
+
+class InstructionBuilder(Protocol):
+    def __call__(
+        self,
+        *,
+        instruction_id: str,
+        region_code: str,
+        insutype: str,
+        fixmedins_code: str,
+        period: str | None,
+        amount_fen: int,
+        effective_at: datetime,
+    ) -> Draft: ...
+
+
+# --- daily disbursement (SPEC §3) -------------------------------------------------------------
+
+
+def daily_key(region_code: str, insutype: str, business_date: date, fixmedins_code: str) -> str:
+    """The prefix shared by a daily batch's entries for one institution."""
+    return f"daily:{region_code}:{insutype}:{business_date.isoformat()}:{fixmedins_code}"
+
+
+def daily_accrual(
+    *,
+    region_code: str,
+    insutype: str,
+    business_date: date,
+    fixmedins_code: str,
+    line_id: int,
+    fund_total_fen: int,
+    effective_at: datetime,
+) -> Draft | None:
+    """Daily batch generated, each line: debit expense, credit payable, Σ fund amounts of its
+    settlements. Key `daily:REGION:INSUTYPE:DATE:INSTITUTION:accrual`; a zero line posts
+    nothing (None)."""
+    return _daily(
+        kind="daily_accrual",
+        key=f"{daily_key(region_code, insutype, business_date, fixmedins_code)}:accrual",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        amount_fen=fund_total_fen,
+        business_ref=f"daily_line:{line_id}",
+        effective_at=effective_at,
+    )
+
+
+def daily_revocation(
+    *,
+    region_code: str,
+    insutype: str,
+    business_date: date,
+    fixmedins_code: str,
+    batch_id: int,
+    revoked_fen: int,
+    effective_at: datetime,
+) -> Draft | None:
+    """Daily batch generated, settlements revoked after batching since the last batch: debit
+    payable, credit expense, their fund amounts (`revoked_fen`, positive). Key
+    `daily:REGION:INSUTYPE:DATE:INSTITUTION:revoked`; zero posts nothing (None)."""
+    return _daily(
+        kind="daily_revocation",
+        key=f"{daily_key(region_code, insutype, business_date, fixmedins_code)}:revoked",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        amount_fen=-revoked_fen,
+        business_ref=f"daily_batch:{batch_id}:revocations",
+        effective_at=effective_at,
+    )
+
+
+def _daily(
+    *,
+    kind: str,
+    key: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    amount_fen: int,
+    business_ref: str,
+    effective_at: datetime,
+) -> Draft | None:
+    """expense -> payable by `amount_fen` (negative: payable -> expense); daily entries carry
+    no period (a batch's settlements may span several)."""
+    lines = (
+        DraftLines()
+        .transfer(
+            account_code("expense", region_code, insutype, fixmedins_code),
+            account_code("payable", region_code, insutype, fixmedins_code),
+            amount_fen,
+        )
+        .result()
+    )
+    if not lines:
+        return None
+    return Draft(
+        kind=kind,
+        key=key,
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        lines=lines,
+        effective_at=effective_at,
+        business_ref=business_ref,
+    )
+
+
+# --- bank instructions (SPEC §6: sent, SUCCESS, FAILED, RETURNED) ------------------------------
+
+
+def instruction_sent(
+    *,
+    instruction_id: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str | None,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """Instruction sent (saved in the outbox): debit payable, credit in_transit, the
+    instruction amount. Key `instruction:ID:sent`."""
+    return _instruction(
+        "sent",
+        ("payable", "in_transit"),
+        instruction_id=instruction_id,
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        amount_fen=amount_fen,
+        effective_at=effective_at,
+    )
+
+
+def instruction_success(
+    *,
+    instruction_id: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str | None,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """Result SUCCESS: debit in_transit, credit bank, the receipt amount (equal to the
+    instruction's, checked before). Key `instruction:ID:success`."""
+    return _instruction(
+        "success",
+        ("in_transit", "bank"),
+        instruction_id=instruction_id,
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        amount_fen=amount_fen,
+        effective_at=effective_at,
+    )
+
+
+def instruction_failed(
+    *,
+    instruction_id: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str | None,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """Result FAILED: debit in_transit, credit payable (owed again), the instruction amount.
+    Key `instruction:ID:failed`."""
+    return _instruction(
+        "failed",
+        ("in_transit", "payable"),
+        instruction_id=instruction_id,
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        amount_fen=amount_fen,
+        effective_at=effective_at,
+    )
+
+
+def instruction_returned(
+    *,
+    instruction_id: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str | None,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """RETURNED after SUCCESS: debit bank, credit payable, the returned amount (a return is of
+    the whole instruction). Key `instruction:ID:returned`."""
+    return _instruction(
+        "returned",
+        ("bank", "payable"),
+        instruction_id=instruction_id,
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        amount_fen=amount_fen,
+        effective_at=effective_at,
+    )
+
+
+def instruction_result(
+    event: InstructionEvent,
+    *,
+    instruction_id: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str | None,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """The entry of a bank result, by its event (`success`, `failed`, `returned`)."""
+    builder = INSTRUCTION_RESULTS[event]
+    return builder(
+        instruction_id=instruction_id,
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        amount_fen=amount_fen,
+        effective_at=effective_at,
+    )
+
+
+def _instruction(
+    event: str,
+    accounts: tuple[str, str],
+    *,
+    instruction_id: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str | None,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    if amount_fen <= 0:
+        raise LedgerRuleError(f"instruction {instruction_id}: an instruction moves > 0 fen")
+
+    def code(name: str) -> str:
+        per_institution = name == "payable"
+        return account_code(
+            name, region_code, insutype, fixmedins_code if per_institution else None
+        )
+
+    debit, credit = accounts
+    return Draft(
+        kind=f"instruction_{event}",
+        key=f"instruction:{instruction_id}:{event}",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        lines=DraftLines().transfer(code(debit), code(credit), amount_fen).result(),
+        effective_at=effective_at,
+        business_ref=f"instruction:{instruction_id}",
+    )
+
+
+INSTRUCTION_RESULTS: dict[InstructionEvent, InstructionBuilder] = {
+    "success": instruction_success,
+    "failed": instruction_failed,
+    "returned": instruction_returned,
+}
+
+
+# --- documents: monthly statements, annual clearings (SPEC §4, §5) ----------------------------
+
+
+def statement_approval(
+    *,
+    statement_id: int,
+    version: int,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str,
+    audit_fen: int,
+    deposit_fen: int,
+    procurement_fen: int,
+    offset_fen: int,
+    net_fen: int,
+    effective_at: datetime,
+) -> Draft | None:
+    """Statement approved: debit payable, credit expense (audit deductions), deposit_held,
+    procurement_advance, receivable (offset), each component; with net < 0 also debit
+    receivable, credit payable, −net. One entry, key `statement:ID:vVERSION:approval` (a
+    recomputed statement is a new version); nothing to move posts nothing (None)."""
+
+    def acct(name: str) -> str:
+        return account_code(name, region_code, insutype, fixmedins_code)
+
+    lines = (
+        DraftLines()
+        .transfer(acct("payable"), acct("expense"), audit_fen)
+        .transfer(acct("payable"), acct("deposit_held"), deposit_fen)
+        .transfer(acct("payable"), acct("procurement_advance"), procurement_fen)
+        .transfer(acct("payable"), acct("receivable"), offset_fen)
+    )
+    if net_fen < 0:
+        lines.transfer(acct("receivable"), acct("payable"), -net_fen)
+    result = lines.result()
+    if not result:
+        return None
+    return Draft(
+        kind="statement_approval",
+        key=f"statement:{statement_id}:v{version}:approval",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        lines=result,
+        effective_at=effective_at,
+        business_ref=f"statement:{statement_id}",
+    )
+
+
+def clearing_approval(
+    *,
+    clearing_id: int,
+    version: int,
+    year: int,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    clearing_amount_fen: int,
+    approved_fund_fen: int,
+    deposit_held_fen: int,
+    forfeited_fen: int,
+    offset_fen: int,
+    actual_fen: int,
+    effective_at: datetime,
+) -> Draft | None:
+    """Clearing approved: debit expense, credit payable, K = clearing_amount − approved_fund;
+    deposit release: debit deposit_held, credit payable (held − forfeited) and expense
+    (forfeited); offset: debit payable, credit receivable; actual < 0: debit receivable,
+    credit payable, −actual. One entry, key `clearing:ID:vVERSION:approval`, period
+    `YEAR-12`; nothing to move posts nothing (None)."""
+
+    def acct(name: str) -> str:
+        return account_code(name, region_code, insutype, fixmedins_code)
+
+    released = deposit_held_fen - forfeited_fen
+    lines = (
+        DraftLines()
+        .transfer(acct("expense"), acct("payable"), clearing_amount_fen - approved_fund_fen)
+        .transfer(acct("deposit_held"), acct("payable"), released)
+        .transfer(acct("deposit_held"), acct("expense"), forfeited_fen)
+        .transfer(acct("payable"), acct("receivable"), offset_fen)
+    )
+    if actual_fen < 0:
+        lines.transfer(acct("receivable"), acct("payable"), -actual_fen)
+    result = lines.result()
+    if not result:
+        return None
+    return Draft(
+        kind="clearing_approval",
+        key=f"clearing:{clearing_id}:v{version}:approval",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=f"{year}-12",
+        lines=result,
+        effective_at=effective_at,
+        business_ref=f"clearing:{clearing_id}",
+    )
+
+
+# --- money recorded by the operator (SPEC §6: advance, repayment, appropriation) --------------
+
+
+def procurement_advance(
+    *,
+    reference: str,
+    advance_id: int,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    period: str,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """Procurement advance paid to suppliers (recorded by the operator): debit
+    procurement_advance, credit bank, the amount. Key `procurement_advance:REFERENCE` (the
+    reference is unique across fund ledgers)."""
+    return Draft(
+        kind="procurement_advance",
+        key=f"procurement_advance:{reference}",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        lines=DraftLines()
+        .transfer(
+            account_code("procurement_advance", region_code, insutype, fixmedins_code),
+            account_code("bank", region_code, insutype),
+            amount_fen,
+        )
+        .result(),
+        effective_at=effective_at,
+        business_ref=f"procurement_advance:{advance_id}",
+    )
+
+
+def repayment(
+    *,
+    receipt_no: str,
+    repayment_id: int,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """Cash repayment by an institution: debit bank, credit receivable, the amount. Key
+    `repayment:REGION:INSUTYPE:RECEIPT_NO` (the incoming receipt, unique per fund ledger)."""
+    return Draft(
+        kind="repayment",
+        key=f"repayment:{region_code}:{insutype}:{receipt_no}",
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        lines=DraftLines()
+        .transfer(
+            account_code("bank", region_code, insutype),
+            account_code("receivable", region_code, insutype, fixmedins_code),
+            amount_fen,
+        )
+        .result(),
+        effective_at=effective_at,
+        business_ref=f"repayment:{repayment_id}",
+    )
+
+
+def appropriation(
+    *,
+    reference: str,
+    region_code: str,
+    insutype: str,
+    amount_fen: int,
+    effective_at: datetime,
+) -> Draft:
+    """Appropriation into the expenditure account: debit bank, credit appropriation, the
+    amount. Key `appropriation:REGION:INSUTYPE:REFERENCE`."""
+    return Draft(
+        kind="appropriation",
+        key=f"appropriation:{region_code}:{insutype}:{reference}",
+        region_code=region_code,
+        insutype=insutype,
+        lines=DraftLines()
+        .transfer(
+            account_code("bank", region_code, insutype),
+            account_code("appropriation", region_code, insutype),
+            amount_fen,
+        )
+        .result(),
+        effective_at=effective_at,
+        business_ref=f"appropriation:{reference}",
+    )
+
+
+# --- corrections (SPEC §6: "a mistake is corrected by a reversing entry") ---------------------
+
+
+def reversal(
+    *,
+    entry_id: int,
+    entry_key: str,
+    region_code: str,
+    insutype: str,
+    fixmedins_code: str | None,
+    period: str | None,
+    business_ref: str,
+    lines: tuple[Line, ...],
+    reason: str,
+    effective_at: datetime,
+) -> Draft:
+    """The mirror of a posted entry (`lines` are the original's): same accounts and amounts,
+    sides swapped, tagged like the original. Key `reversal:ORIGINAL_KEY` cut at 160
+    characters. Not yet called: `ledger.service.reverse` still builds its own (same) draft."""
+    return Draft(
+        kind="reversal",
+        key=f"reversal:{entry_key}"[:160],
+        region_code=region_code,
+        insutype=insutype,
+        fixmedins_code=fixmedins_code,
+        period=period,
+        lines=mirror(lines),
+        effective_at=effective_at,
+        business_ref=business_ref,
+        memo=reason,
+        reverses_entry_id=entry_id,
+    )
+
+
+# SPEC §6's posting rules (the event column, verbatim) -> the builder that posts each.
+# Several rows of one document are one entry: its builder covers them all.
+RULES: dict[str, Callable[..., Any]] = {
+    "daily batch generated: each line": daily_accrual,
+    "daily batch generated: settlements revoked after batching, since the last batch": (
+        daily_revocation
+    ),
+    "instruction sent": instruction_sent,
+    "result SUCCESS": instruction_success,
+    "result FAILED": instruction_failed,
+    "RETURNED after SUCCESS": instruction_returned,
+    "statement approved: audit, deposit, procurement, offset": statement_approval,
+    "statement approved with net < 0": statement_approval,
+    "clearing approved: K = clearing_amount − approved_fund": clearing_approval,
+    "clearing approved: deposit release": clearing_approval,
+    "clearing approved: offset; actual < 0": clearing_approval,
+    "procurement advance paid to suppliers (outside the service, recorded by the operator)": (
+        procurement_advance
+    ),
+    "cash repayment by an institution": repayment,
+    "appropriation into the expenditure account": appropriation,
+}
