@@ -470,8 +470,7 @@ def _post(
 ) -> None:
     ledger.post(
         session,
-        entries.instruction_result(
-            event,
+        entries.INSTRUCTION_RESULTS[event](
             instruction_id=instruction.instruction_id,
             region_code=instruction.region_code,
             insutype=instruction.insutype,

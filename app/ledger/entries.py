@@ -19,34 +19,16 @@ Amounts follow the site each builder was taken from:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from app.ledger.rules import Draft, DraftLines, LedgerRuleError, Line, account_code, mirror
 
 InstructionEvent = Literal["success", "failed", "returned"]
 
 
-class InstructionBuilder(Protocol):
-    def __call__(
-        self,
-        *,
-        instruction_id: str,
-        region_code: str,
-        insutype: str,
-        fixmedins_code: str,
-        period: str | None,
-        amount_fen: int,
-        effective_at: datetime,
-    ) -> Draft: ...
-
-
 # --- daily disbursement (SPEC §3) -------------------------------------------------------------
-
-
-def daily_key(region_code: str, insutype: str, business_date: date, fixmedins_code: str) -> str:
-    """The prefix shared by a daily batch's entries for one institution."""
-    return f"daily:{region_code}:{insutype}:{business_date.isoformat()}:{fixmedins_code}"
 
 
 def daily_accrual(
@@ -64,7 +46,8 @@ def daily_accrual(
     nothing (None)."""
     return _daily(
         kind="daily_accrual",
-        key=f"{daily_key(region_code, insutype, business_date, fixmedins_code)}:accrual",
+        event="accrual",
+        business_date=business_date,
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
@@ -89,7 +72,8 @@ def daily_revocation(
     `daily:REGION:INSUTYPE:DATE:INSTITUTION:revoked`; zero posts nothing (None)."""
     return _daily(
         kind="daily_revocation",
-        key=f"{daily_key(region_code, insutype, business_date, fixmedins_code)}:revoked",
+        event="revoked",
+        business_date=business_date,
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
@@ -102,7 +86,8 @@ def daily_revocation(
 def _daily(
     *,
     kind: str,
-    key: str,
+    event: str,
+    business_date: date,
     region_code: str,
     insutype: str,
     fixmedins_code: str,
@@ -125,7 +110,7 @@ def _daily(
         return None
     return Draft(
         kind=kind,
-        key=key,
+        key=f"daily:{region_code}:{insutype}:{business_date.isoformat()}:{fixmedins_code}:{event}",
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
@@ -138,166 +123,56 @@ def _daily(
 # --- bank instructions (SPEC §6: sent, SUCCESS, FAILED, RETURNED) ------------------------------
 
 
-def instruction_sent(
-    *,
-    instruction_id: str,
-    region_code: str,
-    insutype: str,
-    fixmedins_code: str,
-    period: str | None,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft:
-    """Instruction sent (saved in the outbox): debit payable, credit in_transit, the
-    instruction amount. Key `instruction:ID:sent`."""
-    return _instruction(
-        "sent",
-        ("payable", "in_transit"),
-        instruction_id=instruction_id,
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        amount_fen=amount_fen,
-        effective_at=effective_at,
-    )
+@dataclass(frozen=True)
+class InstructionRule:
+    """A posting rule of a bank instruction's life: the event names its key and kind
+    (`instruction:ID:EVENT`, `instruction_EVENT`), the amount is the instruction's."""
 
+    event: str
+    debit: str  # account name; `payable` is the institution's, the others the fund's
+    credit: str
 
-def instruction_success(
-    *,
-    instruction_id: str,
-    region_code: str,
-    insutype: str,
-    fixmedins_code: str,
-    period: str | None,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft:
-    """Result SUCCESS: debit in_transit, credit bank, the receipt amount (equal to the
-    instruction's, checked before). Key `instruction:ID:success`."""
-    return _instruction(
-        "success",
-        ("in_transit", "bank"),
-        instruction_id=instruction_id,
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        amount_fen=amount_fen,
-        effective_at=effective_at,
-    )
+    def __call__(
+        self,
+        *,
+        instruction_id: str,
+        region_code: str,
+        insutype: str,
+        fixmedins_code: str,
+        period: str | None,
+        amount_fen: int,
+        effective_at: datetime,
+    ) -> Draft:
+        if amount_fen <= 0:
+            raise LedgerRuleError(f"instruction {instruction_id}: an instruction moves > 0 fen")
 
+        def code(name: str) -> str:
+            institution = fixmedins_code if name == "payable" else None
+            return account_code(name, region_code, insutype, institution)
 
-def instruction_failed(
-    *,
-    instruction_id: str,
-    region_code: str,
-    insutype: str,
-    fixmedins_code: str,
-    period: str | None,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft:
-    """Result FAILED: debit in_transit, credit payable (owed again), the instruction amount.
-    Key `instruction:ID:failed`."""
-    return _instruction(
-        "failed",
-        ("in_transit", "payable"),
-        instruction_id=instruction_id,
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        amount_fen=amount_fen,
-        effective_at=effective_at,
-    )
-
-
-def instruction_returned(
-    *,
-    instruction_id: str,
-    region_code: str,
-    insutype: str,
-    fixmedins_code: str,
-    period: str | None,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft:
-    """RETURNED after SUCCESS: debit bank, credit payable, the returned amount (a return is of
-    the whole instruction). Key `instruction:ID:returned`."""
-    return _instruction(
-        "returned",
-        ("bank", "payable"),
-        instruction_id=instruction_id,
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        amount_fen=amount_fen,
-        effective_at=effective_at,
-    )
-
-
-def instruction_result(
-    event: InstructionEvent,
-    *,
-    instruction_id: str,
-    region_code: str,
-    insutype: str,
-    fixmedins_code: str,
-    period: str | None,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft:
-    """The entry of a bank result, by its event (`success`, `failed`, `returned`)."""
-    builder = INSTRUCTION_RESULTS[event]
-    return builder(
-        instruction_id=instruction_id,
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        amount_fen=amount_fen,
-        effective_at=effective_at,
-    )
-
-
-def _instruction(
-    event: str,
-    accounts: tuple[str, str],
-    *,
-    instruction_id: str,
-    region_code: str,
-    insutype: str,
-    fixmedins_code: str,
-    period: str | None,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft:
-    if amount_fen <= 0:
-        raise LedgerRuleError(f"instruction {instruction_id}: an instruction moves > 0 fen")
-
-    def code(name: str) -> str:
-        per_institution = name == "payable"
-        return account_code(
-            name, region_code, insutype, fixmedins_code if per_institution else None
+        return Draft(
+            kind=f"instruction_{self.event}",
+            key=f"instruction:{instruction_id}:{self.event}",
+            region_code=region_code,
+            insutype=insutype,
+            fixmedins_code=fixmedins_code,
+            period=period,
+            lines=DraftLines().transfer(code(self.debit), code(self.credit), amount_fen).result(),
+            effective_at=effective_at,
+            business_ref=f"instruction:{instruction_id}",
         )
 
-    debit, credit = accounts
-    return Draft(
-        kind=f"instruction_{event}",
-        key=f"instruction:{instruction_id}:{event}",
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        lines=DraftLines().transfer(code(debit), code(credit), amount_fen).result(),
-        effective_at=effective_at,
-        business_ref=f"instruction:{instruction_id}",
-    )
 
-
-INSTRUCTION_RESULTS: dict[InstructionEvent, InstructionBuilder] = {
+# Instruction sent (saved in the outbox, SPEC §3): payable -> in_transit.
+instruction_sent = InstructionRule("sent", debit="payable", credit="in_transit")
+# Result SUCCESS: in_transit -> bank, the receipt amount (checked equal to the instruction's).
+instruction_success = InstructionRule("success", debit="in_transit", credit="bank")
+# Result FAILED: in_transit -> payable (owed again).
+instruction_failed = InstructionRule("failed", debit="in_transit", credit="payable")
+# RETURNED after SUCCESS: bank -> payable (a return is of the whole instruction).
+instruction_returned = InstructionRule("returned", debit="bank", credit="payable")
+# A bank result's rule by its event.
+INSTRUCTION_RESULTS: dict[InstructionEvent, InstructionRule] = {
     "success": instruction_success,
     "failed": instruction_failed,
     "returned": instruction_returned,
