@@ -43,16 +43,16 @@ def daily_accrual(
 ) -> Draft | None:
     """Daily batch generated, each line: debit expense, credit payable, Σ fund amounts of its
     settlements. Key `daily:REGION:INSUTYPE:DATE:INSTITUTION:accrual`; a zero line posts
-    nothing (None)."""
-    return _daily(
+    nothing (None). Daily entries carry no period (a batch's settlements may span several)."""
+    return _institution_entry(
         kind="daily_accrual",
-        event="accrual",
-        business_date=business_date,
+        key=_daily_key(region_code, insutype, business_date, fixmedins_code, "accrual"),
+        business_ref=f"daily_line:{line_id}",
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
-        amount_fen=fund_total_fen,
-        business_ref=f"daily_line:{line_id}",
+        period=None,
+        transfers=[("expense", "payable", fund_total_fen)],
         effective_at=effective_at,
     )
 
@@ -70,51 +70,57 @@ def daily_revocation(
     """Daily batch generated, settlements revoked after batching since the last batch: debit
     payable, credit expense, their fund amounts (`revoked_fen`, positive). Key
     `daily:REGION:INSUTYPE:DATE:INSTITUTION:revoked`; zero posts nothing (None)."""
-    return _daily(
+    return _institution_entry(
         kind="daily_revocation",
-        event="revoked",
-        business_date=business_date,
+        key=_daily_key(region_code, insutype, business_date, fixmedins_code, "revoked"),
+        business_ref=f"daily_batch:{batch_id}:revocations",
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
-        amount_fen=-revoked_fen,
-        business_ref=f"daily_batch:{batch_id}:revocations",
+        period=None,
+        transfers=[("payable", "expense", revoked_fen)],
         effective_at=effective_at,
     )
 
 
-def _daily(
+def _daily_key(
+    region_code: str, insutype: str, business_date: date, fixmedins_code: str, event: str
+) -> str:
+    return f"daily:{region_code}:{insutype}:{business_date.isoformat()}:{fixmedins_code}:{event}"
+
+
+def _institution_entry(
     *,
     kind: str,
-    event: str,
-    business_date: date,
+    key: str,
+    business_ref: str,
     region_code: str,
     insutype: str,
     fixmedins_code: str,
-    amount_fen: int,
-    business_ref: str,
+    period: str | None,
+    transfers: list[tuple[str, str, int]],
     effective_at: datetime,
 ) -> Draft | None:
-    """expense -> payable by `amount_fen` (negative: payable -> expense); daily entries carry
-    no period (a batch's settlements may span several)."""
-    lines = (
-        DraftLines()
-        .transfer(
-            account_code("expense", region_code, insutype, fixmedins_code),
-            account_code("payable", region_code, insutype, fixmedins_code),
+    """An entry between one institution's accounts: (debit, credit, amount) transfers in
+    order, a negative amount swapping the sides; None when nothing moves."""
+    lines = DraftLines()
+    for debit, credit, amount_fen in transfers:
+        lines.transfer(
+            account_code(debit, region_code, insutype, fixmedins_code),
+            account_code(credit, region_code, insutype, fixmedins_code),
             amount_fen,
         )
-        .result()
-    )
-    if not lines:
+    result = lines.result()
+    if not result:
         return None
     return Draft(
         kind=kind,
-        key=f"daily:{region_code}:{insutype}:{business_date.isoformat()}:{fixmedins_code}:{event}",
+        key=key,
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
-        lines=lines,
+        period=period,
+        lines=result,
         effective_at=effective_at,
         business_ref=business_ref,
     )
@@ -201,32 +207,24 @@ def statement_approval(
     procurement_advance, receivable (offset), each component; with net < 0 also debit
     receivable, credit payable, −net. One entry, key `statement:ID:vVERSION:approval` (a
     recomputed statement is a new version); nothing to move posts nothing (None)."""
-
-    def acct(name: str) -> str:
-        return account_code(name, region_code, insutype, fixmedins_code)
-
-    lines = (
-        DraftLines()
-        .transfer(acct("payable"), acct("expense"), audit_fen)
-        .transfer(acct("payable"), acct("deposit_held"), deposit_fen)
-        .transfer(acct("payable"), acct("procurement_advance"), procurement_fen)
-        .transfer(acct("payable"), acct("receivable"), offset_fen)
-    )
+    transfers = [
+        ("payable", "expense", audit_fen),
+        ("payable", "deposit_held", deposit_fen),
+        ("payable", "procurement_advance", procurement_fen),
+        ("payable", "receivable", offset_fen),
+    ]
     if net_fen < 0:
-        lines.transfer(acct("receivable"), acct("payable"), -net_fen)
-    result = lines.result()
-    if not result:
-        return None
-    return Draft(
+        transfers.append(("receivable", "payable", -net_fen))
+    return _institution_entry(
         kind="statement_approval",
         key=f"statement:{statement_id}:v{version}:approval",
+        business_ref=f"statement:{statement_id}",
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
         period=period,
-        lines=result,
+        transfers=transfers,
         effective_at=effective_at,
-        business_ref=f"statement:{statement_id}",
     )
 
 
@@ -251,33 +249,24 @@ def clearing_approval(
     (forfeited); offset: debit payable, credit receivable; actual < 0: debit receivable,
     credit payable, −actual. One entry, key `clearing:ID:vVERSION:approval`, period
     `YEAR-12`; nothing to move posts nothing (None)."""
-
-    def acct(name: str) -> str:
-        return account_code(name, region_code, insutype, fixmedins_code)
-
-    released = deposit_held_fen - forfeited_fen
-    lines = (
-        DraftLines()
-        .transfer(acct("expense"), acct("payable"), clearing_amount_fen - approved_fund_fen)
-        .transfer(acct("deposit_held"), acct("payable"), released)
-        .transfer(acct("deposit_held"), acct("expense"), forfeited_fen)
-        .transfer(acct("payable"), acct("receivable"), offset_fen)
-    )
+    transfers = [
+        ("expense", "payable", clearing_amount_fen - approved_fund_fen),
+        ("deposit_held", "payable", deposit_held_fen - forfeited_fen),
+        ("deposit_held", "expense", forfeited_fen),
+        ("payable", "receivable", offset_fen),
+    ]
     if actual_fen < 0:
-        lines.transfer(acct("receivable"), acct("payable"), -actual_fen)
-    result = lines.result()
-    if not result:
-        return None
-    return Draft(
+        transfers.append(("receivable", "payable", -actual_fen))
+    return _institution_entry(
         kind="clearing_approval",
         key=f"clearing:{clearing_id}:v{version}:approval",
+        business_ref=f"clearing:{clearing_id}",
         region_code=region_code,
         insutype=insutype,
         fixmedins_code=fixmedins_code,
         period=f"{year}-12",
-        lines=result,
+        transfers=transfers,
         effective_at=effective_at,
-        business_ref=f"clearing:{clearing_id}",
     )
 
 
