@@ -19,8 +19,8 @@ from app.bank.models import PaymentInstruction
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger, Institution
+from app.ledger import entries
 from app.ledger import service as ledger
-from app.ledger.rules import Draft, DraftLines, account_code
 from app.money import bp_str, yuan
 from app.monthly import rules as monthly_rules
 from app.monthly.models import Declaration, MonthlyStatement
@@ -492,42 +492,23 @@ def approve(
 
 
 def _post_approval(session: Session, clearing: AnnualClearing, now: datetime) -> None:
-    region, insutype, code = clearing.region_code, clearing.insutype, clearing.fixmedins_code
-
-    def acct(name: str) -> str:
-        return account_code(name, region, insutype, code)
-
-    released = clearing.deposit_held_fen - clearing.forfeited_fen
-    lines = (
-        DraftLines()
-        .transfer(
-            acct("expense"),
-            acct("payable"),
-            clearing.clearing_amount_fen - clearing.approved_fund_fen,
-        )
-        .transfer(acct("deposit_held"), acct("payable"), released)
-        .transfer(acct("deposit_held"), acct("expense"), clearing.forfeited_fen)
-        .transfer(acct("payable"), acct("receivable"), clearing.offset_fen)
+    draft = entries.clearing_approval(
+        clearing_id=clearing.id,
+        version=clearing.version,
+        year=clearing.year,
+        region_code=clearing.region_code,
+        insutype=clearing.insutype,
+        fixmedins_code=clearing.fixmedins_code,
+        clearing_amount_fen=clearing.clearing_amount_fen,
+        approved_fund_fen=clearing.approved_fund_fen,
+        deposit_held_fen=clearing.deposit_held_fen,
+        forfeited_fen=clearing.forfeited_fen,
+        offset_fen=clearing.offset_fen,
+        actual_fen=clearing.actual_fen,
+        effective_at=now,
     )
-    if clearing.actual_fen < 0:
-        lines.transfer(acct("receivable"), acct("payable"), -clearing.actual_fen)
-    result = lines.result()
-    if result:
-        ledger.post(
-            session,
-            Draft(
-                kind="clearing_approval",
-                key=f"clearing:{clearing.id}:v{clearing.version}:approval",
-                region_code=region,
-                insutype=insutype,
-                fixmedins_code=code,
-                period=f"{clearing.year}-12",
-                lines=result,
-                effective_at=now,
-                business_ref=f"clearing:{clearing.id}",
-            ),
-            now=now,
-        )
+    if draft is not None:
+        ledger.post(session, draft, now=now)
 
 
 def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:

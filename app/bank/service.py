@@ -19,8 +19,8 @@ from app.bank import rules
 from app.bank.models import BankEvent, BankReturn, PaymentInstruction
 from app.db import insert_rows
 from app.institutions.models import FundLedger, Institution
+from app.ledger import entries
 from app.ledger import service as ledger
-from app.ledger.rules import Draft, DraftLines, account_code
 from app.money import to_fen, yuan
 
 INSTRUCTION = cast(Table, PaymentInstruction.__table__)
@@ -85,22 +85,14 @@ def create_instructions(
             }
         )
         drafts.append(
-            Draft(
-                kind="instruction_sent",
-                key=f"instruction:{item.instruction_id}:sent",
+            entries.instruction_sent(
+                instruction_id=item.instruction_id,
                 region_code=fund.region_code,
                 insutype=fund.insutype,
                 fixmedins_code=item.fixmedins_code,
                 period=item.period,
-                lines=DraftLines()
-                .transfer(
-                    account_code("payable", fund.region_code, fund.insutype, item.fixmedins_code),
-                    account_code("in_transit", fund.region_code, fund.insutype),
-                    item.amount_fen,
-                )
-                .result(),
+                amount_fen=item.amount_fen,
                 effective_at=now,
-                business_ref=f"instruction:{item.instruction_id}",
             )
         )
     insert_rows(session, INSTRUCTION, rows)
@@ -430,7 +422,7 @@ def apply_result(
         instruction.receipt_no = receipt_no
         instruction.receipt = receipt
         instruction.result_at = now
-        _post(session, instruction, "success", "in_transit", "bank", now)
+        _post(session, instruction, "success", now)
     elif status == "FAILED":
         if instruction.status == "FAILED":
             return "already"
@@ -440,7 +432,7 @@ def apply_result(
         instruction.failure_code = (failure or {}).get("code")
         instruction.failure_reason = ((failure or {}).get("reason") or "")[:200]
         instruction.result_at = now
-        _post(session, instruction, "failed", "in_transit", "payable", now)
+        _post(session, instruction, "failed", now)
     elif status == "RETURNED":
         if instruction.status == "RETURNED":
             if receipt_no and receipt_no != instruction.receipt_no:
@@ -461,7 +453,7 @@ def apply_result(
         transition(instruction, "RETURNED")
         instruction.returned_at = now
         instruction.return_reason = ((failure or {}).get("reason") or "")[:200]
-        _post(session, instruction, "returned", "bank", "payable", now)
+        _post(session, instruction, "returned", now)
         _record_return(session, instruction, now)
     else:
         raise Contradiction(f"unknown status {status}")
@@ -473,32 +465,19 @@ def apply_result(
 def _post(
     session: Session,
     instruction: PaymentInstruction,
-    event: str,
-    debit: str,
-    credit: str,
+    event: entries.InstructionEvent,
     now: datetime,
 ) -> None:
-    def code(name: str) -> str:
-        per_institution = name in ("payable",)
-        return account_code(
-            name,
-            instruction.region_code,
-            instruction.insutype,
-            instruction.fixmedins_code if per_institution else None,
-        )
-
     ledger.post(
         session,
-        Draft(
-            kind=f"instruction_{event}",
-            key=f"instruction:{instruction.instruction_id}:{event}",
+        entries.INSTRUCTION_RESULTS[event](
+            instruction_id=instruction.instruction_id,
             region_code=instruction.region_code,
             insutype=instruction.insutype,
             fixmedins_code=instruction.fixmedins_code,
             period=instruction.period,
-            lines=DraftLines().transfer(code(debit), code(credit), instruction.amount_fen).result(),
+            amount_fen=instruction.amount_fen,
             effective_at=now,
-            business_ref=f"instruction:{instruction.instruction_id}",
         ),
         now=now,
     )

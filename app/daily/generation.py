@@ -16,8 +16,8 @@ from app.errors import Conflict
 from app.institutions import rules as institution_rules
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
+from app.ledger import entries
 from app.ledger import service as ledger
-from app.ledger.rules import Draft, DraftLines, account_code
 from app.settlements import service as settlements
 from app.settlements.models import BatchState, Revocation, Settlement
 from app.workdays.rules import WorkCalendar
@@ -218,7 +218,6 @@ def _post_generation(
     if batch.line_count == 0 and not reversed_by_institution:
         return
     drafts = []
-    prefix = f"daily:{batch.region_code}:{batch.insutype}:{batch.business_date}"
     lines = session.execute(
         select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.fund_total_fen).where(
             DailyLine.batch_id == batch.id
@@ -226,52 +225,26 @@ def _post_generation(
     ).all()
     for line_id, code, fund_total in lines:
         drafts.append(
-            _draft(
-                batch,
-                code,
-                f"{prefix}:{code}:accrual",
-                "daily_accrual",
-                fund_total,
-                f"daily_line:{line_id}",
-                now,
+            entries.daily_accrual(
+                region_code=batch.region_code,
+                insutype=batch.insutype,
+                business_date=batch.business_date,
+                fixmedins_code=code,
+                line_id=line_id,
+                fund_total_fen=fund_total,
+                effective_at=now,
             )
         )
     for code, amount in sorted(reversed_by_institution.items()):
         drafts.append(
-            _draft(
-                batch,
-                code,
-                f"{prefix}:{code}:revoked",
-                "daily_revocation",
-                -amount,
-                f"daily_batch:{batch.id}:revocations",
-                now,
+            entries.daily_revocation(
+                region_code=batch.region_code,
+                insutype=batch.insutype,
+                business_date=batch.business_date,
+                fixmedins_code=code,
+                batch_id=batch.id,
+                revoked_fen=amount,
+                effective_at=now,
             )
         )
     ledger.post_many(session, [d for d in drafts if d is not None], now=now)
-
-
-def _draft(
-    batch: DailyBatch, code: str, key: str, kind: str, amount_fen: int, ref: str, now: datetime
-) -> Draft | None:
-    lines = (
-        DraftLines()
-        .transfer(
-            account_code("expense", batch.region_code, batch.insutype, code),
-            account_code("payable", batch.region_code, batch.insutype, code),
-            amount_fen,
-        )
-        .result()
-    )
-    if not lines:
-        return None
-    return Draft(
-        kind=kind,
-        key=key,
-        region_code=batch.region_code,
-        insutype=batch.insutype,
-        fixmedins_code=code,
-        lines=lines,
-        effective_at=now,
-        business_ref=ref,
-    )

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.auth.service import Principal
 from app.errors import Conflict, Invalid
 from app.institutions import service as institutions
+from app.ledger import entries
 from app.ledger import service as ledger
-from app.ledger.rules import Draft, DraftLines, account_code
 from app.monthly.models import ProcurementAdvance
 from app.trail import service as trail
 
@@ -66,22 +66,15 @@ def register(
     session.flush()
     ledger.post(
         session,
-        Draft(
-            kind="procurement_advance",
-            key=f"procurement_advance:{reference}",
+        entries.procurement_advance(
+            reference=reference,
+            advance_id=advance.id,
             region_code=region,
             insutype=insutype,
             fixmedins_code=code,
             period=period,
-            lines=DraftLines()
-            .transfer(
-                account_code("procurement_advance", region, insutype, code),
-                account_code("bank", region, insutype),
-                amount_fen,
-            )
-            .result(),
+            amount_fen=amount_fen,
             effective_at=now,
-            business_ref=f"procurement_advance:{advance.id}",
         ),
         now=now,
     )

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from app.auth.service import Principal
 from app.errors import Conflict, Invalid
 from app.institutions import service as institutions
+from app.ledger import entries
 from app.ledger import service as ledger
-from app.ledger.rules import Draft, DraftLines, account_code
+from app.ledger.rules import account_code
 from app.monthly import statements
 from app.monthly.models import Repayment
 from app.trail import service as trail
@@ -71,21 +72,14 @@ def repay(
     session.flush()
     ledger.post(
         session,
-        Draft(
-            kind="repayment",
-            key=f"repayment:{region}:{insutype}:{receipt_no}",
+        entries.repayment(
+            receipt_no=receipt_no,
+            repayment_id=row.id,
             region_code=region,
             insutype=insutype,
             fixmedins_code=code,
-            lines=DraftLines()
-            .transfer(
-                account_code("bank", region, insutype),
-                account_code("receivable", region, insutype, code),
-                amount_fen,
-            )
-            .result(),
+            amount_fen=amount_fen,
             effective_at=now,
-            business_ref=f"repayment:{row.id}",
         ),
         now=now,
     )

@@ -35,9 +35,10 @@ from app.db import any_of, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, Forbidden, NotFound
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger, Institution
+from app.ledger import entries
 from app.ledger import service as ledger
 from app.ledger.models import LedgerAccount
-from app.ledger.rules import Draft, DraftLines, account_code, normal_balance
+from app.ledger.rules import account_code, normal_balance
 from app.monthly import deadlines, rules
 from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
 from app.settlements.models import BatchState, Revocation, Settlement
@@ -718,38 +719,22 @@ def approve(
 
 
 def _post_approval(session: Session, statement: MonthlyStatement, now: datetime) -> None:
-    region, insutype, code = statement.region_code, statement.insutype, statement.fixmedins_code
-
-    def acct(name: str) -> str:
-        return account_code(name, region, insutype, code)
-
-    lines = (
-        DraftLines()
-        .transfer(acct("payable"), acct("expense"), statement.audit_fen)
-        .transfer(acct("payable"), acct("deposit_held"), statement.deposit_fen)
-        .transfer(acct("payable"), acct("procurement_advance"), statement.procurement_fen)
-        .transfer(acct("payable"), acct("receivable"), statement.offset_fen)
+    draft = entries.statement_approval(
+        statement_id=statement.id,
+        version=statement.version,
+        region_code=statement.region_code,
+        insutype=statement.insutype,
+        fixmedins_code=statement.fixmedins_code,
+        period=statement.period,
+        audit_fen=statement.audit_fen,
+        deposit_fen=statement.deposit_fen,
+        procurement_fen=statement.procurement_fen,
+        offset_fen=statement.offset_fen,
+        net_fen=statement.net_fen,
+        effective_at=now,
     )
-    if statement.net_fen < 0:
-        lines.transfer(acct("receivable"), acct("payable"), -statement.net_fen)
-    result = lines.result()
-    if not result:
-        return
-    ledger.post(
-        session,
-        Draft(
-            kind="statement_approval",
-            key=f"statement:{statement.id}:v{statement.version}:approval",
-            region_code=region,
-            insutype=insutype,
-            fixmedins_code=code,
-            period=statement.period,
-            lines=result,
-            effective_at=now,
-            business_ref=f"statement:{statement.id}",
-        ),
-        now=now,
-    )
+    if draft is not None:
+        ledger.post(session, draft, now=now)
 
 
 def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from app.auth.service import Principal
 from app.errors import Conflict
 from app.institutions import service as institutions
+from app.ledger import entries
 from app.ledger import service as ledger
-from app.ledger.rules import Draft, DraftLines, account_code
 from app.trail import service as trail
 from app.treasury.models import Appropriation
 
@@ -41,20 +41,12 @@ def appropriate(
         return existing, False
     posted = ledger.post(
         session,
-        Draft(
-            kind="appropriation",
-            key=f"appropriation:{region_code}:{insutype}:{reference}",
+        entries.appropriation(
+            reference=reference,
             region_code=region_code,
             insutype=insutype,
-            lines=DraftLines()
-            .transfer(
-                account_code("bank", region_code, insutype),
-                account_code("appropriation", region_code, insutype),
-                amount_fen,
-            )
-            .result(),
+            amount_fen=amount_fen,
             effective_at=now,
-            business_ref=f"appropriation:{reference}",
         ),
         now=now,
     )
