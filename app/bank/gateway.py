@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from app.bank import signing
+from app.bank.protocol import (
+    SendOutcome,
+    SendResult,
+    StatementOutcome,
+    StatementResult,
+    StatusResult,
+)
 from app.clock import Clock
 
 log = logging.getLogger("fundledger.bank")
@@ -18,44 +24,9 @@ CONNECT_RETRIES_MAX = 3
 POOL_CONNECTIONS_MAX = 10
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """`accepted`: the bank took it (202, or its earlier answer); `unknown`: money may have
-    moved (timeout after sending, 5xx, 409, unreadable); `not_sent`: the connection failed
-    before sending (retry with the same id); `refused`: the bank refused it (4xx) and moved
-    nothing."""
-
-    outcome: str
-    status: str | None = None  # the bank's status when it told one
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class StatusResult:
-    found: bool
-    status: str | None = None
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class StatementResult:
-    """`found` with the statement; `absent` (no statement that day); `not_ready` (the day is
-    not closed yet)."""
-
-    outcome: str
-    body: dict[str, Any] | None = None
-
-
-class BankGateway(Protocol):
-    def send(self, instruction: dict[str, Any]) -> SendResult: ...
-
-    def query(self, instruction_id: str) -> StatusResult: ...
-
-    def statement(self, account: str, statement_date: str) -> StatementResult: ...
-
-
 class HttpBankGateway:
-    """Signed requests with explicit timeouts and connection limits (STYLE.md 6)."""
+    """The `BankGateway` over HTTP: signed requests with explicit timeouts and connection
+    limits (STYLE.md 6)."""
 
     def __init__(
         self,
@@ -97,19 +68,26 @@ class HttpBankGateway:
         try:
             response = self.client.post("/payments", content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            return SendResult("not_sent", detail=f"connection failed before sending: {error}")
+            return SendResult(
+                SendOutcome.NOT_SENT, detail=f"connection failed before sending: {error}"
+            )
         except httpx.HTTPError as error:  # read/write timeout, protocol error: maybe sent
-            return SendResult("unknown", detail=f"no readable answer: {type(error).__name__}")
+            return SendResult(
+                SendOutcome.UNKNOWN, detail=f"no readable answer: {type(error).__name__}"
+            )
         if response.status_code in (200, 202):
             try:
                 status = response.json().get("status")
             except ValueError:
-                return SendResult("unknown", detail="unreadable answer")
-            return SendResult("accepted", status=status if isinstance(status, str) else None)
+                return SendResult(SendOutcome.UNKNOWN, detail="unreadable answer")
+            return SendResult(
+                SendOutcome.ACCEPTED, status=status if isinstance(status, str) else None
+            )
         if response.status_code == 409 or response.status_code >= 500:
-            return SendResult("unknown", detail=f"bank answered {response.status_code}")
+            return SendResult(SendOutcome.UNKNOWN, detail=f"bank answered {response.status_code}")
         return SendResult(
-            "refused", detail=f"bank answered {response.status_code}: {response.text[:200]}"
+            SendOutcome.REFUSED,
+            detail=f"bank answered {response.status_code}: {response.text[:200]}",
         )
 
     def query(self, instruction_id: str) -> StatusResult:
@@ -133,13 +111,13 @@ class HttpBankGateway:
         except httpx.HTTPError as error:
             raise ConnectionError(f"statement request failed: {error}") from error
         if response.status_code == 404:
-            return StatementResult("absent")
+            return StatementResult(StatementOutcome.ABSENT)
         if response.status_code == 409:
-            return StatementResult("not_ready")
+            return StatementResult(StatementOutcome.NOT_READY)
         if response.status_code != 200:
             raise ConnectionError(f"statement request answered {response.status_code}")
         try:
             body = response.json()
         except ValueError as error:
             raise ConnectionError("unreadable statement") from error
-        return StatementResult("found", body)
+        return StatementResult(StatementOutcome.FOUND, body)

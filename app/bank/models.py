@@ -57,6 +57,9 @@ class PaymentInstruction(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_reason: Mapped[str | None] = mapped_column(String(200))
+    # a daily payment: [[period, amount_fen], ...] by its settlements' periods (a return is
+    # owed per period, read here so it never asks the daily domain); None otherwise
+    period_split: Mapped[Any] = mapped_column(JSONType, nullable=True)
 
 
 class BankEvent(Base):

@@ -6,6 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from app.inputs import Moment
 
+# What a callback may report (app.bank.rules.CALLBACK_STATUSES, checked by tests/unit).
+CallbackStatus = Literal["SUCCESS", "FAILED", "RETURNED"]
+
 AmountText = Annotated[StrictStr, Field(pattern=r"^(0|[1-9][0-9]*)\.[0-9]{2}$")]
 
 
@@ -31,7 +34,7 @@ class CallbackIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     event_id: Annotated[StrictStr, Field(min_length=1, max_length=80)]
     instruction_id: Annotated[StrictStr, Field(pattern=r"^[A-Z0-9-]{1,30}$")]
-    status: Literal["SUCCESS", "FAILED", "RETURNED"]
+    status: CallbackStatus
     amount: AmountText
     payee_account: StrictStr
     receipt: Receipt | None = None

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from app.auth.service import Principal
 from app.bank import rules as bank_rules
 from app.bank import service as bank
-from app.clock import shanghai
 from app.daily import rules
 from app.daily.models import DailyApproval, DailyBatch, DailyLine
 from app.errors import Conflict, Forbidden, NotFound
@@ -507,11 +506,6 @@ def get_line(session: Session, batch_id: int, code: str) -> DailyLine:
 # --- submission -------------------------------------------------------------------------------
 
 
-def submission_open(policy: institution_rules.Policy, now: datetime) -> bool:
-    """Nothing is sent at or after the cutoff (15:00 by default)."""
-    return shanghai(now).time() < policy.cutoff_time
-
-
 def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:
     """Hand every approved batch with pay_date ≤ today to the bank outbox: one instruction per
     non-zero line not held back or withdrawn. Returns the new instruction ids. Under the
@@ -533,6 +527,7 @@ def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime
     items: list[bank.NewInstruction] = []
     assignments: list[dict[str, Any]] = []
     for batch in batches:
+        splits = period_splits(session, batch)
         lines = session.execute(
             select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.amount_fen).where(
                 DailyLine.batch_id == batch.id,
@@ -555,6 +550,7 @@ def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime
                     purpose=f"医保基金日拨付 {batch.business_date}",
                     source_kind="daily_line",
                     source_id=line_id,
+                    period_split=splits.get(code, []),
                 )
             )
             assignments.append({"line_id": line_id, "instruction_id": instruction_id})
@@ -643,18 +639,19 @@ def fund_ledgers_switched_on(session: Session, day: date) -> list[FundLedger]:
     ]
 
 
-def line_amounts_by_period(session: Session, line_id: int) -> list[tuple[str | None, int]]:
-    """A line's daily amount split by the periods of its settlements (for a returned payment)."""
-    line = session.get(DailyLine, line_id)
-    assert line is not None
-    batch = get_batch(session, line.batch_id)
+def period_splits(session: Session, batch: DailyBatch) -> dict[str, list[tuple[str | None, int]]]:
+    """Each institution's daily amount in `batch` split by the periods of its settlements
+    (saved on its payment instruction: a returned payment is owed again per period)."""
     rows = session.execute(
-        select(Settlement.period, func.sum(Settlement.daily_amount_fen))
-        .where(members(batch), Settlement.fixmedins_code == line.fixmedins_code)
-        .group_by(Settlement.period)
-        .order_by(Settlement.period)
+        select(Settlement.fixmedins_code, Settlement.period, func.sum(Settlement.daily_amount_fen))
+        .where(members(batch))
+        .group_by(Settlement.fixmedins_code, Settlement.period)
+        .order_by(Settlement.fixmedins_code, Settlement.period)
     ).all()
-    return [(period, int(amount)) for period, amount in rows]
+    splits: dict[str, list[tuple[str | None, int]]] = {}
+    for code, period, amount in rows:
+        splits.setdefault(code, []).append((period, int(amount)))
+    return splits
 
 
 def compile_month_summary(session: Session, month: str, *, now: datetime) -> int:

@@ -12,7 +12,7 @@ import httpx
 
 from app.bank import signing
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import SimOptions
+from app.bank.simdata import SimOptions
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET
 from tests.support.bank import simulator

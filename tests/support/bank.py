@@ -10,10 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import BankSimulator, SimOptions, serve_in_thread
+from app.bank.simdata import SimOptions
+from app.bank.simserver import serve_in_thread
+from app.bank.simulator import BankSimulator
 from app.clock import Clock
 from app.config import DEV_BANK_SECRET, Settings
-from jobs.context import JobContext
+from app.jobcontext import JobContext
 
 CALLBACK_URL = "http://testserver/api/v1/bank/receipts"
 
