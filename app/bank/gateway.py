@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import httpx
 
-from app.bank import signing
 from app.bank.protocol import (
     SendOutcome,
     SendResult,
-    StatementOutcome,
     StatementResult,
     StatusResult,
+    instruction_body,
+    request_headers,
+    send_answer,
+    statement_answer,
+    status_answer,
 )
 from app.clock import Clock
 
@@ -53,12 +55,10 @@ class HttpBankGateway:
         self.client.close()
 
     def _signed(self, message_id: str, body: bytes) -> dict[str, str]:
-        headers = signing.headers(self.secret, message_id, self.clock.now(), body)
-        headers["X-Client-Id"] = self.bank_id
-        return headers
+        return request_headers(self.secret, self.bank_id, message_id, self.clock.now(), body)
 
     def send(self, instruction: dict[str, Any]) -> SendResult:
-        body = json.dumps(instruction, ensure_ascii=False, separators=(",", ":")).encode()
+        body = instruction_body(instruction)
         instruction_id = instruction["instruction_id"]
         headers = {
             **self._signed(instruction_id, body),
@@ -75,20 +75,7 @@ class HttpBankGateway:
             return SendResult(
                 SendOutcome.UNKNOWN, detail=f"no readable answer: {type(error).__name__}"
             )
-        if response.status_code in (200, 202):
-            try:
-                status = response.json().get("status")
-            except ValueError:
-                return SendResult(SendOutcome.UNKNOWN, detail="unreadable answer")
-            return SendResult(
-                SendOutcome.ACCEPTED, status=status if isinstance(status, str) else None
-            )
-        if response.status_code == 409 or response.status_code >= 500:
-            return SendResult(SendOutcome.UNKNOWN, detail=f"bank answered {response.status_code}")
-        return SendResult(
-            SendOutcome.REFUSED,
-            detail=f"bank answered {response.status_code}: {response.text[:200]}",
-        )
+        return send_answer(response.status_code, response.text)
 
     def query(self, instruction_id: str) -> StatusResult:
         headers = self._signed(f"query-{instruction_id}", b"")
@@ -96,12 +83,7 @@ class HttpBankGateway:
             response = self.client.get(f"/payments/{instruction_id}", headers=headers)
         except httpx.HTTPError as error:
             raise ConnectionError(f"status query failed: {error}") from error
-        if response.status_code == 404:
-            return StatusResult(found=False)
-        if response.status_code != 200:
-            raise ConnectionError(f"status query answered {response.status_code}")
-        body = response.json()
-        return StatusResult(found=True, status=body.get("status"), body=body)
+        return status_answer(response.status_code, response.text)
 
     def statement(self, account: str, statement_date: str) -> StatementResult:
         """The end-of-day statement of the account (docs/bank-statements.md)."""
@@ -110,14 +92,4 @@ class HttpBankGateway:
             response = self.client.get(f"/statements/{account}/{statement_date}", headers=headers)
         except httpx.HTTPError as error:
             raise ConnectionError(f"statement request failed: {error}") from error
-        if response.status_code == 404:
-            return StatementResult(StatementOutcome.ABSENT)
-        if response.status_code == 409:
-            return StatementResult(StatementOutcome.NOT_READY)
-        if response.status_code != 200:
-            raise ConnectionError(f"statement request answered {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise ConnectionError("unreadable statement") from error
-        return StatementResult(StatementOutcome.FOUND, body)
+        return statement_answer(response.status_code, response.text)

@@ -5,9 +5,13 @@ statement fetch use nothing else."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+from app.bank import signing
 
 
 class SendOutcome(StrEnum):
@@ -61,3 +65,57 @@ class BankGateway(Protocol):
     def statement(self, account: str, statement_date: str) -> StatementResult:
         """The end-of-day statement; raises ConnectionError when it cannot tell."""
         ...
+
+
+# --- the bank's answers, read the same by every gateway -------------------------------------
+
+
+def instruction_body(instruction: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed) for a payment instruction."""
+    return json.dumps(instruction, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def request_headers(
+    secret: str, bank_id: str, message_id: str, now: datetime, body: bytes
+) -> dict[str, str]:
+    headers = signing.headers(secret, message_id, now, body)
+    headers["X-Client-Id"] = bank_id
+    return headers
+
+
+def send_answer(status_code: int, text: str) -> SendResult:
+    """What the answer to POST /payments means (the request reached the bank)."""
+    if status_code in (200, 202):
+        try:
+            status = json.loads(text).get("status")
+        except ValueError:
+            return SendResult(SendOutcome.UNKNOWN, detail="unreadable answer")
+        return SendResult(SendOutcome.ACCEPTED, status=status if isinstance(status, str) else None)
+    if status_code == 409 or status_code >= 500:
+        return SendResult(SendOutcome.UNKNOWN, detail=f"bank answered {status_code}")
+    return SendResult(SendOutcome.REFUSED, detail=f"bank answered {status_code}: {text[:200]}")
+
+
+def status_answer(status_code: int, text: str) -> StatusResult:
+    """What the answer to GET /payments/{id} means; ConnectionError when it tells nothing."""
+    if status_code == 404:
+        return StatusResult(found=False)
+    if status_code != 200:
+        raise ConnectionError(f"status query answered {status_code}")
+    body = json.loads(text)
+    return StatusResult(found=True, status=body.get("status"), body=body)
+
+
+def statement_answer(status_code: int, text: str) -> StatementResult:
+    """What the answer to GET /statements/{account}/{day} means (docs/bank-statements.md)."""
+    if status_code == 404:
+        return StatementResult(StatementOutcome.ABSENT)
+    if status_code == 409:
+        return StatementResult(StatementOutcome.NOT_READY)
+    if status_code != 200:
+        raise ConnectionError(f"statement request answered {status_code}")
+    try:
+        body = json.loads(text)
+    except ValueError as error:
+        raise ConnectionError("unreadable statement") from error
+    return StatementResult(StatementOutcome.FOUND, body)
