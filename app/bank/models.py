@@ -6,9 +6,11 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.bank.rules import InstructionStatus
 from app.db import Base, BigId, Fen, JSONType, UTCDateTime
+from app.states import values
 
-INSTRUCTION_STATUSES = ("QUEUED", "ACCEPTED", "SUCCESS", "FAILED", "RETURNED", "UNKNOWN")
+INSTRUCTION_STATUSES = values(InstructionStatus)
 
 
 class PaymentInstruction(Base):

@@ -15,8 +15,7 @@ from app import failpoints
 from app.auth.deps import Reader, Staff
 from app.bank import service, signing
 from app.bank.models import PaymentInstruction
-from app.bank.rules import InstructionStatus
-from app.bank.schemas import CallbackIn
+from app.bank.schemas import CallbackIn, InstructionStatusValue
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import Conflict, FieldError, Invalid, NotFound, Unauthorized
 from app.http import StrictJSONRoute, strict_loads
@@ -138,7 +137,7 @@ def _out(row: PaymentInstruction) -> InstructionOut:
 def list_instructions(
     _: Staff,
     session: SessionDep,
-    status: InstructionStatus | None = None,
+    status: InstructionStatusValue | None = None,
     fixmedins_code: str | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,

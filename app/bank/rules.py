@@ -17,11 +17,11 @@ RESENDS_MAX = 9
 class InstructionStatus(StrEnum):
     QUEUED = "QUEUED"
     ACCEPTED = "ACCEPTED"
-    # The bank does not know it (status query 404): nothing moved, send the same id again.
-    UNKNOWN = "UNKNOWN"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
     RETURNED = "RETURNED"
+    # The bank does not know it (status query 404): nothing moved, send the same id again.
+    UNKNOWN = "UNKNOWN"
 
 
 S = InstructionStatus

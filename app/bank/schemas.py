@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from app.bank.rules import CALLBACK_STATUSES, InstructionStatus
 from app.inputs import Moment
+from app.states import values
 
-# What a callback may report (app.bank.rules.CALLBACK_STATUSES, checked by tests/unit).
-CallbackStatus = Literal["SUCCESS", "FAILED", "RETURNED"]
+# The allowed values as a `Literal` built from the enum: the OpenAPI lists them inline and a
+# wrong one is a 422 `literal_error`, as for every other enumerated field.
+if TYPE_CHECKING:
+    CallbackStatus = InstructionStatus
+    InstructionStatusValue = InstructionStatus
+else:
+    CallbackStatus = Literal[tuple(s.value for s in CALLBACK_STATUSES)]
+    InstructionStatusValue = Literal[values(InstructionStatus)]
 
 AmountText = Annotated[StrictStr, Field(pattern=r"^(0|[1-9][0-9]*)\.[0-9]{2}$")]
 
