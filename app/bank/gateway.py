@@ -13,6 +13,7 @@ from app.bank.protocol import (
     StatementResult,
     StatusResult,
     instruction_body,
+    payment_headers,
     request_headers,
     send_answer,
     statement_answer,
@@ -59,12 +60,9 @@ class HttpBankGateway:
 
     def send(self, instruction: dict[str, Any]) -> SendResult:
         body = instruction_body(instruction)
-        instruction_id = instruction["instruction_id"]
-        headers = {
-            **self._signed(instruction_id, body),
-            "Idempotency-Key": instruction_id,
-            "content-type": "application/json",
-        }
+        headers = payment_headers(
+            self.secret, self.bank_id, instruction["instruction_id"], self.clock.now(), body
+        )
         try:
             response = self.client.post("/payments", content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:

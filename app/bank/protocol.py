@@ -83,6 +83,17 @@ def request_headers(
     return headers
 
 
+def payment_headers(
+    secret: str, bank_id: str, instruction_id: str, now: datetime, body: bytes
+) -> dict[str, str]:
+    """POST /payments: signed, idempotent on the instruction id."""
+    return {
+        **request_headers(secret, bank_id, instruction_id, now, body),
+        "Idempotency-Key": instruction_id,
+        "content-type": "application/json",
+    }
+
+
 def send_answer(status_code: int, text: str) -> SendResult:
     """What the answer to POST /payments means (the request reached the bank)."""
     if status_code in (200, 202):

@@ -13,6 +13,7 @@ from app.bank.protocol import (
     StatementResult,
     StatusResult,
     instruction_body,
+    payment_headers,
     request_headers,
     send_answer,
     statement_answer,
@@ -37,16 +38,14 @@ class SimulatorGateway:
 
     def _signed(self, message_id: str, body: bytes) -> dict[str, str]:
         headers = request_headers(self.secret, self.bank_id, message_id, self.sim.clock.now(), body)
-        return {name.lower(): value for name, value in headers.items()}  # as a server reads them
+        return _as_read(headers)
 
     def send(self, instruction: dict[str, Any]) -> SendResult:
         body = instruction_body(instruction)
-        instruction_id = instruction["instruction_id"]
-        headers = {
-            **self._signed(instruction_id, body),
-            "idempotency-key": instruction_id,
-            "content-type": "application/json",
-        }
+        headers = payment_headers(
+            self.secret, self.bank_id, instruction["instruction_id"], self.sim.clock.now(), body
+        )
+        headers = _as_read(headers)
         response, stall = self.sim.payment_answer(headers, body)
         if stall >= self.read_timeout_s:
             return SendResult(SendOutcome.UNKNOWN, detail="no readable answer: ReadTimeout")
@@ -62,3 +61,8 @@ class SimulatorGateway:
         headers = self._signed(f"statement-{account}-{statement_date}", b"")
         response = self.sim.statement_answer(headers, account, statement_date)
         return statement_answer(response.status_code, bytes(response.body).decode())
+
+
+def _as_read(headers: dict[str, str]) -> dict[str, str]:
+    """Header names as a server reads them (lower case)."""
+    return {name.lower(): value for name, value in headers.items()}

@@ -13,26 +13,14 @@ from app.bank.simgateway import SimulatorGateway
 from app.bank.simulator import BankSimulator
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET
-from tests.support.bank import simulator
+from tests.support.bank import FUND_ACCOUNT, payment_request, simulator
 
 START = datetime(2026, 3, 6, 2, 0, tzinfo=UTC)  # Friday 10:00 Shanghai
 OTHER_SECRET = "whsec_" + "b3RoZXItc2VjcmV0LW9mLTMyLWJ5dGVzLWxvbmctLQ=="
 
 
 def _payment(instruction_id: str, amount: str) -> dict[str, str]:
-    return {
-        "instruction_id": instruction_id,
-        "payer_account": "95588640100310",
-        "payer_name": "医保基金支出户",
-        "payee_account": "6222000000000001",
-        "payee_name": "银川市第一人民医院",
-        "payee_bank_code": "102871000011",
-        "amount": amount,
-        "currency": "CNY",
-        "purpose": "医保基金日拨付 2026-03-06",
-        "requested_date": "2026-03-06",
-        "callback_url": "http://testserver/api/v1/bank/receipts",
-    }
+    return payment_request(instruction_id, amount, requested_date="2026-03-06")
 
 
 def _walk(gateway: BankGateway, stranger: BankGateway, clock: SimulatedClock) -> list[Any]:
@@ -48,11 +36,11 @@ def _walk(gateway: BankGateway, stranger: BankGateway, clock: SimulatedClock) ->
     clock.set(START + timedelta(minutes=5))
     seen += [
         gateway.query("D260306-6401310-H001"),
-        gateway.statement("95588640100310", "2026-03-06"),  # the day is not over
-        gateway.statement("95588640100310", "2026-03-07"),  # Saturday: none
+        gateway.statement(FUND_ACCOUNT, "2026-03-06"),  # the day is not over
+        gateway.statement(FUND_ACCOUNT, "2026-03-07"),  # Saturday: none
     ]
     clock.set(START + timedelta(days=1))
-    seen.append(gateway.statement("95588640100310", "2026-03-06"))
+    seen.append(gateway.statement(FUND_ACCOUNT, "2026-03-06"))
     return seen
 
 
