@@ -17,12 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, transaction
+from app.jobcontext import JobContext
 from app.ops import logs
-from jobs.context import JobContext
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="fundledger service")
 db_cli = typer.Typer(no_args_is_help=True, help="database schema")
@@ -597,13 +597,13 @@ def bank_sim(
     ] = "",
 ) -> None:
     """The bank simulator as its own server (real clock; callbacks to each callback_url)."""
-    from app.bank import simulator
+    from app.bank import simdata, simserver
 
     try:
-        chosen = simulator.SimFaults.parse(faults)
+        chosen = simdata.SimFaults.parse(faults)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--faults") from None
-    simulator.serve_forever(
+    simserver.serve_forever(
         host=host,
         port=port,
         secret=get_settings().bank_secret,

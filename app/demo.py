@@ -254,7 +254,7 @@ def tokens(database_url: str) -> dict[str, str]:
 
     from app.auth import service as auth
     from app.auth.models import ApiToken
-    from app.auth.service import Principal
+    from app.auth.principal import Principal
     from app.clock import SystemClock
     from app.db import make_engine, make_sessionmaker, transaction
 
@@ -309,7 +309,7 @@ def reset_logins(session: Session, *, now: datetime) -> list[ConsoleLogin]:
     a person deactivated while exploring is active again."""
     from app.auth import logins
     from app.auth import service as auth
-    from app.auth.service import Principal
+    from app.auth.principal import Principal
     from app.institutions.models import Institution
 
     actor = Principal(None, "demo", "admin")
@@ -328,10 +328,10 @@ def reset_logins(session: Session, *, now: datetime) -> list[ConsoleLogin]:
 def start_bank(secret: str, port: int) -> None:
     """The bank simulator on the real clock, delivering its callbacks once a second; returns
     when it accepts connections (RuntimeError when it could not start)."""
-    from app.bank import simulator
+    from app.bank import simserver
 
     thread = threading.Thread(
-        target=simulator.serve_forever,
+        target=simserver.serve_forever,
         # results come back within a second, so the tour need not wait
         kwargs={"host": "127.0.0.1", "port": port, "secret": secret, "delay_minutes": 0},
         daemon=True,

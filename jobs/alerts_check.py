@@ -9,9 +9,9 @@ from typing import Any
 from app.alerts import service as alerts
 from app.annual import service as annual
 from app.db import transaction
+from app.jobcontext import JobContext
 from app.monthly import statements
 from app.workdays import service as workdays
-from jobs.context import JobContext
 
 # Raised here each day while their condition holds, resolved here once it is gone.
 DEADLINE_KINDS = (

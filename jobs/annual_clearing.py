@@ -9,7 +9,7 @@ from app.annual import service as annual
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
-from jobs.context import JobContext
+from app.jobcontext import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:

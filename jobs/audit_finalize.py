@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from app.db import transaction
+from app.jobcontext import JobContext
 from app.monthly import audits
-from jobs.context import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:

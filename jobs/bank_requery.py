@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.bank import service as bank
-from jobs.context import JobContext
+from app.bank import sending
+from app.jobcontext import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
     if ctx.gateway is None:
         return {"skipped": "no bank gateway"}
-    return {"results": bank.requery_due(ctx)}
+    return {"results": sending.requery_due(ctx)}

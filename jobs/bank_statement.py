@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.bankrecon import service as bankrecon
-from jobs.context import JobContext
+from app.jobcontext import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 from app.daily import service as daily
 from app.db import transaction
 from app.institutions.models import FundLedger
+from app.jobcontext import JobContext
 from app.workdays import service as workdays
-from jobs.context import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:

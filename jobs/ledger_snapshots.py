@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.jobcontext import JobContext
 from app.ledger import snapshots
-from jobs.context import JobContext
 
 
 def run(ctx: JobContext) -> dict[str, Any]:

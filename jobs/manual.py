@@ -8,7 +8,7 @@ from typing import Any
 
 from app.clock import Clock, business_date
 from app.errors import Invalid, NotFound
-from jobs.context import JobContext
+from app.jobcontext import JobContext
 from jobs.registry import JOBS
 from jobs.runner import RunOutcome, run_job
 

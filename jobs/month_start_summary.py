@@ -9,8 +9,8 @@ from typing import Any
 from app.clock import period_add, period_of
 from app.daily import service as daily
 from app.db import transaction
+from app.jobcontext import JobContext
 from app.workdays import service as workdays
-from jobs.context import JobContext
 
 SUMMARY_DAY = 5
 

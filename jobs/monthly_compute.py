@@ -9,9 +9,9 @@ from app import failpoints
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
+from app.jobcontext import JobContext
 from app.monthly import statements
 from app.workdays import service as workdays
-from jobs.context import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:

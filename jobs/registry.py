@@ -9,6 +9,7 @@ from typing import Any
 
 from app.clock import business_date as date_of
 from app.clock import shanghai
+from app.jobcontext import JobContext
 from app.wiring import wire
 from app.workdays.rules import WorkCalendar
 from jobs import (
@@ -21,7 +22,6 @@ from jobs import (
     monthly_compute,
     submission,
 )
-from jobs.context import JobContext
 
 wire()  # every job and command runs with the payable documents wired (app/wiring.py)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.jobcontext import JobContext
 from app.scheduling import service as scheduling
 from app.scheduling.rules import Outcome
-from jobs.context import JobContext
 from jobs.registry import JOBS
 
 log = logging.getLogger("fundledger.jobs")

@@ -13,10 +13,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from app.clock import SHANGHAI, shanghai
 from app.clock import business_date as date_of
 from app.db import transaction
+from app.jobcontext import JobContext
 from app.scheduling import service as scheduling
 from app.workdays import service as workdays
 from jobs import ledger_snapshots
-from jobs.context import JobContext
 from jobs.registry import CATCH_UP_DAYS_MAX, JOBS, REQUERY_EVERY_MINUTES, JobSpec, due_today
 from jobs.runner import RunOutcome, run_job, run_locked
 

@@ -9,14 +9,15 @@ from typing import Any
 from app import failpoints
 from app.alerts import service as alerts
 from app.annual import service as annual
-from app.bank import service as bank
+from app.bank import sending
 from app.daily import service as daily
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
+from app.institutions.rules import submission_open
+from app.jobcontext import JobContext
 from app.monthly import statements
 from app.treasury import funds
-from jobs.context import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
             policy = institutions.policy_on(session, fund.id, business_date)
             if policy is None:
                 continue
-            if not daily.submission_open(policy, now):
+            if not submission_open(policy, now):
                 # Nothing is sent after the cutoff: it waits for the next working day.
                 alerts.raise_alert(
                     session,
@@ -59,7 +60,7 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
                 short[fund.key] = {"shortfall_fen": check.shortfall_fen, "held": check.hold}
             failpoints.hit("submission.before_commit")
     failpoints.hit("submission.after_commit")
-    sent = bank.send_queued(ctx, queued) if ctx.gateway is not None else {}
+    sent = sending.send_queued(ctx, queued) if ctx.gateway is not None else {}
     return {"queued": queued, "sent": sent, "after_cutoff": late, "funds_short": short}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import NotFound
 from app.trail import service as trail
 

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth.service import Principal, authenticate
+from app.auth.principal import Principal
+from app.auth.service import authenticate
 from app.errors import Forbidden, NotFound
 
 _bearer = HTTPBearer(auto_error=False, description="Bearer token issued per user or client")

@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import ConsoleSession, User
-from app.auth.service import Principal, get_user
+from app.auth.principal import Principal
+from app.auth.service import get_user
 from app.errors import Invalid
 from app.trail import service as trail
 

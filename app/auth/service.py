@@ -5,36 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ROLES, ApiToken, User
+from app.auth.principal import Principal
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
+from app.institutions.models import Institution
 from app.trail import service as trail
 
 TOKEN_PREFIX = "flt_"  # noqa: S105 - a marker, not a secret
 TOKEN_BYTES = 32
 TOKENS_PER_USER_MAX = 20
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the current user of a request or a job."""
-
-    user_id: int | None
-    name: str
-    role: str
-    fixmedins_code: str | None = None
-
-    @property
-    def is_hospital(self) -> bool:
-        return self.role == "hospital"
-
-
-SYSTEM = Principal(user_id=None, name="system", role="system")
 
 
 def hash_token(token: str) -> str:
@@ -50,8 +34,6 @@ def create_user(
     actor: Principal,
     now: datetime,
 ) -> User:
-    from app.institutions.models import Institution
-
     if role not in ROLES:
         raise Invalid.field("role", "role_known", f"role is one of {', '.join(ROLES)}")
     if role == "hospital":

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from app.bank import signing
+from app.bank.protocol import (
+    SendOutcome,
+    SendResult,
+    StatementResult,
+    StatusResult,
+    instruction_body,
+    payment_headers,
+    request_headers,
+    send_answer,
+    statement_answer,
+    status_answer,
+)
 from app.clock import Clock
 
 log = logging.getLogger("fundledger.bank")
@@ -18,44 +27,9 @@ CONNECT_RETRIES_MAX = 3
 POOL_CONNECTIONS_MAX = 10
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """`accepted`: the bank took it (202, or its earlier answer); `unknown`: money may have
-    moved (timeout after sending, 5xx, 409, unreadable); `not_sent`: the connection failed
-    before sending (retry with the same id); `refused`: the bank refused it (4xx) and moved
-    nothing."""
-
-    outcome: str
-    status: str | None = None  # the bank's status when it told one
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class StatusResult:
-    found: bool
-    status: str | None = None
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class StatementResult:
-    """`found` with the statement; `absent` (no statement that day); `not_ready` (the day is
-    not closed yet)."""
-
-    outcome: str
-    body: dict[str, Any] | None = None
-
-
-class BankGateway(Protocol):
-    def send(self, instruction: dict[str, Any]) -> SendResult: ...
-
-    def query(self, instruction_id: str) -> StatusResult: ...
-
-    def statement(self, account: str, statement_date: str) -> StatementResult: ...
-
-
 class HttpBankGateway:
-    """Signed requests with explicit timeouts and connection limits (STYLE.md 6)."""
+    """The `BankGateway` over HTTP: signed requests with explicit timeouts and connection
+    limits (STYLE.md 6)."""
 
     def __init__(
         self,
@@ -82,35 +56,24 @@ class HttpBankGateway:
         self.client.close()
 
     def _signed(self, message_id: str, body: bytes) -> dict[str, str]:
-        headers = signing.headers(self.secret, message_id, self.clock.now(), body)
-        headers["X-Client-Id"] = self.bank_id
-        return headers
+        return request_headers(self.secret, self.bank_id, message_id, self.clock.now(), body)
 
     def send(self, instruction: dict[str, Any]) -> SendResult:
-        body = json.dumps(instruction, ensure_ascii=False, separators=(",", ":")).encode()
-        instruction_id = instruction["instruction_id"]
-        headers = {
-            **self._signed(instruction_id, body),
-            "Idempotency-Key": instruction_id,
-            "content-type": "application/json",
-        }
+        body = instruction_body(instruction)
+        headers = payment_headers(
+            self.secret, self.bank_id, instruction["instruction_id"], self.clock.now(), body
+        )
         try:
             response = self.client.post("/payments", content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            return SendResult("not_sent", detail=f"connection failed before sending: {error}")
+            return SendResult(
+                SendOutcome.NOT_SENT, detail=f"connection failed before sending: {error}"
+            )
         except httpx.HTTPError as error:  # read/write timeout, protocol error: maybe sent
-            return SendResult("unknown", detail=f"no readable answer: {type(error).__name__}")
-        if response.status_code in (200, 202):
-            try:
-                status = response.json().get("status")
-            except ValueError:
-                return SendResult("unknown", detail="unreadable answer")
-            return SendResult("accepted", status=status if isinstance(status, str) else None)
-        if response.status_code == 409 or response.status_code >= 500:
-            return SendResult("unknown", detail=f"bank answered {response.status_code}")
-        return SendResult(
-            "refused", detail=f"bank answered {response.status_code}: {response.text[:200]}"
-        )
+            return SendResult(
+                SendOutcome.UNKNOWN, detail=f"no readable answer: {type(error).__name__}"
+            )
+        return send_answer(response.status_code, response.text)
 
     def query(self, instruction_id: str) -> StatusResult:
         headers = self._signed(f"query-{instruction_id}", b"")
@@ -118,12 +81,7 @@ class HttpBankGateway:
             response = self.client.get(f"/payments/{instruction_id}", headers=headers)
         except httpx.HTTPError as error:
             raise ConnectionError(f"status query failed: {error}") from error
-        if response.status_code == 404:
-            return StatusResult(found=False)
-        if response.status_code != 200:
-            raise ConnectionError(f"status query answered {response.status_code}")
-        body = response.json()
-        return StatusResult(found=True, status=body.get("status"), body=body)
+        return status_answer(response.status_code, response.text)
 
     def statement(self, account: str, statement_date: str) -> StatementResult:
         """The end-of-day statement of the account (docs/bank-statements.md)."""
@@ -132,14 +90,4 @@ class HttpBankGateway:
             response = self.client.get(f"/statements/{account}/{statement_date}", headers=headers)
         except httpx.HTTPError as error:
             raise ConnectionError(f"statement request failed: {error}") from error
-        if response.status_code == 404:
-            return StatementResult("absent")
-        if response.status_code == 409:
-            return StatementResult("not_ready")
-        if response.status_code != 200:
-            raise ConnectionError(f"statement request answered {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise ConnectionError("unreadable statement") from error
-        return StatementResult("found", body)
+        return statement_answer(response.status_code, response.text)

@@ -6,9 +6,11 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.bank.rules import InstructionStatus
 from app.db import Base, BigId, Fen, JSONType, UTCDateTime
+from app.states import values
 
-INSTRUCTION_STATUSES = ("QUEUED", "ACCEPTED", "SUCCESS", "FAILED", "RETURNED", "UNKNOWN")
+INSTRUCTION_STATUSES = values(InstructionStatus)
 
 
 class PaymentInstruction(Base):
@@ -57,6 +59,9 @@ class PaymentInstruction(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_reason: Mapped[str | None] = mapped_column(String(200))
+    # a daily payment: [[period, amount_fen], ...] by its settlements' periods (a return is
+    # owed per period, read here so it never asks the daily domain); None otherwise
+    period_split: Mapped[Any] = mapped_column(JSONType, nullable=True)
 
 
 class BankEvent(Base):

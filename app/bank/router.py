@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -15,7 +15,7 @@ from app import failpoints
 from app.auth.deps import Reader, Staff
 from app.bank import service, signing
 from app.bank.models import PaymentInstruction
-from app.bank.schemas import CallbackIn
+from app.bank.schemas import CallbackIn, InstructionStatusValue
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.errors import Conflict, FieldError, Invalid, NotFound, Unauthorized
 from app.http import StrictJSONRoute, strict_loads
@@ -72,7 +72,7 @@ def receive_callback(
         raise Invalid.field("body", "json_invalid", f"malformed JSON: {error}") from None
     if callback.event_id != event_id:
         raise Invalid.field("event_id", "matches_webhook_id", "event_id differs from webhook-id")
-    stored = "new"
+    stored = service.StoreOutcome.NEW
     for attempt in range(2):
         try:
             with session.begin():
@@ -81,18 +81,18 @@ def receive_callback(
         except IntegrityError:
             if attempt:  # the concurrent delivery committed it: read it back once more
                 raise
-    if stored == "conflict":
+    if stored == service.StoreOutcome.CONFLICT:
         raise Conflict(f"event {event_id} was received before with another body")
     failpoints.hit("bank.callback.after_store")
     with session.begin():
-        status, outcome = service.apply_event(session, event_id, now)
+        result = service.apply_event(session, event_id, now)
         failpoints.hit("bank.callback.after_apply")
     failpoints.hit("bank.callback.after_commit")
-    if status == 404:
+    if result.outcome == service.EventOutcome.UNKNOWN_INSTRUCTION:
         raise NotFound(f"no instruction {callback.instruction_id}")
-    if status == 409:
-        raise Conflict(outcome)
-    return JSONResponse({"event_id": event_id, "outcome": outcome}, status_code=200)
+    if result.outcome in (service.EventOutcome.EARLY, service.EventOutcome.CONTRADICTION):
+        raise Conflict(result.detail)
+    return JSONResponse({"event_id": event_id, "outcome": result.detail}, status_code=200)
 
 
 class InstructionOut(BaseModel):
@@ -137,7 +137,7 @@ def _out(row: PaymentInstruction) -> InstructionOut:
 def list_instructions(
     _: Staff,
     session: SessionDep,
-    status: Literal["QUEUED", "ACCEPTED", "SUCCESS", "FAILED", "RETURNED", "UNKNOWN"] | None = None,
+    status: InstructionStatusValue | None = None,
     fixmedins_code: str | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,

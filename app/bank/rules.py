@@ -4,31 +4,44 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from enum import StrEnum
+
+from app.states import IllegalTransition, Machine
+
+__all__ = ["IllegalTransition"]  # raised by INSTRUCTION.check
 
 INSTRUCTION_ID_RE = re.compile(r"^[A-Z0-9-]{1,30}$")
 RESENDS_MAX = 9
 
-# Legal transitions of a payment instruction (one place; anything else raises).
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "QUEUED": frozenset({"ACCEPTED", "UNKNOWN", "SUCCESS", "FAILED"}),
-    "ACCEPTED": frozenset({"SUCCESS", "FAILED", "UNKNOWN"}),
+
+class InstructionStatus(StrEnum):
+    QUEUED = "QUEUED"
+    ACCEPTED = "ACCEPTED"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    RETURNED = "RETURNED"
     # The bank does not know it (status query 404): nothing moved, send the same id again.
-    "UNKNOWN": frozenset({"ACCEPTED", "SUCCESS", "FAILED", "QUEUED"}),
-    "SUCCESS": frozenset({"RETURNED"}),
-    "FAILED": frozenset(),
-    "RETURNED": frozenset(),
-}
-FINAL = frozenset({"SUCCESS", "FAILED", "RETURNED"})
-AWAITING_RESULT = frozenset({"QUEUED", "ACCEPTED", "UNKNOWN"})
+    UNKNOWN = "UNKNOWN"
 
 
-class IllegalTransition(ValueError):
-    pass
-
-
-def check_transition(current: str, new: str) -> None:
-    if new not in TRANSITIONS[current]:
-        raise IllegalTransition(f"an instruction cannot go from {current} to {new}")
+S = InstructionStatus
+# Legal transitions of a payment instruction (one place; anything else raises).
+INSTRUCTION = Machine(
+    "an instruction",
+    {
+        S.QUEUED: {S.ACCEPTED, S.UNKNOWN, S.SUCCESS, S.FAILED},
+        S.ACCEPTED: {S.SUCCESS, S.FAILED, S.UNKNOWN},
+        S.UNKNOWN: {S.ACCEPTED, S.SUCCESS, S.FAILED, S.QUEUED},
+        S.SUCCESS: {S.RETURNED},
+        S.FAILED: set(),
+        S.RETURNED: set(),
+    },
+)
+# The bank told a result (a success may still be returned later).
+FINAL = frozenset({S.SUCCESS, S.FAILED, S.RETURNED})
+AWAITING_RESULT = frozenset({S.QUEUED, S.ACCEPTED, S.UNKNOWN})
+# What a callback may report.
+CALLBACK_STATUSES = (S.SUCCESS, S.FAILED, S.RETURNED)
 
 
 def _fund_part(region_code: str, insutype: str) -> str:

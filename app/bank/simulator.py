@@ -13,6 +13,9 @@ result, a return (退票) is booked back (credit) when it happens, and money mov
 by something other than an instruction (the treasury's appropriation, a hospital's repayment,
 an advance paid at the counter) is booked through `transfer`. From these bookings it serves the
 end-of-day statement of each working day (对账单, docs/bank-statements.md) once the day is over.
+
+Its state and options are in `app/bank/simdata.py`, its servers in `app/bank/simserver.py`, its
+in-process `BankGateway` in `app/bank/simgateway.py`.
 """
 
 from __future__ import annotations
@@ -22,9 +25,7 @@ import hashlib
 import json
 import random
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -33,115 +34,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from app.bank import signing
+from app.bank.simbooks import AccountBooks
+from app.bank.simdata import Booking, Delivery, SimOptions, SimPayment
 from app.clock import Clock, at_shanghai, business_date
-from app.money import to_fen, yuan
 from app.workdays.rules import WorkCalendar
 
 REQUEST_BODY_MAX = 64 * 1024
 RETURN_TIME = clock_time(10, 0)
-STATEMENT_SPAN_DAYS_MAX = 31  # a statement covers the non-working days before its date
 NAME_MISMATCH = "NAME_MISMATCH"
 NAME_MISMATCH_REASON = "收款人户名与账号不符（户名校验未通过）"
 
 
-@dataclass
-class SimPayment:
-    instruction_id: str
-    request: dict[str, Any]
-    body_hash: str
-    received_at: datetime
-    final_status: str  # SUCCESS | FAILED (what the bank decided)
-    result_at: datetime
-    receipt: dict[str, Any] | None = None
-    failure: dict[str, Any] | None = None
-    return_at: datetime | None = None
-    return_reason: str | None = None
-
-    def status_at(self, now: datetime) -> str:
-        if self.return_at is not None and now >= self.return_at:
-            return "RETURNED"
-        if now >= self.result_at:
-            return self.final_status
-        return "ACCEPTED"
-
-
-@dataclass
-class Booking:
-    """One movement on an account as the bank booked it (direction in the bank's terms:
-    DEBIT money out, CREDIT money in)."""
-
-    account: str
-    booked_at: datetime
-    direction: str
-    amount_fen: int
-    counterparty_account: str
-    counterparty_name: str
-    business_ref: str
-    bank_serial: str
-    summary: str
-
-
-@dataclass(order=True)
-class Delivery:
-    due: datetime
-    sequence: int
-    url: str = field(compare=False)
-    event: dict[str, Any] = field(compare=False)
-
-
-@dataclass(frozen=True)
-class SimFaults:
-    """A seeded random mix of what a real bank does on a bad day (docs/rules.md "Bank
-    simulator faults"). Rates are shares of requests or callbacks, 0 to 1. None of them
-    changes what the bank decides about a payment: only how and when the fund hears it."""
-
-    seed: int = 0
-    timeout_rate: float = 0.0  # a payment is taken, its answer comes after timeout_s
-    timeout_s: float = 1.0  # longer than the client waits (its read timeout)
-    error_rate: float = 0.0  # 500; half of them after taking the payment, half before
-    slow_rate: float = 0.0  # the answer comes after slow_s (shorter than the client waits)
-    slow_s: float = 0.2
-    query_error_rate: float = 0.0  # a status query answers 500
-    duplicate_rate: float = 0.0  # a callback is delivered twice (each copy its own delay)
-    reorder: bool = False  # callbacks due together are delivered in a shuffled order
-    delay_hours_max: float = 0.0  # a callback comes up to this many hours late (sim clock)
-
-    @classmethod
-    def parse(cls, text: str) -> SimFaults:
-        """`seed=7,error_rate=0.1,reorder=true,...` (`fundledger bank-sim --faults`)."""
-        known = {f.name: f.type for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            name, _, value = part.partition("=")
-            name = name.strip()
-            if name not in known:
-                raise ValueError(f"no bank fault {name!r} (known: {', '.join(known)})")
-            kind = known[name]
-            if kind == "bool":
-                values[name] = value.strip().lower() in ("1", "true", "yes")
-            elif kind == "int":
-                values[name] = int(value)
-            else:
-                values[name] = float(value)
-        return cls(**values)
-
-
-@dataclass
-class SimOptions:
-    rules: list[dict[str, Any]] = field(default_factory=list)
-    failure_rate: float = 0.0
-    seed: int = 0
-    delay_minutes: int = 1
-    duplicate_deliveries: bool = False
-    reverse_order: bool = False
-    drop_callbacks: bool = False
-    # The bank's account holders (户名校验): a payment to a listed account under another name
-    # fails with the bank's reason. Accounts not listed are other banks' and pass.
-    accounts: dict[str, str] = field(default_factory=dict)
-    faults: SimFaults = field(default_factory=SimFaults)
-
-
-class BankSimulator:
+class BankSimulator(AccountBooks):
     def __init__(
         self,
         *,
@@ -181,26 +85,18 @@ class BankSimulator:
         @app.post("/payments")
         async def create(request: Request) -> JSONResponse:
             body = await request.body()
-            response, stall = self._create(dict(request.headers), body)
+            response, stall = self.payment_answer(dict(request.headers), body)
             if stall:
                 await asyncio.sleep(stall)  # answers late; other requests go on meanwhile
             return response
 
         @app.get("/payments/{instruction_id}")
         async def status(instruction_id: str, request: Request) -> JSONResponse:
-            return self._status(dict(request.headers), instruction_id)
+            return self.status_answer(dict(request.headers), instruction_id)
 
         @app.get("/statements/{account}/{day}")
         async def statement(account: str, day: str, request: Request) -> JSONResponse:
-            refused = self._verify(dict(request.headers), b"")
-            if refused is not None:
-                return refused
-            try:
-                statement_date = date.fromisoformat(day)
-            except ValueError:
-                return JSONResponse({"error": "date is YYYY-MM-DD"}, status_code=400)
-            code, body = self.statement(account, statement_date)
-            return JSONResponse(body, status_code=code)
+            return self.statement_answer(dict(request.headers), account, day)
 
         @app.post("/transfers")
         async def transfer(request: Request) -> JSONResponse:
@@ -216,6 +112,28 @@ class BankSimulator:
             return JSONResponse({"bank_serial": booking.bank_serial}, status_code=201)
 
         return app
+
+    # -- the answers, the same over HTTP and in-process (app/bank/simgateway.py) --------------
+
+    def payment_answer(self, headers: dict[str, str], body: bytes) -> tuple[JSONResponse, float]:
+        """POST /payments: the answer, and how long the bank takes to give it (seconds)."""
+        return self._create(headers, body)
+
+    def status_answer(self, headers: dict[str, str], instruction_id: str) -> JSONResponse:
+        """GET /payments/{instruction_id}."""
+        return self._status(headers, instruction_id)
+
+    def statement_answer(self, headers: dict[str, str], account: str, day: str) -> JSONResponse:
+        """GET /statements/{account}/{day}."""
+        refused = self._verify(headers, b"")
+        if refused is not None:
+            return refused
+        try:
+            statement_date = date.fromisoformat(day)
+        except ValueError:
+            return JSONResponse({"error": "date is YYYY-MM-DD"}, status_code=400)
+        code, body = self.statement(account, statement_date)
+        return JSONResponse(body, status_code=code)
 
     def _verify(self, headers: dict[str, str], body: bytes) -> JSONResponse | None:
         try:
@@ -393,114 +311,6 @@ class BankSimulator:
         if payment.return_at is not None:
             self._schedule(payment.return_at, url, self._event(payment, "RETURNED"))
 
-    def _serial(self) -> str:
-        self._serials += 1
-        return f"SB{self._instance}{self._serials:08d}"
-
-    def _book_payment(self, payment: SimPayment, direction: str, at: datetime, serial: str) -> None:
-        request = payment.request
-        self.bookings.append(
-            Booking(
-                account=str(request.get("payer_account", "")),
-                booked_at=at,
-                direction=direction,
-                amount_fen=to_fen(request["amount"]),
-                counterparty_account=str(request.get("payee_account", "")),
-                counterparty_name=str(request.get("payee_name", "")),
-                business_ref=payment.instruction_id,
-                bank_serial=serial,
-                summary=("退票 " if direction == "CREDIT" else "")
-                + str(request.get("purpose", "")),
-            )
-        )
-
-    # -- the account's books and statements ---------------------------------------------------
-
-    def transfer(
-        self,
-        *,
-        account: str,
-        direction: str,
-        amount: str,
-        business_ref: str,
-        counterparty_account: str = "",
-        counterparty_name: str = "",
-        summary: str = "",
-    ) -> Booking:
-        """Money moved on `account` by something other than an instruction, booked now;
-        idempotent on (account, direction, business_ref)."""
-        if direction not in ("DEBIT", "CREDIT"):
-            raise ValueError("direction is DEBIT or CREDIT")
-        amount_fen = to_fen(amount)
-        if amount_fen <= 0:
-            raise ValueError("amount is positive")
-        with self._lock:
-            for booking in self.bookings:
-                if (booking.account, booking.direction, booking.business_ref) == (
-                    account,
-                    direction,
-                    business_ref,
-                ):
-                    return booking
-            booking = Booking(
-                account=account,
-                booked_at=self.clock.now(),
-                direction=direction,
-                amount_fen=amount_fen,
-                counterparty_account=counterparty_account,
-                counterparty_name=counterparty_name,
-                business_ref=business_ref,
-                bank_serial=self._serial(),
-                summary=summary,
-            )
-            self.bookings.append(booking)
-            return booking
-
-    def statement(self, account: str, statement_date: date) -> tuple[int, dict[str, Any]]:
-        """The end-of-day statement of a working day: every booking after the previous
-        working day up to its end, with the balances (the account opened at zero). Served
-        once the day is over (the bank's close); 404 on a day the bank does not work."""
-        if not self.calendar.is_working(statement_date):
-            return 404, {"error": "no statement on a day the bank does not work"}
-        if business_date(self.clock.now()) <= statement_date:
-            return 409, {"error": "the day is not closed yet"}
-        previous = statement_date - timedelta(days=1)
-        while not self.calendar.is_working(previous) and previous > statement_date - timedelta(
-            days=STATEMENT_SPAN_DAYS_MAX
-        ):
-            previous -= timedelta(days=1)
-        with self._lock:
-            mine = [b for b in self.bookings if b.account == account]
-        mine.sort(key=lambda b: (b.booked_at, b.bank_serial))
-
-        def signed(booking: Booking) -> int:
-            return booking.amount_fen if booking.direction == "CREDIT" else -booking.amount_fen
-
-        opening = sum(signed(b) for b in mine if business_date(b.booked_at) <= previous)
-        today = [b for b in mine if previous < business_date(b.booked_at) <= statement_date]
-        closing = opening + sum(signed(b) for b in today)
-        return 200, {
-            "account": account,
-            "statement_date": statement_date.isoformat(),
-            "from_date": (previous + timedelta(days=1)).isoformat(),
-            "currency": "CNY",
-            "opening_balance": yuan(opening),
-            "closing_balance": yuan(closing),
-            "entries": [
-                {
-                    "bank_serial": b.bank_serial,
-                    "direction": b.direction,
-                    "amount": yuan(b.amount_fen),
-                    "value_date": business_date(b.booked_at).isoformat(),
-                    "counterparty_account": b.counterparty_account,
-                    "counterparty_name": b.counterparty_name,
-                    "business_ref": b.business_ref,
-                    "summary": b.summary,
-                }
-                for b in today
-            ],
-        }
-
     def _event(self, payment: SimPayment, status: str) -> dict[str, Any]:
         event: dict[str, Any] = {
             "event_id": f"EVT-{self._instance}-{self._next():08d}",
@@ -561,73 +371,3 @@ class BankSimulator:
             self.delivered.append({**delivery.event, "http_status": status})
             results.append((delivery.event["event_id"], status))
         return results
-
-
-def serve_in_thread(app: Any, host: str = "127.0.0.1") -> tuple[str, Callable[[], None]]:
-    """Run an ASGI app under uvicorn in a daemon thread on a free port: (base url, stop)."""
-    import socket
-
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the simulator did not start"
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return f"http://{host}:{port}", stop
-
-
-def serve_forever(
-    *,
-    host: str,
-    port: int,
-    secret: str,
-    failure_rate: float = 0.0,
-    delay_minutes: int = 1,
-    faults: SimFaults | None = None,
-) -> None:
-    """`fundledger bank-sim`: the simulator on the real clock, delivering its callbacks to
-    each instruction's callback_url once a second."""
-    import httpx
-    import uvicorn
-
-    from app.clock import SystemClock
-
-    sim = BankSimulator(
-        secret=secret,
-        clock=SystemClock(),
-        options=SimOptions(
-            failure_rate=failure_rate, delay_minutes=delay_minutes, faults=faults or SimFaults()
-        ),
-    )
-    stop = threading.Event()
-
-    def deliver_loop() -> None:
-        with httpx.Client(timeout=10) as client:
-
-            def post(url: str, headers: dict[str, str], body: bytes) -> int:
-                try:
-                    return client.post(url, content=body, headers=headers).status_code
-                except httpx.HTTPError:
-                    return 0
-
-            while not stop.wait(1.0):
-                sim.deliver_due(post)
-
-    threading.Thread(target=deliver_loop, daemon=True).start()
-    try:
-        uvicorn.run(sim.app, host=host, port=port, log_level="warning")
-    finally:
-        stop.set()

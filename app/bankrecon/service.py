@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 
 from app.alerts import service as alerts
 from app.bank.models import PaymentInstruction
+from app.bank.protocol import StatementOutcome
 from app.bankrecon import rules
 from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.bankrecon.schemas import StatementIn
 from app.clock import at_shanghai
-from app.db import any_of, in_chunks
+from app.db import any_of, in_chunks, transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.institutions.models import FundLedger
+from app.jobcontext import JobContext
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
 from app.ledger.rules import account_code
 from app.monthly.models import ProcurementAdvance, Repayment
@@ -539,19 +541,19 @@ def receive_fetched(
     return FetchOutcome(account, "stored" if created else "known", row.id, row.status)
 
 
-def fetch_day(ctx: Any, day: date) -> dict[str, Any]:
+def fetch_day(ctx: JobContext, day: date) -> dict[str, Any]:
     """After the bank's close: the statement of `day` of every expenditure account, one
     transaction per account (the bank's answer is read outside any transaction)."""
-    from app.db import transaction
-
     with transaction(ctx.session_factory) as session:
         if not workdays.load(session).is_working(day):
             return {"working_day": False}
         wanted = accounts(session)
+    gateway = ctx.gateway
+    assert gateway is not None, "the statement job runs only with a bank gateway"
     outcomes: dict[str, str] = {}
     for account, _region, _insutype in wanted:
-        result = ctx.gateway.statement(account, day.isoformat())
-        if result.outcome != "found":
+        result = gateway.statement(account, day.isoformat())
+        if result.outcome != StatementOutcome.FOUND:
             # A working day's statement the bank did not deliver: said, not skipped (the
             # job is done for the day; the statement is uploaded or fetched again by hand).
             with transaction(ctx.session_factory) as session:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from app import xlsx
 from app.auth.deps import Reader, scope
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.compliance import rules, service
 from app.compliance.service import Scope
 from app.deps import ClockDep, SessionDep

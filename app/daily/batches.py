@@ -168,15 +168,16 @@ def fund_ledgers_switched_on(session: Session, day: date) -> list[FundLedger]:
     ]
 
 
-def line_amounts_by_period(session: Session, line_id: int) -> list[tuple[str | None, int]]:
-    """A line's daily amount split by the periods of its settlements (for a returned payment)."""
-    line = session.get(DailyLine, line_id)
-    assert line is not None
-    batch = get_batch(session, line.batch_id)
+def period_splits(session: Session, batch: DailyBatch) -> dict[str, list[tuple[str | None, int]]]:
+    """Each institution's daily amount in `batch` split by the periods of its settlements
+    (saved on its payment instruction: a returned payment is owed again per period)."""
     rows = session.execute(
-        select(Settlement.period, func.sum(Settlement.daily_amount_fen))
-        .where(members(batch), Settlement.fixmedins_code == line.fixmedins_code)
-        .group_by(Settlement.period)
-        .order_by(Settlement.period)
+        select(Settlement.fixmedins_code, Settlement.period, func.sum(Settlement.daily_amount_fen))
+        .where(members(batch))
+        .group_by(Settlement.fixmedins_code, Settlement.period)
+        .order_by(Settlement.fixmedins_code, Settlement.period)
     ).all()
-    return [(period, int(amount)) for period, amount in rows]
+    splits: dict[str, list[tuple[str | None, int]]] = {}
+    for code, period, amount in rows:
+        splits.setdefault(code, []).append((period, int(amount)))
+    return splits

@@ -20,15 +20,15 @@ from app.daily.batches import (
     fund_ledgers_switched_on,
     get_batch,
     get_line,
-    line_amounts_by_period,
     line_status,
     lines_of,
     list_batches,
     makers,
     members,
+    period_splits,
 )
 from app.daily.generation import SYSTEM_ACTOR, check_line_totals, generate
-from app.daily.submission import submission_open, submit_due
+from app.daily.submission import submit_due
 from app.daily.summary import compile_month_summary, month_summary
 
 __all__ = [
@@ -46,15 +46,14 @@ __all__ = [
     "get_batch",
     "get_line",
     "hold_line",
-    "line_amounts_by_period",
     "line_status",
     "lines_of",
     "list_batches",
     "makers",
     "members",
     "month_summary",
+    "period_splits",
     "push",
     "reject",
-    "submission_open",
     "submit_due",
 ]

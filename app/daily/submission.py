@@ -10,17 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.bank import rules as bank_rules
 from app.bank import service as bank
-from app.clock import shanghai
+from app.daily.batches import period_splits
 from app.daily.models import DailyBatch, DailyLine
 from app.daily.rules import BATCH, BatchStatus
-from app.institutions import rules as institution_rules
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
-
-
-def submission_open(policy: institution_rules.Policy, now: datetime) -> bool:
-    """Nothing is sent at or after the cutoff (15:00 by default)."""
-    return shanghai(now).time() < policy.cutoff_time
 
 
 def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:
@@ -44,6 +38,7 @@ def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime
     items: list[bank.NewInstruction] = []
     assignments: list[dict[str, Any]] = []
     for batch in batches:
+        splits = period_splits(session, batch)
         lines = session.execute(
             select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.amount_fen).where(
                 DailyLine.batch_id == batch.id,
@@ -66,6 +61,7 @@ def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime
                     purpose=f"医保基金日拨付 {batch.business_date}",
                     source_kind="daily_line",
                     source_id=line_id,
+                    period_split=splits.get(code, []),
                 )
             )
             assignments.append({"line_id": line_id, "instruction_id": instruction_id})

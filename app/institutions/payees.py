@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alerts import service as alerts
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.institutions import rules
 from app.institutions.models import Institution, PayeeChange

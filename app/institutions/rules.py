@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
+
+from app.clock import shanghai
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,8 @@ def may_decide_payee_change(requested_by: str, role: str, name: str) -> str | No
     if name == requested_by:
         return "the requester of a payee change may not approve or reject it (two people)"
     return None
+
+
+def submission_open(policy: Policy, now: datetime) -> bool:
+    """Nothing is sent at or after the fund ledger's cutoff (15:00 by default)."""
+    return shanghai(now).time() < policy.cutoff_time

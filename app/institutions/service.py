@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict, Invalid, NotFound
 from app.institutions import rules
 from app.institutions.models import Enrollment, FundLedger, Institution, PolicyVersion, Region
@@ -23,6 +23,7 @@ from app.institutions.schemas import (
     RegionIn,
     RegionPatch,
 )
+from app.settlements.models import Settlement
 from app.trail import service as trail
 
 POLICY_VERSIONS_MAX = 200  # per fund ledger
@@ -256,8 +257,6 @@ def _check_no_rerating(
 ) -> None:
     """Each settlement's daily amount is fixed at upload with the ratio in force on its date;
     a version may not change the ratio of dates that already have settlements."""
-    from app.settlements.models import Settlement
-
     before = [v for v in existing if v.effective_from < data.effective_from]
     later = [v for v in existing if v.effective_from > data.effective_from]
     current = before[-1].daily_ratio_bp if before else None

@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank.models import PaymentInstruction
 from app.clock import at_shanghai
 from app.errors import Invalid, NotFound

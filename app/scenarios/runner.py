@@ -20,21 +20,23 @@ from sqlalchemy import select
 
 from app import migrate
 from app.auth import service as auth
-from app.auth.service import Principal
-from app.bank import service as bank
+from app.auth.principal import Principal
+from app.bank import sending
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import BankSimulator, SimFaults, SimOptions, serve_in_thread
+from app.bank.simdata import SimFaults, SimOptions
+from app.bank.simserver import serve_in_thread
+from app.bank.simulator import BankSimulator
 from app.clock import SHANGHAI, SimulatedClock, at_shanghai, period_add
 from app.clock import business_date as date_of
 from app.config import DEV_BANK_SECRET, Settings
 from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions.models import Institution
+from app.jobcontext import JobContext
 from app.main import create_app
 from app.money import to_fen, yuan
 from app.scenarios import result as results
 from app.scenarios.model import Scenario
 from app.workdays.rules import WorkCalendar
-from jobs.context import JobContext
 from jobs.registry import JOBS
 from jobs.runner import run_job
 
@@ -338,7 +340,7 @@ class Runner:
                 outcome = run_job(self.ctx, spec.name, spec.business_date(today))
                 self._note(spec.name, outcome.detail)
         if self.requery_at is not None and self.requery_at <= moment:
-            bank.requery_due(self.ctx)
+            sending.requery_due(self.ctx)
             self._refresh_requery()
             if self.requery_at is not None and self.requery_at <= moment:
                 # Work the bank refused and that waits in the outbox: the sweep's next round,
@@ -347,7 +349,7 @@ class Runner:
 
     def _refresh_requery(self) -> None:
         with transaction(self.factory) as session:
-            self.requery_at = bank.next_requery_due(session, self.settings, self.clock.now())
+            self.requery_at = sending.next_requery_due(session, self.settings, self.clock.now())
 
     def _note(self, job: str, detail: Any) -> None:
         """What a job's outcome tells the actors about their lists."""

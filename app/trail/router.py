@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from app.auth.deps import require
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.deps import SessionDep
 from app.http import StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of

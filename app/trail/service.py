@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.trail.models import AuditEvent
-
-if TYPE_CHECKING:
-    from app.auth.service import Principal
 
 
 def _plain(value: Any) -> Any:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.alerts import service as alerts
 from app.workdays.models import CalendarOverride, CalendarYear
 from app.workdays.rules import WorkCalendar, official_is_working
 
@@ -54,8 +55,6 @@ def confirm_year(session: Session, *, year: int, actor: str, now: datetime) -> C
         row = CalendarYear(year=year, confirmed_by=actor, confirmed_at=now)
         session.add(row)
         session.flush()
-    from app.alerts import service as alerts
-
     alerts.resolve(session, kind="calendar_unconfirmed", subject=str(year), now=now)
     return row
 
@@ -100,8 +99,6 @@ def unconfirmed_warning(session: Session, day: date) -> str | None:
 def check_next_year_confirmed(session: Session, *, today: date, now: datetime) -> bool:
     """From 1 December, next year's missing confirmation is an alert (SPEC §2).
     Returns True when an alert stands."""
-    from app.alerts import service as alerts
-
     if today.month != 12 or is_confirmed(session, today.year + 1):
         return False
     alerts.raise_alert(

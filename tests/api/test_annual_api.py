@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.annual import rules as annual_rules
 from app.annual import service as annual
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import service as bank
 from app.clock import SimulatedClock
 from app.errors import Forbidden

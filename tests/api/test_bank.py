@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.bank import service as bank
-from app.bank import signing
+from app.bank import sending, signing
 from app.bank.models import PaymentInstruction
-from app.bank.simulator import SimOptions
+from app.bank.simdata import SimOptions
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET, Settings
 from app.daily import service as daily
@@ -44,7 +43,7 @@ def _queue(session: Session, clock: SimulatedClock) -> None:
     builders.institution(session, "H001")
     settle(session, "H001", "S1", 1_000_000, FRI)
     batch = generate(session, FRI)
-    from app.auth.service import Principal
+    from app.auth.principal import Principal
 
     daily.approve(session, batch.id, actor=Principal(None, "acc", "accountant"), now=at(MON, 9))
     clock.set(at(MON, 14, 30))
@@ -79,7 +78,7 @@ def test_callback_success_then_return(
     )
     with simulator(clock, options) as (sim, url):
         ctx = context(session_factory, clock, url)
-        assert bank.send_queued(ctx, [ID]) == {ID: "ACCEPTED"}
+        assert sending.send_queued(ctx, [ID]) == {ID: "ACCEPTED"}
         assert _instruction(session).status == "ACCEPTED"
         clock.advance(timedelta(minutes=1))
         assert sim.deliver_due(poster(client)) == [(sim.delivered[0]["event_id"], 200)]
@@ -105,15 +104,15 @@ def test_failure_is_never_resent(
         SimOptions(rules=[{"kind": "daily", "status": "FAILED", "reason": "收款账户状态异常"}]),
     ) as (sim, url):
         ctx = context(session_factory, clock, url)
-        bank.send_queued(ctx, [ID])
+        sending.send_queued(ctx, [ID])
         clock.advance(timedelta(minutes=1))
         sim.deliver_due(poster(client))
         failed = _instruction(session)
         assert failed.status == "FAILED" and failed.failure_reason == "收款账户状态异常"
         assert _balance(session, "payable", "H001") == 1_000_000
         assert _balance(session, "in_transit") == 0
-        assert bank.send_queued(ctx, [ID]) == {ID: "FAILED"}
-        assert bank.requery_due(ctx) == {}
+        assert sending.send_queued(ctx, [ID]) == {ID: "FAILED"}
+        assert sending.requery_due(ctx) == {}
         assert sim.requests_received == 1
 
 
@@ -354,12 +353,12 @@ def test_timeout_after_send_is_unknown_then_resolved_by_query(
     with simulator(clock) as (sim, url):
         ctx = context(session_factory, clock, url, read_timeout_s=0.3)
         sim.stall_next_s = 1.0  # the bank records it, then answers too late
-        assert bank.send_queued(ctx, [ID]) == {
+        assert sending.send_queued(ctx, [ID]) == {
             ID: "ACCEPTED"
         }  # UNKNOWN, then the query says ACCEPTED
         clock.advance(timedelta(minutes=31))
         ctx.gateway = context(session_factory, clock, url).gateway
-        assert bank.requery_due(ctx) == {ID: "SUCCESS"}
+        assert sending.requery_due(ctx) == {ID: "SUCCESS"}
         assert sim.requests_received == 1  # never a second instruction
         assert _instruction(session).receipt_no is not None
 
@@ -371,7 +370,7 @@ def test_5xx_is_unknown_not_failed(
     with simulator(clock) as (sim, url):
         ctx = context(session_factory, clock, url)
         sim.fail_next = 1
-        assert bank.send_queued(ctx, [ID]) == {ID: "ACCEPTED"}
+        assert sending.send_queued(ctx, [ID]) == {ID: "ACCEPTED"}
         assert sim.requests_received == 1
 
 
@@ -382,7 +381,7 @@ def test_409_from_the_bank_is_unknown_not_failed(
     with simulator(clock) as (sim, url):
         ctx = context(session_factory, clock, url)
         # the bank already holds this id with another body
-        from app.bank.simulator import SimPayment
+        from app.bank.simdata import SimPayment
 
         sim.payments[ID] = SimPayment(
             ID,
@@ -392,7 +391,7 @@ def test_409_from_the_bank_is_unknown_not_failed(
             "SUCCESS",
             clock.now() + timedelta(hours=1),
         )
-        assert bank.send_queued(ctx, [ID]) == {ID: "ACCEPTED"}  # unknown, then the query
+        assert sending.send_queued(ctx, [ID]) == {ID: "ACCEPTED"}  # unknown, then the query
         assert _instruction(session).status != "FAILED"
 
 
@@ -401,13 +400,13 @@ def test_connection_refused_is_retried_with_the_same_id(
 ) -> None:  # type: ignore[no-untyped-def]
     _queue(session, clock)
     dead = context(session_factory, clock, "http://127.0.0.1:9")
-    assert bank.send_queued(dead, [ID]) == {ID: "QUEUED"}
+    assert sending.send_queued(dead, [ID]) == {ID: "QUEUED"}
     assert _instruction(session).attempts == 3
     with simulator(clock) as (sim, url):
         live = context(session_factory, clock, url)
-        assert bank.requery_due(live) == {}  # not right after its own attempts
+        assert sending.requery_due(live) == {}  # not right after its own attempts
         clock.advance(timedelta(minutes=5))
-        assert bank.requery_due(live) == {ID: "ACCEPTED"}
+        assert sending.requery_due(live) == {ID: "ACCEPTED"}
         assert list(sim.payments) == [ID]
 
 
@@ -420,21 +419,21 @@ def test_saved_but_never_sent_goes_with_the_sweep_before_the_cutoff(
     _queue(session, clock)  # saved at 14:30 on Monday, never sent
     with simulator(clock) as (sim, url):
         ctx = context(session_factory, clock, url)
-        assert bank.requery_due(ctx) == {}  # the submission job sends its own first
+        assert sending.requery_due(ctx) == {}  # the submission job sends its own first
         clock.set(at(MON, 15, 5))
-        assert bank.requery_due(ctx) == {}  # after the cutoff: nothing leaves
+        assert sending.requery_due(ctx) == {}  # after the cutoff: nothing leaves
         with session_factory() as reading:  # the sweep's next chance: Tuesday, first thing
-            assert bank.next_requery_due(reading, ctx.settings) == at(MON, 14, 35)
-            due = bank.next_requery_due(reading, ctx.settings, clock.now())
+            assert sending.next_requery_due(reading, ctx.settings) == at(MON, 14, 35)
+            due = sending.next_requery_due(reading, ctx.settings, clock.now())
             assert due == at(date(2026, 3, 10), 0, 0)
         clock.set(at(date(2026, 3, 10), 16))
-        assert bank.requery_due(ctx) == {}
+        assert sending.requery_due(ctx) == {}
         session.expire_all()
         alert = session.scalar(select(Alert).where(Alert.kind == "bank_unsent"))
         assert alert is not None and alert.subject == ID
         assert sim.requests_received == 0
         clock.set(at(date(2026, 3, 11), 9, 30))
-        assert bank.requery_due(ctx) == {ID: "ACCEPTED"}
+        assert sending.requery_due(ctx) == {ID: "ACCEPTED"}
         assert list(sim.payments) == [ID]
         assert _instruction(session).attempts == 1
-        assert bank.requery_due(ctx) == {}  # sent once
+        assert sending.requery_due(ctx) == {}  # sent once

@@ -12,28 +12,13 @@ import httpx
 
 from app.bank import signing
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import SimOptions
+from app.bank.simdata import SimOptions
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET
+from tests.support.bank import payment_request as _payment
 from tests.support.bank import simulator
 
 ACCOUNT = "95588640100310"
-
-
-def _payment(instruction_id: str, amount: str) -> dict[str, str]:
-    return {
-        "instruction_id": instruction_id,
-        "payer_account": ACCOUNT,
-        "payer_name": "医保基金支出户",
-        "payee_account": "6222000000000001",
-        "payee_name": "银川市第一人民医院",
-        "payee_bank_code": "102871000011",
-        "amount": amount,
-        "currency": "CNY",
-        "purpose": "医保基金日拨付 2026-03-06",
-        "requested_date": "2026-03-09",
-        "callback_url": "http://testserver/api/v1/bank/receipts",
-    }
 
 
 def test_statements_from_what_the_bank_booked() -> None:

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.annual.models import AnnualRule
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import service as bank
 from app.bank.models import PaymentInstruction
 from app.daily import service as daily

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.institutions import payees
 from app.institutions import service as institutions
 from app.institutions.models import Institution

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.daily import service as daily
 from app.errors import Forbidden
 from app.institutions import service as institutions

@@ -10,7 +10,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import service as bank
 from app.daily import service as daily
 from app.institutions import service as institutions

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.alerts.models import Alert
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank.models import PaymentInstruction
 from app.clock import SimulatedClock
 from app.config import Settings
@@ -20,9 +20,9 @@ from app.daily import service as daily
 from app.daily.models import DailyBatch
 from app.institutions import service as institutions
 from app.institutions.schemas import PolicyIn
+from app.jobcontext import JobContext
 from app.treasury import service as treasury
 from jobs import submission
-from jobs.context import JobContext
 from tests.support import builders
 from tests.support.console import log_in, person
 from tests.support.daily import at, generate, settle

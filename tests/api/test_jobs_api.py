@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank.models import PaymentInstruction
 from app.daily import service as daily
 from app.institutions import service as institutions

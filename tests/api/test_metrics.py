@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from app.alerts.service import raise_alert
 from app.bank.models import PaymentInstruction
 from app.clock import SimulatedClock
+from app.jobcontext import JobContext
 from app.ledger import service as ledger
 from app.ops.logs import JsonFormatter, RequestIdFilter
 from app.scheduling.models import JobRun
-from jobs.context import JobContext
 from jobs.registry import JOBS
 from tests.support import builders
 from tests.support.builders import bearer

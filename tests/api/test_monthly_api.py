@@ -12,7 +12,7 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import service as bank
 from app.clock import SimulatedClock, business_date
 from app.daily import service as daily

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.alerts.models import Alert
-from app.auth.service import Principal
-from app.bank import service as bank
+from app.auth.principal import Principal
+from app.bank import sending
 from app.bank.models import PaymentInstruction
 from app.bank.simulator import NAME_MISMATCH_REASON
 from app.clock import SimulatedClock
@@ -157,7 +157,7 @@ def test_old_account_until_the_second_approval_new_one_after(
         assert approved.json()["decided_by"] == "acc"
         assert client.post(approve, headers=tokens["acc"]).json() == approved.json()  # again
         clock.set(at(TUE, 14, 30))
-        bank.send_queued(ctx, ["D260309-6401310-H001"])
+        sending.send_queued(ctx, ["D260309-6401310-H001"])
         clock.advance(timedelta(minutes=1))
         sim.deliver_due(deliver)
         queued = _instruction(session, "D260309-6401310-H001")

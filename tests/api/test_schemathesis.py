@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import service as auth
-from app.auth.service import Principal
-from app.bank.simulator import serve_in_thread
+from app.auth.principal import Principal
+from app.bank.simserver import serve_in_thread
 from app.clock import SimulatedClock
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker, transaction

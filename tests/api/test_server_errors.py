@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from app.bank.simulator import serve_in_thread
+from app.bank.simserver import serve_in_thread
 from app.http import StrictJSONRoute
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, date
 import httpx
 from sqlalchemy import func, select, text
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import signing
-from app.bank.simulator import serve_in_thread
+from app.bank.simserver import serve_in_thread
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET, Settings
 from app.daily import service as daily

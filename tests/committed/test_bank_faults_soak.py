@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.bank.simulator import SimFaults
+from app.bank.simdata import SimFaults
 from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions.models import Institution
 from app.scenarios import runner

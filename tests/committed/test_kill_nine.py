@@ -38,16 +38,17 @@ import httpx
 import pytest
 
 from app import failpoints
-from app.bank import service as bank
+from app.bank import sending
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import BankSimulator, serve_in_thread
+from app.bank.simserver import serve_in_thread
+from app.bank.simulator import BankSimulator
 from app.clock import SHANGHAI
 from app.config import DEV_BANK_SECRET, Settings
 from app.db import make_engine, make_sessionmaker, transaction
+from app.jobcontext import JobContext
 from app.monthly import rules as monthly_rules
 from app.scenarios.model import Scenario
 from app.workdays.rules import WorkCalendar
-from jobs.context import JobContext
 from tests.support import builders
 from tests.support.databases import backend, fresh_database
 from tests.support.fault_service import SharedClock
@@ -268,7 +269,7 @@ class Flow:
         )
         ctx = JobContext(self.factory, self.engine, self.clock, settings, gateway, runner="test")
         try:
-            bank.requery_due(ctx)
+            sending.requery_due(ctx)
         finally:
             gateway.close()
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import service as bank
 from app.daily import service as daily
 from app.db import make_engine, make_sessionmaker, transaction

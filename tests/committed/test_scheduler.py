@@ -14,8 +14,8 @@ from app.clock import SimulatedClock, business_date
 from app.config import Settings
 from app.daily.models import DailyBatch
 from app.db import make_engine, make_sessionmaker, transaction
+from app.jobcontext import JobContext
 from app.scheduling.models import JobRun
-from jobs.context import JobContext
 from jobs.scheduler import catch_up
 from tests.support import builders
 from tests.support.daily import at, settle

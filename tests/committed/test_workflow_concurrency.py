@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.daily import service as daily
 from app.daily.models import DailyApproval
 from app.db import make_sessionmaker, transaction

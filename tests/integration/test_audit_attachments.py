@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict, Invalid, NotFound
 from app.monthly import attachments, audits
 from app.monthly.models import AuditAttachment, AuditItem

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.alerts.models import Alert
-from app.bank.gateway import StatementResult
+from app.bank.protocol import StatementResult
 from app.bankrecon import service as bankrecon
 from app.clock import SimulatedClock
 from app.db import transaction

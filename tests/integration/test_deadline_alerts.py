@@ -12,19 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.alerts.models import Alert
 from app.annual.models import AnnualClearing, AnnualRule
-from app.auth.service import Principal
-from app.bank import service as bank
-from app.bank.gateway import SendResult, StatusResult
+from app.auth.principal import Principal
+from app.bank import sending
+from app.bank.protocol import SendResult, StatusResult
 from app.clock import SHANGHAI, SimulatedClock
 from app.config import Settings
 from app.daily import service as daily
 from app.institutions import service as institutions
 from app.institutions.schemas import PolicyIn
+from app.jobcontext import JobContext
 from app.monthly import deadlines
 from app.monthly.models import Declaration, MonthlyStatement
 from app.workdays import service as workdays
 from jobs import alerts_check, submission
-from jobs.context import JobContext
 from tests.support import builders
 from tests.support.daily import at, generate, settle
 
@@ -274,7 +274,7 @@ def test_bank_refused_once(
     assert _alerts(session, "bank_refused") == []
     submission.run(_ctx(session_factory, clock, refusing), monday)
     for _ in range(runs):
-        bank.send_queued(_ctx(session_factory, clock, refusing), ["D260306-6401310-H001"])
+        sending.send_queued(_ctx(session_factory, clock, refusing), ["D260306-6401310-H001"])
     assert refusing.sent == 1 + runs
     [alert] = _alerts(session, "bank_refused")
     assert alert.subject == "D260306-6401310-H001" and "payee_bank_code" in alert.detail

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import business_date
 from app.errors import Invalid, NotFound
 from app.money import yuan

@@ -10,12 +10,34 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.bank.gateway import HttpBankGateway
-from app.bank.simulator import BankSimulator, SimOptions, serve_in_thread
+from app.bank.simdata import SimOptions
+from app.bank.simserver import serve_in_thread
+from app.bank.simulator import BankSimulator
 from app.clock import Clock
 from app.config import DEV_BANK_SECRET, Settings
-from jobs.context import JobContext
+from app.jobcontext import JobContext
 
 CALLBACK_URL = "http://testserver/api/v1/bank/receipts"
+FUND_ACCOUNT = "95588640100310"
+
+
+def payment_request(
+    instruction_id: str, amount: str, requested_date: str = "2026-03-09"
+) -> dict[str, str]:
+    """A payment instruction as the fund sends it (API.md), from the fund's 640100/310 account."""
+    return {
+        "instruction_id": instruction_id,
+        "payer_account": FUND_ACCOUNT,
+        "payer_name": "医保基金支出户",
+        "payee_account": "6222000000000001",
+        "payee_name": "银川市第一人民医院",
+        "payee_bank_code": "102871000011",
+        "amount": amount,
+        "currency": "CNY",
+        "purpose": "医保基金日拨付 2026-03-06",
+        "requested_date": requested_date,
+        "callback_url": CALLBACK_URL,
+    }
 
 
 @contextmanager

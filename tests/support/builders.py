@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from app.auth import service as auth
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger, Institution, Region
 from app.institutions.schemas import (

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import SHANGHAI
 from app.daily import service as daily
 from app.daily.models import DailyBatch

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.annual.models import AnnualClearing, AnnualRule
 from app.auth.models import User
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import service as bank
 from app.daily import service as daily
 from app.institutions import service as institutions

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alerts import service as alerts
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.ledger.models import JournalEntry
 from app.monthly import audits
 from app.treasury import service as treasury

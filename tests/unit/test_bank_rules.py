@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from app.bank.rules import (
     AWAITING_RESULT,
     FINAL,
+    INSTRUCTION,
     RESENDS_MAX,
-    TRANSITIONS,
     IllegalTransition,
+    InstructionStatus,
     annual_instruction_id,
-    check_transition,
     daily_instruction_id,
     monthly_instruction_id,
     resend_id,
@@ -27,6 +27,8 @@ from app.bank.rules import (
 API_ID = re.compile(r"[A-Z0-9-]{1,30}")
 STATUSES = ("QUEUED", "ACCEPTED", "UNKNOWN", "SUCCESS", "FAILED", "RETURNED")
 WAITING = ("QUEUED", "ACCEPTED", "UNKNOWN")
+TRANSITIONS = INSTRUCTION.moves
+check_transition = INSTRUCTION.check
 
 
 # --- instruction ids ----------------------------------------------------------------------
@@ -140,11 +142,25 @@ def test_different_daily_payments_get_different_ids(
 
 
 def test_the_table_covers_every_status_and_only_those() -> None:
+    assert set(InstructionStatus) == set(STATUSES)
     assert set(TRANSITIONS) == set(STATUSES)
     assert all(targets <= set(STATUSES) for targets in TRANSITIONS.values())
     assert set(FINAL) == {"SUCCESS", "FAILED", "RETURNED"}
     assert set(AWAITING_RESULT) == set(WAITING)
     assert not FINAL & AWAITING_RESULT
+
+
+def test_the_table_is_the_documented_one() -> None:
+    """docs/rules.md "Bank": exactly these moves (the table before it became a Machine)."""
+    assert {state: set(to) for state, to in TRANSITIONS.items()} == {
+        "QUEUED": {"ACCEPTED", "UNKNOWN", "SUCCESS", "FAILED"},
+        "ACCEPTED": {"SUCCESS", "FAILED", "UNKNOWN"},
+        "UNKNOWN": {"ACCEPTED", "SUCCESS", "FAILED", "QUEUED"},
+        "SUCCESS": {"RETURNED"},
+        "FAILED": set(),
+        "RETURNED": set(),
+    }
+    assert INSTRUCTION.final() == {"FAILED", "RETURNED"}
 
 
 @pytest.mark.parametrize("waiting", WAITING)

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.bank import signing
-from app.bank.simulator import BankSimulator, SimFaults, SimOptions
+from app.bank.simdata import SimFaults, SimOptions
+from app.bank.simulator import BankSimulator
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET
 

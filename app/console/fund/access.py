@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.deps import STAFF
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.console.security import require
 
 Staff = Annotated[Principal, Depends(require(*STAFF))]

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.annual import service as annual
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.daily import service as daily
 from app.institutions import payees
 from app.monthly import receivables, statements

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import business_date
 from app.console.display import period_cn, yuan_text
 from app.console.fund import actions, messages, queries

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import business_date
 from app.console import statuses
 from app.console.display import period_cn

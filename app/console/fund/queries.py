@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.annual import service as annual
 from app.annual.models import AnnualClearing
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank.models import PaymentInstruction
 from app.daily import service as daily
 from app.daily.models import DailyApproval, DailyBatch, DailyLine

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.annual.models import AnnualClearing, AnnualRule
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import SHANGHAI, period_end, shanghai
 from app.console.fund import actions, queries
 from app.console.fund.book import FundBook

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.annual import service as annual
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import NotFound
 from app.monthly import attachments, declarations, statements
 from app.monthly.models import AuditAttachment, AuditItem

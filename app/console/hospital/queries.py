@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.annual.models import AnnualClearing
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import rules as bank_rules
 from app.bank.models import BankReturn, PaymentInstruction
 from app.clock import at_shanghai, business_date, period_add, period_end, period_of, period_start

@@ -16,7 +16,7 @@ from app.annual.schemas import AssessmentIn
 from app.auth import logins
 from app.auth import service as auth
 from app.auth.models import ApiToken
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import Clock
 from app.institutions import payees
 from app.institutions import service as institutions

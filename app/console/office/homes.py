@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import Clock, business_date
 from app.console.office import labels, queries, roles
 from app.console.office.common import page

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 
 OPERATOR: Final = "operator"
 ACCOUNTANT: Final = "accountant"

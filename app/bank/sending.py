@@ -1,0 +1,252 @@
+"""The send loop: saved instructions (outbox) go to the bank through a `BankGateway`, one short
+transaction per step, the HTTP call never inside one; the re-query sweep asks the bank about
+those without a result and sends again those that never left (same id)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import failpoints
+from app.alerts import service as alerts
+from app.bank import service as bank
+from app.bank.gateway import CONNECT_RETRIES_MAX
+from app.bank.models import PaymentInstruction
+from app.bank.protocol import BankGateway, SendOutcome
+from app.bank.rules import InstructionStatus
+from app.clock import at_shanghai, business_date
+from app.config import Settings
+from app.db import transaction
+from app.institutions import service as institutions
+from app.institutions.rules import submission_open
+from app.jobcontext import JobContext
+from app.money import yuan
+from app.workdays import service as workdays
+
+log = logging.getLogger("fundledger.bank")
+S = InstructionStatus
+UNSENT_GRACE_S = 300  # the submission job sends its own right after committing them
+
+
+def payload(instruction: PaymentInstruction, callback_url: str) -> dict[str, Any]:
+    """The payment instruction as the bank protocol writes it (API.md)."""
+    return {
+        "instruction_id": instruction.instruction_id,
+        "payer_account": instruction.payer_account,
+        "payer_name": instruction.payer_name,
+        "payee_account": instruction.payee_account,
+        "payee_name": instruction.payee_name,
+        "payee_bank_code": instruction.payee_bank_code,
+        "amount": yuan(instruction.amount_fen),
+        "currency": "CNY",
+        "purpose": instruction.purpose,
+        "requested_date": instruction.requested_date.isoformat(),
+        "callback_url": callback_url,
+    }
+
+
+def _gateway(ctx: JobContext) -> BankGateway:
+    if ctx.gateway is None:
+        raise RuntimeError("no bank gateway: instructions stay queued")
+    return ctx.gateway
+
+
+def send_queued(ctx: JobContext, instruction_ids: Sequence[str]) -> dict[str, str]:
+    """Send saved instructions (outbox), one short transaction per step; the HTTP call is
+    never inside a transaction. Returns the resulting status per instruction."""
+    outcomes: dict[str, str] = {}
+    for instruction_id in instruction_ids:
+        outcomes[instruction_id] = _send_one(ctx, instruction_id)
+    return outcomes
+
+
+def _send_one(ctx: JobContext, instruction_id: str) -> str:
+    gateway = _gateway(ctx)
+    for _attempt in range(CONNECT_RETRIES_MAX):
+        with transaction(ctx.session_factory) as session:
+            instruction = bank.locked(session, instruction_id)
+            if instruction.status != S.QUEUED:
+                return instruction.status
+            body = payload(instruction, ctx.settings.callback_url)
+            instruction.attempts += 1
+            instruction.sent_at = ctx.clock.now()
+        result = gateway.send(body)
+        failpoints.hit("bank.send.after_request")
+        with transaction(ctx.session_factory) as session:
+            instruction = bank.locked(session, instruction_id)
+            if result.outcome == SendOutcome.NOT_SENT:
+                instruction.last_error = result.detail[:300]
+                continue  # nothing left: retry with the same id
+            if result.outcome == SendOutcome.REFUSED:
+                instruction.last_error = result.detail[:300]
+                alerts.raise_alert(
+                    session,
+                    kind="bank_refused",
+                    subject=instruction_id,
+                    detail=result.detail,
+                    now=ctx.clock.now(),
+                )
+                return instruction.status
+            accepted = result.outcome == SendOutcome.ACCEPTED
+            if instruction.status == S.QUEUED:
+                bank.transition(instruction, S.ACCEPTED if accepted else S.UNKNOWN)
+            if accepted and result.status in (S.ACCEPTED, None):
+                return instruction.status
+        # UNKNOWN, or the bank answered with a result already: ask for the status.
+        return query_and_apply(ctx, instruction_id)
+    return S.QUEUED.value
+
+
+def query_and_apply(ctx: JobContext, instruction_id: str) -> str:
+    """Ask the bank for the status and apply what it says (never a new instruction)."""
+    try:
+        result = _gateway(ctx).query(instruction_id)
+    except ConnectionError as error:
+        log.warning("status query of %s failed: %s", instruction_id, error)
+        with transaction(ctx.session_factory) as session:
+            return bank.locked(session, instruction_id).status
+    with transaction(ctx.session_factory) as session:
+        instruction = bank.locked(session, instruction_id)
+        now = ctx.clock.now()
+        if not result.found:
+            if instruction.status == S.UNKNOWN:
+                bank.transition(instruction, S.QUEUED)  # the bank never took it: same id again
+            return instruction.status
+        body = result.body or {}
+        status = result.status
+        if status == S.ACCEPTED:
+            if instruction.status in (S.QUEUED, S.UNKNOWN):
+                bank.transition(instruction, S.ACCEPTED)
+            return instruction.status
+        if status in (S.SUCCESS, S.FAILED, S.RETURNED):
+            receipt = body.get("receipt")
+            try:
+                bank.apply_result(
+                    session,
+                    instruction,
+                    status,
+                    instruction.amount_fen,
+                    instruction.payee_account,
+                    receipt,
+                    body.get("failure") or body.get("return"),
+                    now,
+                )
+            except bank.Early as error:
+                log.warning("status of %s: %s", instruction_id, error)
+        return instruction.status
+
+
+def requery_due(ctx: JobContext) -> dict[str, str]:
+    """Instructions sent ≥ 30 min ago (configurable) without a result: ask the bank. Those
+    that never left (a connection failure, or a process that stopped between saving and
+    sending) are sent with the same id, on a working day before the fund ledger's cutoff;
+    one waiting since an earlier day raises an alert."""
+    now = ctx.clock.now()
+    older_than = now - timedelta(seconds=ctx.settings.bank_requery_after_s)
+    with transaction(ctx.session_factory) as session:
+        waiting = list(
+            session.scalars(
+                select(PaymentInstruction.instruction_id).where(
+                    PaymentInstruction.status.in_([S.ACCEPTED.value, S.UNKNOWN.value]),
+                    PaymentInstruction.sent_at <= older_than,
+                )
+            )
+        )
+        unsent = _sendable(session, now - timedelta(seconds=UNSENT_GRACE_S), now)
+    results = {i: query_and_apply(ctx, i) for i in waiting}
+    results.update(send_queued(ctx, unsent))
+    return results
+
+
+def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[str]:
+    rows = session.execute(
+        select(
+            PaymentInstruction.instruction_id,
+            PaymentInstruction.region_code,
+            PaymentInstruction.insutype,
+            PaymentInstruction.requested_date,
+        )
+        .where(
+            PaymentInstruction.status == S.QUEUED.value,
+            # not while the submission that saved it may still be sending it (a run of
+            # thousands of sends takes minutes), nor right after an attempt of its own
+            PaymentInstruction.created_at <= saved_before,
+            PaymentInstruction.sent_at.is_(None) | (PaymentInstruction.sent_at <= saved_before),
+        )
+        .order_by(PaymentInstruction.instruction_id)
+    ).all()
+    if not rows:
+        return []
+    today = business_date(now)
+    working = workdays.load(session).is_working(today)
+    open_now: dict[tuple[str, str], bool] = {}
+    sendable = []
+    for instruction_id, region, insutype, requested in rows:
+        if (region, insutype) not in open_now:
+            fund = institutions.get_fund_ledger(session, region, insutype)
+            policy = institutions.policy_on(session, fund.id, today)
+            open_now[(region, insutype)] = (
+                working and policy is not None and submission_open(policy, now)
+            )
+        if open_now[(region, insutype)] and requested <= today:
+            sendable.append(instruction_id)
+        elif requested < today:
+            alerts.raise_alert(
+                session,
+                kind="bank_unsent",
+                subject=instruction_id,
+                detail=f"saved for {requested}, not sent yet; it goes before the next cutoff",
+                now=now,
+            )
+    return sendable
+
+
+def next_requery_due(
+    session: Session, settings: Settings, now: datetime | None = None
+) -> datetime | None:
+    """When the re-query sweep next has work: 30 min (configurable) after the oldest send
+    without a result; for an instruction that never left, five minutes after its last try, or
+    the next moment its fund ledger sends at all (a working day, before the cut-off)."""
+    candidates: list[datetime] = []
+    unsent = session.execute(
+        select(
+            PaymentInstruction.region_code,
+            PaymentInstruction.insutype,
+            func.min(func.coalesce(PaymentInstruction.sent_at, PaymentInstruction.created_at)),
+        )
+        .where(PaymentInstruction.status == S.QUEUED.value)
+        .group_by(PaymentInstruction.region_code, PaymentInstruction.insutype)
+    ).all()
+    for region, insutype, last_try in unsent:
+        earliest = last_try + timedelta(seconds=UNSENT_GRACE_S)
+        if now is not None:
+            earliest = max(earliest, now)
+        candidates.append(_next_opening(session, region, insutype, earliest))
+    oldest = session.scalar(
+        select(func.min(PaymentInstruction.sent_at)).where(
+            PaymentInstruction.status.in_([S.ACCEPTED.value, S.UNKNOWN.value])
+        )
+    )
+    if oldest is not None:
+        candidates.append(oldest + timedelta(seconds=settings.bank_requery_after_s))
+    return min(candidates) if candidates else None
+
+
+def _next_opening(session: Session, region: str, insutype: str, moment: datetime) -> datetime:
+    """The first moment from `moment` on when the fund ledger sends: a working day before its
+    cut-off (a week of days ahead at most; past that, `moment` itself)."""
+    calendar = workdays.load(session)
+    fund = institutions.get_fund_ledger(session, region, insutype)
+    candidate = moment
+    for _ in range(15):
+        day = business_date(candidate)
+        policy = institutions.policy_on(session, fund.id, day)
+        if calendar.is_working(day) and policy is not None and submission_open(policy, candidate):
+            return candidate
+        candidate = at_shanghai(day + timedelta(days=1), time(0, 0))
+    return moment
