@@ -10,7 +10,7 @@ from app.states import IllegalTransition, Machine
 
 __all__ = ["IllegalTransition"]  # raised by INSTRUCTION.check
 
-INSTRUCTION_ID_RE = re.compile(r"^[A-Z0-9-]{1,30}$")
+INSTRUCTION_ID_RE = re.compile(r"[A-Z0-9-]{1,30}")
 RESENDS_MAX = 9
 
 
@@ -68,5 +68,5 @@ def resend_id(first_id: str, resend_number: int) -> str:
 
 
 def _checked(instruction_id: str) -> str:
-    assert INSTRUCTION_ID_RE.match(instruction_id), f"bad instruction id {instruction_id!r}"
+    assert INSTRUCTION_ID_RE.fullmatch(instruction_id), f"bad instruction id {instruction_id!r}"
     return instruction_id

@@ -77,14 +77,6 @@ def test_an_id_with_characters_outside_the_bank_alphabet_is_refused(code: str) -
         rules.daily_instruction_id(date(2026, 3, 6), "640100", "310", code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "API.md: an instruction id is at most 30 characters of A-Z 0-9 -; the guard's pattern "
-        "ends in `$`, which also matches before a final newline: 'D260306-6401310-H001\\n' and "
-        "a 31-character id ending in a newline pass the check (the code gives no error)"
-    ),
-)
 @pytest.mark.parametrize("code", ["H001\n", "ABCDEFGHIJ1234\n"])  # 21 and 31 characters
 def test_a_trailing_newline_is_outside_the_bank_alphabet(code: str) -> None:
     with pytest.raises(AssertionError):
