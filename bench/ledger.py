@@ -4,7 +4,8 @@
    one transaction per batch; entries/s.
 2. Balance reads after 10k and after 1M postings: the maintained balance (O(1)) and the
    as-of balance (a SUM over the account's postings), median latency.
-3. Single-entry posting, one commit each (issue 20.1), in interleaved rounds (medians):
+3. Single-entry posting, one commit each (issue 20.1), in rounds (medians), the variants taking
+   turns 50 entries at a time:
    two bare row inserts with one commit each (plain tables without triggers: the floor any
    posting API pays for a commit); `ledger.post` the Python way (8 statements) and PostgreSQL's
    one call (`ledger_post_one`), both through the app's engine (pool pre-ping on), and the
@@ -12,7 +13,7 @@
    django-hordak's `transfer_to` (bench/hordak/run.py, its own virtualenv) on the same server.
 
 Run: .venv/bin/python -m bench.ledger [--entries 500000] [--batch 5000] [--single 1000]
-     [--rounds 3] [--hordak /tmp/hordak-venv/bin/python]
+     [--rounds 3] [--chunk 50] [--hordak /tmp/hordak-venv/bin/python]
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ HORDAK = "django-hordak transfer_to (own venv, same server)"
 
 
 def _single_rounds(engine: Engine, url: str, args: argparse.Namespace) -> dict[str, list[float]]:
-    """entries/s per variant per round; the variants take turns so the machine's load falls
-    on each alike."""
+    """entries/s per variant per round. In a round the variants take turns `--chunk` entries
+    at a time, so a change of the machine's load falls on each alike."""
     with engine.begin() as connection:
         connection.execute(
             text("CREATE TABLE bare_entry (id bigserial PRIMARY KEY, key text UNIQUE)")
@@ -98,9 +99,10 @@ def _single_rounds(engine: Engine, url: str, args: argparse.Namespace) -> dict[s
     no_ping = make_engine(url, pool_pre_ping=False)
     counter = iter(range(args.entries, 10**9))
 
-    def bare(target: Engine) -> Callable[[], None]:
-        def run() -> None:
-            for _ in range(args.single):
+    def bare(target: Engine) -> Callable[[int], float]:
+        def run(count: int) -> float:
+            timer = Timer()
+            for _ in range(count):
                 with target.begin() as connection:
                     entry_id = connection.execute(
                         text("INSERT INTO bare_entry (key) VALUES (:k) RETURNING id"),
@@ -113,47 +115,49 @@ def _single_rounds(engine: Engine, url: str, args: argparse.Namespace) -> dict[s
                         ),
                         {"e": entry_id},
                     )
+            return timer.seconds
 
         return run
 
-    def post(target: Engine, one_call: bool) -> Callable[[], None]:
+    def post(target: Engine, one_call: bool) -> Callable[[int], float]:
         factory = make_sessionmaker(target)
 
-        def run() -> None:
+        def run(count: int) -> float:
             posting.ONE_CALL_POST = one_call
             try:
-                for _ in range(args.single):
+                timer = Timer()
+                for _ in range(count):
                     with transaction(factory) as session:
                         ledger.post(session, _draft(next(counter)), now=NOW)
+                return timer.seconds
             finally:
                 posting.ONE_CALL_POST = True
 
         return run
 
-    variants: dict[str, Callable[[], None]] = {
+    variants: dict[str, Callable[[int], float]] = {
         BARE: bare(engine),
         OLD: post(engine, False),
         NEW: post(engine, True),
         NEW_NO_PING: post(no_ping, True),
         BARE_NO_PING: bare(no_ping),
     }
-    hordak_url = _hordak_setup(args.hordak) if args.hordak else None
+    hordak = _Hordak(args.hordak) if args.hordak else None
+    if hordak:
+        variants[HORDAK] = hordak.run
     rates: dict[str, list[float]] = {label: [] for label in variants}
-    if hordak_url:
-        rates[HORDAK] = []
     try:
         for _ in range(args.rounds):
-            for label, run in variants.items():
-                timer = Timer()
-                run()
-                rates[label].append(args.single / timer.seconds)
-            if hordak_url:
-                rates[HORDAK].append(_hordak_round(args.hordak, hordak_url, args.single))
+            seconds = dict.fromkeys(variants, 0.0)
+            for start in range(0, args.single, args.chunk):
+                for label, run in variants.items():
+                    seconds[label] += run(min(args.chunk, args.single - start))
+            for label in variants:
+                rates[label].append(args.single / seconds[label])
     finally:
         no_ping.dispose()
-        if hordak_url:
-            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-                admin.execute('DROP DATABASE IF EXISTS "fundledger_bench_hordak" WITH (FORCE)')
+        if hordak:
+            hordak.close()
     with transaction(make_sessionmaker(engine)) as session:
         report = ledger.verify(session)
     assert report.ok, report
@@ -161,29 +165,35 @@ def _single_rounds(engine: Engine, url: str, args: argparse.Namespace) -> dict[s
 
 
 HORDAK_SCRIPT = "bench/hordak/run.py"
+HORDAK_DATABASE = "fundledger_bench_hordak"
 
 
-def _hordak_setup(python: str) -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute('DROP DATABASE IF EXISTS "fundledger_bench_hordak" WITH (FORCE)')
-        admin.execute('CREATE DATABASE "fundledger_bench_hordak"')
-    url = make_url(ADMIN_URL).set(database="fundledger_bench_hordak")
-    text_url = url.render_as_string(hide_password=False)
-    subprocess.run(
-        [python, HORDAK_SCRIPT, "--url", text_url, "--setup"], check=True, capture_output=True
-    )
-    return text_url
+class _Hordak:
+    """bench/hordak/run.py in its own virtualenv and database, serving counts on stdin."""
 
+    def __init__(self, python: str) -> None:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{HORDAK_DATABASE}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{HORDAK_DATABASE}"')
+        url = make_url(ADMIN_URL).set(database=HORDAK_DATABASE)
+        command = [python, HORDAK_SCRIPT, "--url", url.render_as_string(hide_password=False)]
+        subprocess.run([*command, "--setup"], check=True, capture_output=True)
+        self.process = subprocess.Popen(
+            [*command, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
-def _hordak_round(python: str, url: str, count: int) -> float:
-    done = subprocess.run(
-        [python, HORDAK_SCRIPT, "--url", url, "--count", str(count)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return float(result["count"]) / float(result["seconds"])
+    def run(self, count: int) -> float:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{count}\n")
+        self.process.stdin.flush()
+        return float(json.loads(self.process.stdout.readline())["seconds"])
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{HORDAK_DATABASE}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -192,6 +202,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--single", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=50, help="entries per variant per turn")
     parser.add_argument("--hordak", help="python of a virtualenv with django-hordak")
     args = parser.parse_args()
     with fresh_postgres() as url:
@@ -213,7 +224,8 @@ def main() -> None:
                 reads["10k"] = _read_latency(factory, hot, posted)
                 timer.start += time.perf_counter() - paused
         batch_seconds = timer.seconds
-        reads[f"{posted * 2:,}"] = _read_latency(factory, hot, posted)
+        if posted * 2 > 10_000:
+            reads[f"{posted * 2:,}"] = _read_latency(factory, hot, posted)
         with transaction(factory) as session:
             report = ledger.verify(session)
         assert report.ok and report.entries_checked == args.entries

@@ -11,14 +11,16 @@ test suite does not collect it):
 
 `--setup` migrates hordak's tables into the (empty) database and creates two accounts; a run
 posts `--count` transfers, each `transfer_to` in its own `transaction.atomic()` (one commit;
-hordak's triggers check the legs balance), and prints entries/s as JSON. `bench.ledger
---hordak /tmp/hordak-venv/bin/python` drives it between its own rounds.
+hordak's triggers check the legs balance), and prints the time as JSON; `--serve` runs one
+count per line of stdin (`bench.ledger --hordak /tmp/hordak-venv/bin/python` drives it so,
+in turns with its own variants).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from decimal import Decimal
 from urllib.parse import urlparse
@@ -60,6 +62,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--setup", action="store_true")
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--serve", action="store_true", help="read counts from stdin")
     args = parser.parse_args()
     configure(args.url)
     from django.core.management import call_command
@@ -77,12 +80,20 @@ def main() -> None:
         return
     bank = Account.objects.get(code="1")
     payable = Account.objects.get(code="2")
-    start = time.perf_counter()
-    for i in range(args.count):
-        with transaction.atomic():
-            payable.transfer_to(bank, Money(Decimal(100 + i % 997) / 100, "CNY"))
-    seconds = time.perf_counter() - start
-    print(json.dumps({"count": args.count, "seconds": seconds}))
+
+    def run(count: int) -> None:
+        start = time.perf_counter()
+        for i in range(count):
+            with transaction.atomic():
+                payable.transfer_to(bank, Money(Decimal(100 + i % 997) / 100, "CNY"))
+        seconds = time.perf_counter() - start
+        print(json.dumps({"count": count, "seconds": seconds}), flush=True)
+
+    if not args.serve:
+        run(args.count)
+        return
+    for line in sys.stdin:  # one count per line, one JSON answer per line
+        run(int(line))
 
 
 if __name__ == "__main__":
