@@ -167,13 +167,18 @@ def chain_hash(
     prev_hash: str, key: str, request_digest: str, effective_at: datetime, recorded_at: datetime
 ) -> str:
     """SHA-256 over the previous hash and the entry's canonical form (tamper evidence)."""
-    canonical = "\x1f".join(
+    canonical = f"{prev_hash}\x1f{chain_tail(key, request_digest, effective_at, recorded_at)}"
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def chain_tail(key: str, request_digest: str, effective_at: datetime, recorded_at: datetime) -> str:
+    """The entry's part of its chain hash's input, after the previous hash and a separator:
+    PostgreSQL's one-call post (migration 0018) hashes `prev_hash || chr(31) || tail`."""
+    return "\x1f".join(
         (
-            prev_hash,
             key,
             request_digest,
             effective_at.astimezone(UTC).isoformat(),
             recorded_at.astimezone(UTC).isoformat(),
         )
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
