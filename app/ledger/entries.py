@@ -381,7 +381,7 @@ def reversal(
 ) -> Draft:
     """The mirror of a posted entry (`lines` are the original's): same accounts and amounts,
     sides swapped, tagged like the original. Key `reversal:ORIGINAL_KEY` cut at 160
-    characters. Not yet called: `ledger.service.reverse` still builds its own (same) draft."""
+    characters. Used by `ledger.service.reverse`."""
     return Draft(
         kind="reversal",
         key=f"reversal:{entry_key}"[:160],

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.db import any_of, dialect_insert, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, NotFound
-from app.ledger import fastpost, rules
+from app.ledger import entries, fastpost, rules
 from app.ledger.journal import entry_lines, get_entry
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerChain, LedgerPosting
 from app.ledger.rules import Draft
@@ -310,17 +310,16 @@ def reverse(session: Session, entry_id: int, reason: str, *, now: datetime) -> P
     )
     if already is not None:
         raise LedgerConflict(f"journal entry {entry_id} was already reversed by {already}")
-    draft = Draft(
-        kind="reversal",
-        key=f"reversal:{entry.idempotency_key}"[:160],
+    draft = entries.reversal(
+        entry_id=entry_id,
+        entry_key=entry.idempotency_key,
         region_code=entry.region_code,
         insutype=entry.insutype,
         fixmedins_code=entry.fixmedins_code,
         period=entry.period,
-        lines=rules.mirror(entry_lines(session, [entry_id])[entry_id]),
-        effective_at=now,
         business_ref=entry.business_ref,
-        memo=reason,
-        reverses_entry_id=entry_id,
+        lines=tuple(entry_lines(session, [entry_id])[entry_id]),
+        reason=reason,
+        effective_at=now,
     )
     return post(session, draft, now=now)
