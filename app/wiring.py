@@ -17,5 +17,5 @@ from app.monthly import statements
 
 def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
-    bank.register_payment_result("statement", statements.on_payment_result)
-    bank.register_payment_result("clearing", annual.on_payment_result)
+    for flow in (statements.FLOW, annual.FLOW):
+        bank.register_payment_result(flow.kind.name, flow.on_payment_result)

@@ -11,6 +11,7 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.annual import computation as annual_computation
 from app.annual import rules as annual_rules
 from app.annual import service as annual
 from app.auth.service import Principal
@@ -23,7 +24,7 @@ from app.ledger import service as ledger
 from app.ledger.models import JournalEntry
 from app.ledger.rules import account_code
 from app.money import yuan
-from app.monthly import audits, statements
+from app.monthly import audits, computation, statements
 from app.settlements import service as settlements
 from app.settlements.schemas import ReconciliationIn
 from app.workdays import service as workdays
@@ -114,7 +115,7 @@ def _declare(
 
 
 def _compute_statements(session: Session, today: date) -> int:
-    ids = statements.compute_due(
+    ids = computation.compute_due(
         session, _fund(session), today=today, now=at(today, 1), calendar=workdays.load(session)
     )
     session.commit()
@@ -140,7 +141,7 @@ def _settle_statements(
 
 
 def _compute_clearings(session: Session, today: date) -> list[int]:
-    ids = annual.compute_due(session, _fund(session), today=today, now=at(today, 2))
+    ids = annual_computation.compute_due(session, _fund(session), today=today, now=at(today, 2))
     session.commit()
     return ids
 

@@ -24,7 +24,7 @@ from app.ledger import service as ledger
 from app.ledger.models import JournalEntry
 from app.ledger.rules import account_code
 from app.money import yuan
-from app.monthly import audits, statements
+from app.monthly import audits, computation, statements
 from app.settlements import service as settlements
 from app.settlements.schemas import ReconciliationIn
 from app.workdays import service as workdays
@@ -130,7 +130,7 @@ def _submit_monthly(session: Session, today: date) -> list[str]:
 
 
 def _compute(session: Session, today: date) -> list[int]:
-    ids = statements.compute_due(
+    ids = computation.compute_due(
         session, _fund(session), today=today, now=at(today, 1), calendar=workdays.load(session)
     )
     session.commit()

@@ -1,0 +1,77 @@
+"""The payable document's state machine (pure): statuses, the legal moves, the status after an
+approval and after a bank payment result. Monthly statements and annual clearings follow it;
+so will the assistance fund's statements and its payments to persons (SPEC-ASSISTANCE).
+
+    COMPUTED ─confirm→ CONFIRMED ─approve→ APPROVED ─bank SUCCESS→ PAID ─bank RETURNED→ RETURNED
+       │  ↑                   │                │ ↑
+    dispute recompute         │          FAILED│ │re-approve
+       ↓  │                   │                ↓ │
+     DISPUTED                 ├─approve (amount = 0)→ SETTLED
+                              └─approve (amount < 0)→ RECEIVABLE
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.states import Machine
+
+
+class DocumentStatus(StrEnum):
+    COMPUTED = "COMPUTED"
+    DISPUTED = "DISPUTED"
+    CONFIRMED = "CONFIRMED"
+    APPROVED = "APPROVED"
+    PAID = "PAID"
+    FAILED = "FAILED"
+    RETURNED = "RETURNED"
+    SETTLED = "SETTLED"
+    RECEIVABLE = "RECEIVABLE"
+
+
+S = DocumentStatus
+DOCUMENT: Machine[DocumentStatus] = Machine(
+    "a payable document",
+    {
+        S.COMPUTED: {S.CONFIRMED, S.DISPUTED},
+        S.DISPUTED: {S.COMPUTED},  # recomputed
+        S.CONFIRMED: {S.APPROVED, S.SETTLED, S.RECEIVABLE},
+        S.APPROVED: {S.PAID, S.FAILED},
+        S.FAILED: {S.APPROVED},  # re-approved: resent with a new instruction id
+        S.PAID: {S.RETURNED},
+        S.RETURNED: set(),
+        S.SETTLED: set(),
+        S.RECEIVABLE: set(),
+    },
+)
+
+# Documents not yet approved hold the offset they took from the receivable (SPEC §5).
+HOLDS_OFFSET = (S.COMPUTED, S.DISPUTED, S.CONFIRMED)
+# Nothing more happens to a document in these (its money has moved or never will).
+FINAL = (S.PAID, S.SETTLED, S.RECEIVABLE, S.RETURNED)
+# Done for good: the annual clearing's deadline alert leaves these out.
+DONE = (S.PAID, S.SETTLED, S.RECEIVABLE)
+# Approved for payment and not yet paid.
+UNPAID = (S.APPROVED, S.FAILED)
+
+# The bank's final payment results (app/bank) → the document's status.
+_AFTER_PAYMENT = {"SUCCESS": S.PAID, "FAILED": S.FAILED, "RETURNED": S.RETURNED}
+
+
+def status_after_approval(amount_fen: int) -> DocumentStatus:
+    """An amount > 0 is paid through the bank, = 0 is settled, < 0 is a receivable."""
+    if amount_fen > 0:
+        return S.APPROVED
+    return S.SETTLED if amount_fen == 0 else S.RECEIVABLE
+
+
+def status_after_payment(current: str, bank_status: str) -> DocumentStatus:
+    """The document's status once its instruction has `bank_status` (the one place SUCCESS
+    means PAID). A status that is no result yet leaves it as it is; a result the table does
+    not allow from `current` raises `IllegalTransition`."""
+    now = S(current)
+    new = _AFTER_PAYMENT.get(bank_status)
+    if new is None or new == now:
+        return now
+    DOCUMENT.check(now, new)
+    return new
