@@ -27,6 +27,7 @@ from app.money import yuan
 from app.monthly import audits, computation, statements
 from app.settlements import service as settlements
 from app.settlements.schemas import ReconciliationIn
+from app.trail.models import AuditEvent
 from app.workdays import service as workdays
 from tests.support import builders
 from tests.support.builders import bearer
@@ -498,12 +499,12 @@ def test_clearing_exports(client: TestClient, session: Session, clock: Simulated
     )
 
 
-def test_clearing_offsets_an_open_receivable(
+def _h003_clearing(
     client: TestClient, session: Session, clock: SimulatedClock
-) -> None:
+) -> tuple[dict, dict[str, dict]]:
     """H003 (from December): no settlements, a procurement advance of 1,000.00 → December's
     statement is a receivable of 1,000.00 (final); the operator confirms a clearing amount of
-    1,500.00, so gross 1,500.00 is offset by the receivable: actual 500.00."""
+    1,500.00, so gross 1,500.00 is offset by the receivable: actual 500.00. Computed."""
     builders.institution(session, "H003", start=date(2026, 12, 1))
     headers = _users(session, "H003")
     op, acc, h3 = headers["op"], headers["acc"], headers["H003"]
@@ -530,6 +531,17 @@ def test_clearing_offsets_an_open_receivable(
     _assess(client, op, "H003", assessment_score=100, credit_score=100, clearing_amount="1500.00")
     assert len(_compute_clearings(session, date(2027, 1, 19))) == 1
     clearing = _clearing(client, h3, "H003")
+    return clearing, headers
+
+
+def test_clearing_offsets_an_open_receivable(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    """H003 (from December): no settlements, a procurement advance of 1,000.00 → December's
+    statement is a receivable of 1,000.00 (final); the operator confirms a clearing amount of
+    1,500.00, so gross 1,500.00 is offset by the receivable: actual 500.00."""
+    clearing, headers = _h003_clearing(client, session, clock)
+    acc, h3 = headers["acc"], headers["H003"]
     assert _amounts(clearing) == {
         "approved_fund": "0.00",
         "clearing_amount": "1500.00",
@@ -603,3 +615,50 @@ def test_years_and_ids_out_of_range_are_422(client: TestClient, session: Session
         response = client.get(url, headers=auditor)
         assert response.status_code == 422, url
         assert response.json()["errors"][0]["field"] == field
+
+
+def _fail(session: Session, instruction_id: str) -> None:
+    instruction = bank.find(session, instruction_id)
+    assert instruction is not None
+    failure = {"code": "E01", "reason": "收款账户状态异常"}
+    when = at(instruction.requested_date, 15)
+    amount, account = instruction.amount_fen, instruction.payee_account
+    assert bank.apply_result(session, instruction, "FAILED", amount, account, None, failure, when)
+    session.commit()
+
+
+def test_a_failed_clearing_payment_is_reapproved_with_its_trail_and_resent(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    """As a statement's: the re-approval of a failed payment records `clearing.reapprove`,
+    posts nothing again, and the next submission resends with a new id linked to the first."""
+    clearing, headers = _h003_clearing(client, session, clock)
+    acc, h3, cid = headers["acc"], headers["H003"], clearing["id"]
+    client.post(f"/api/v1/annual/clearings/{cid}/confirm", json={}, headers=h3)
+    assert client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc).status_code == 200
+    fund = _fund(session)
+    today = date(2027, 1, 20)
+    assert annual.submit_due(session, fund, today=today, now=at(today, 14, 30)) == [
+        "A2026-6401310-H003"
+    ]
+    session.commit()
+    _fail(session, "A2026-6401310-H003")
+    assert client.get(f"/api/v1/annual/clearings/{cid}", headers=h3).json()["status"] == "FAILED"
+    assert annual.submit_due(session, fund, today=today, now=at(today, 14, 31)) == []
+    reapproved = client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc)
+    assert reapproved.json()["status"] == "APPROVED"
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.entity == "clearing", AuditEvent.entity_key == str(cid))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions[-2:] == ["clearing.approve", "clearing.reapprove"]
+    assert _approval_entries(session, cid) == 1
+    tomorrow = date(2027, 1, 21)
+    assert annual.submit_due(session, fund, today=tomorrow, now=at(tomorrow, 14, 30)) == [
+        "A2026-6401310-H003-R1"
+    ]
+    session.commit()
+    _pay(session, "A2026-6401310-H003-R1")
+    assert client.get(f"/api/v1/annual/clearings/{cid}", headers=h3).json()["status"] == "PAID"
+    assert _balance(session, "payable", "H003") == 0
