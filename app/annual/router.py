@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
@@ -21,11 +21,13 @@ from app.annual.schemas import (
     RulesIn,
     RulesOut,
 )
-from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
+from app.auth.deps import Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.payables.machine import StatusValue
+from app.payables.routes import add_document_actions
 
 router = APIRouter(prefix="/api/v1/annual", route_class=StrictJSONRoute, tags=["annual clearing"])
 
@@ -158,18 +160,7 @@ def list_clearings(
     principal: Reader,
     session: SessionDep,
     year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
-    status: Literal[
-        "COMPUTED",
-        "DISPUTED",
-        "CONFIRMED",
-        "APPROVED",
-        "PAID",
-        "FAILED",
-        "RETURNED",
-        "SETTLED",
-        "RECEIVABLE",
-    ]
-    | None = None,
+    status: StatusValue | None = None,
     fixmedins_code: str | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
@@ -217,41 +208,19 @@ def export_clearing(
     return xlsx.response(book, f"clearing-{clearing.id}.xlsx")
 
 
-@router.post("/clearings/{clearing_id}/confirm")
-def confirm(
-    clearing_id: IdPath, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    """The hospital confirms (清算确认), optionally with a stamped document's reference."""
-    with session.begin():
-        return clearing_out(
-            service.confirm(
-                session, clearing_id, reference=body.reference, actor=actor, now=clock.now()
-            )
-        )
-
-
-@router.post("/clearings/{clearing_id}/dispute")
-def dispute(
-    clearing_id: IdPath, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    with session.begin():
-        return clearing_out(
-            service.dispute(session, clearing_id, body.reason, actor=actor, now=clock.now())
-        )
-
-
-@router.post("/clearings/{clearing_id}/recompute")
-def recompute(
-    clearing_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    with session.begin():
-        return clearing_out(service.recompute(session, clearing_id, actor=actor, now=clock.now()))
-
-
-@router.post("/clearings/{clearing_id}/approve")
-def approve(
-    clearing_id: IdPath, actor: Accountant, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    """Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next submission."""
-    with session.begin():
-        return clearing_out(service.approve(session, clearing_id, actor=actor, now=clock.now()))
+add_document_actions(
+    router,
+    path="/clearings",
+    id_name="clearing_id",
+    flow=service.FLOW,
+    out=clearing_out,
+    out_type=ClearingOut,
+    confirm_in=ConfirmIn,
+    dispute_in=DisputeIn,
+    docs={
+        "confirm": "The hospital confirms (清算确认), optionally with a stamped document's"
+        " reference.",
+        "approve": "Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next"
+        " submission.",
+    },
+)

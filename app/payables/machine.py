@@ -13,8 +13,9 @@ so will the assistance fund's statements and its payments to persons (SPEC-ASSIS
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
 
-from app.states import Machine
+from app.states import Machine, values
 
 
 class DocumentStatus(StrEnum):
@@ -28,6 +29,13 @@ class DocumentStatus(StrEnum):
     SETTLED = "SETTLED"
     RECEIVABLE = "RECEIVABLE"
 
+
+# The status values as a `Literal` for query parameters and response schemas (an inline enum in
+# the OpenAPI, and a 422 `literal_error` for any other value), taken from the StrEnum.
+if TYPE_CHECKING:
+    StatusValue = str
+else:
+    StatusValue = Literal[values(DocumentStatus)]
 
 S = DocumentStatus
 DOCUMENT: Machine[DocumentStatus] = Machine(
