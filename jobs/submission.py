@@ -65,6 +65,6 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
 
 def _other_payments(session: Any, fund: FundLedger, today: date, now: Any) -> list[str]:
     """Monthly statements and annual clearings approved for payment."""
-    return statements.submit_due(session, fund, today=today, now=now) + annual.submit_due(
+    return statements.FLOW.submit_due(session, fund, today=today, now=now) + annual.FLOW.submit_due(
         session, fund, today=today, now=now
     )

@@ -21,13 +21,13 @@ from app.annual.schemas import (
     RulesIn,
     RulesOut,
 )
-from app.auth.deps import Operator, Reader, Staff, scope
+from app.auth.deps import Operator, Reader, Staff
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.payables.machine import StatusValue
-from app.payables.routes import add_document_actions
+from app.payables.routes import add_document_actions, hospital_scope, page_out
 
 router = APIRouter(prefix="/api/v1/annual", route_class=StrictJSONRoute, tags=["annual clearing"])
 
@@ -165,20 +165,15 @@ def list_clearings(
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[ClearingOut]:
-    if principal.is_hospital:
-        if fixmedins_code is not None:  # another institution's code: 404, never its data
-            scope(principal, fixmedins_code)
-        fixmedins_code = principal.fixmedins_code
     rows = service.list_clearings(
         session,
         year=year,
         status=status,
-        fixmedins_code=fixmedins_code,
+        fixmedins_code=hospital_scope(principal, fixmedins_code),
         after_id=decode_cursor(cursor),
         limit=limit + 1,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(items=[clearing_out(c) for c in page], next_cursor=next_cursor)
+    return page_out(rows, limit, clearing_out)
 
 
 @router.get("/clearings/export.xlsx", response_class=StreamingResponse)
@@ -195,7 +190,7 @@ def export_clearings(
 
 @router.get("/clearings/{clearing_id}")
 def get_clearing(clearing_id: IdPath, principal: Reader, session: SessionDep) -> ClearingOut:
-    return clearing_out(service.get(session, clearing_id, actor=principal))
+    return clearing_out(service.FLOW.get(session, clearing_id, actor=principal))
 
 
 @router.get("/clearings/{clearing_id}/export.xlsx", response_class=StreamingResponse)
@@ -203,24 +198,14 @@ def export_clearing(
     clearing_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
     """One clearing with its base data (the statements of the year) as XLSX."""
-    clearing = service.get(session, clearing_id, actor=principal)
+    clearing = service.FLOW.get(session, clearing_id, actor=principal)
     book = export.clearing_detail(session, clearing, now=clock.now())
     return xlsx.response(book, f"clearing-{clearing.id}.xlsx")
 
 
-add_document_actions(
-    router,
-    path="/clearings",
-    id_name="clearing_id",
-    flow=service.FLOW,
-    out=clearing_out,
-    out_type=ClearingOut,
-    confirm_in=ConfirmIn,
-    dispute_in=DisputeIn,
-    docs={
-        "confirm": "The hospital confirms (清算确认), optionally with a stamped document's"
-        " reference.",
-        "approve": "Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next"
-        " submission.",
-    },
-)
+CLEARING_ACTIONS = {
+    "confirm": "The hospital confirms (清算确认), optionally with a stamped document's reference.",
+    "approve": "Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next"
+    " submission.",
+}
+add_document_actions(router, service.FLOW, clearing_out, (ConfirmIn, DisputeIn), CLEARING_ACTIONS)

@@ -177,25 +177,6 @@ def record_assessment(
 # --- flow ---------------------------------------------------------------------------------------
 
 
-def _components(clearing: AnnualClearing) -> dict[str, int]:
-    return {"clearing_amount": clearing.clearing_amount_fen, "actual": clearing.actual_fen}
-
-
-def _recompute(session: Session, clearing: AnnualClearing, actor: Principal, now: datetime) -> None:
-    computation.recompute(session, clearing, now, actor.name)
-
-
-def _payment(clearing: AnnualClearing, fund: FundLedger) -> payables.Payment:
-    return payables.Payment(
-        instruction_id=bank_rules.annual_instruction_id(
-            clearing.year, fund.region_code, fund.insutype, clearing.fixmedins_code
-        ),
-        kind="annual",
-        purpose=f"医保基金年度清算 {clearing.year}",
-        period=f"{clearing.year}-12",
-    )
-
-
 def _post_approval(session: Session, clearing: AnnualClearing, now: datetime) -> None:
     region, insutype, code = clearing.region_code, clearing.insutype, clearing.fixmedins_code
 
@@ -235,24 +216,28 @@ def _post_approval(session: Session, clearing: AnnualClearing, now: datetime) ->
         )
 
 
-KIND: payables.Kind[AnnualClearing] = payables.Kind(
-    name="clearing",
-    model=AnnualClearing,
-    amount="actual_fen",
-    components=_components,
-    recompute=_recompute,
-    post_approval=_post_approval,
-    payment=_payment,
-)
-FLOW = payables.Flow(KIND)
-get = FLOW.get
-confirm = FLOW.confirm
-dispute = FLOW.dispute
-recompute = FLOW.recompute
-approval_refusal = FLOW.approval_refusal
-approve = FLOW.approve
-submit_due = FLOW.submit_due
-on_payment_result = FLOW.on_payment_result
+class ClearingKind(payables.Kind[AnnualClearing]):
+    """Annual clearings in the payable-document flow: the actual amount is paid, under the
+    annual instruction id of the year, booked to its December."""
+
+    name, model, amount = "clearing", AnnualClearing, "actual_fen"
+
+    def payment(self, clearing: AnnualClearing, fund: FundLedger) -> payables.Payment:
+        year, code = clearing.year, clearing.fixmedins_code
+        first_id = bank_rules.annual_instruction_id(year, fund.region_code, fund.insutype, code)
+        return payables.Payment(first_id, "annual", f"医保基金年度清算 {year}", f"{year}-12")
+
+    def components(self, clearing: AnnualClearing) -> dict[str, Any]:
+        return {"clearing_amount": clearing.clearing_amount_fen, "actual": clearing.actual_fen}
+
+    def recompute(self, session: Session, clearing: AnnualClearing, now: datetime, by: str) -> None:
+        computation.recompute(session, clearing, now, by)
+
+    def post_approval(self, session: Session, clearing: AnnualClearing, now: datetime) -> None:
+        _post_approval(session, clearing, now)
+
+
+FLOW = payables.Flow(ClearingKind())
 
 
 def unfinished_after_deadline(session: Session, *, today: date) -> list[tuple[str, str, str]]:

@@ -25,9 +25,9 @@ from app.monthly.schemas import (
     RepaymentIn,
     StatementOut,
 )
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.payables.machine import StatusValue
-from app.payables.routes import add_document_actions
+from app.payables.routes import add_document_actions, hospital_scope, page_out
 
 router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["monthly settlement"])
 PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-03"])]
@@ -190,13 +190,10 @@ def list_statements(
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[StatementOut]:
-    if principal.is_hospital:
-        if fixmedins_code is not None:  # another institution's code: 404, never its data
-            scope(principal, fixmedins_code)
-        fixmedins_code = principal.fixmedins_code
+    code = hospital_scope(principal, fixmedins_code)
     rows = statements.list_statements(
         session,
-        fixmedins_code=fixmedins_code,
+        fixmedins_code=code,
         insutype=insutype,
         period=period,
         status=status,
@@ -204,8 +201,7 @@ def list_statements(
         after_id=decode_cursor(cursor),
         limit=limit + 1,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(items=[statement_out(s) for s in page], next_cursor=next_cursor)
+    return page_out(rows, limit, statement_out)
 
 
 @router.get("/statements/export.xlsx", response_class=StreamingResponse)
@@ -235,7 +231,7 @@ def export_statements(
 
 @router.get("/statements/{statement_id}")
 def get_statement(statement_id: IdPath, principal: Reader, session: SessionDep) -> StatementOut:
-    return statement_out(statements.get(session, statement_id, actor=principal))
+    return statement_out(statements.FLOW.get(session, statement_id, actor=principal))
 
 
 @router.get("/statements/{statement_id}/export.xlsx", response_class=StreamingResponse)
@@ -243,30 +239,23 @@ def export_statement(
     statement_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
     """One statement with its components and detail lines as XLSX."""
-    statement = statements.get(session, statement_id, actor=principal)
+    statement = statements.FLOW.get(session, statement_id, actor=principal)
     return export.xlsx_response(
         export.statement_detail(session, statement, now=clock.now()),
         f"statement-{statement.id}.xlsx",
     )
 
 
+STATEMENT_ACTIONS = {
+    "confirm": "The hospital confirms (费用确认).",
+    "dispute": "The hospital disputes; the statement goes back to the operator.",
+    "recompute": "The operator recomputes a disputed statement (its offset and taken items"
+    " released).",
+    "approve": "Approve (maker–checker): posts it; net > 0 is paid with the next submission,"
+    " net = 0\nsettled, net < 0 a receivable. Re-approving a failed payment resends it.",
+}
 add_document_actions(
-    router,
-    path="/statements",
-    id_name="statement_id",
-    flow=statements.FLOW,
-    out=statement_out,
-    out_type=StatementOut,
-    confirm_in=ConfirmIn,
-    dispute_in=DisputeIn,
-    docs={
-        "confirm": "The hospital confirms (费用确认).",
-        "dispute": "The hospital disputes; the statement goes back to the operator.",
-        "recompute": "The operator recomputes a disputed statement (its offset and taken items"
-        " released).",
-        "approve": "Approve (maker–checker): posts it; net > 0 is paid with the next submission,"
-        " net = 0\nsettled, net < 0 a receivable. Re-approving a failed payment resends it.",
-    },
+    router, statements.FLOW, statement_out, (ConfirmIn, DisputeIn), STATEMENT_ACTIONS
 )
 
 

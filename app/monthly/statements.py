@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
 from app.bank import rules as bank_rules
 from app.clock import business_date, period_end
 from app.institutions import service as institutions
@@ -24,36 +23,6 @@ from app.monthly.models import Declaration, MonthlyStatement
 from app.payables import service as payables
 from app.payables.machine import UNPAID, DocumentStatus
 from app.workdays.rules import WorkCalendar
-
-
-def _components(statement: MonthlyStatement) -> dict[str, int]:
-    return {
-        "fund_pay": statement.fund_pay_fen,
-        "deposit": statement.deposit_fen,
-        "audit": statement.audit_fen,
-        "daily_paid": statement.daily_paid_fen,
-        "procurement": statement.procurement_fen,
-        "returned": statement.returned_fen,
-        "offset": statement.offset_fen,
-        "net": statement.net_fen,
-    }
-
-
-def _recompute(
-    session: Session, statement: MonthlyStatement, actor: Principal, now: datetime
-) -> None:
-    computation.recompute(session, statement, now, actor.name)
-
-
-def _payment(statement: MonthlyStatement, fund: FundLedger) -> payables.Payment:
-    return payables.Payment(
-        instruction_id=bank_rules.monthly_instruction_id(
-            statement.period, fund.region_code, fund.insutype, statement.fixmedins_code
-        ),
-        kind="monthly",
-        purpose=f"医保基金月结算 {statement.period}",
-        period=statement.period,
-    )
 
 
 def _post_approval(session: Session, statement: MonthlyStatement, now: datetime) -> None:
@@ -91,24 +60,39 @@ def _post_approval(session: Session, statement: MonthlyStatement, now: datetime)
     )
 
 
-KIND: payables.Kind[MonthlyStatement] = payables.Kind(
-    name="statement",
-    model=MonthlyStatement,
-    amount="net_fen",
-    components=_components,
-    recompute=_recompute,
-    post_approval=_post_approval,
-    payment=_payment,
-)
-FLOW = payables.Flow(KIND)
-get = FLOW.get
-confirm = FLOW.confirm
-dispute = FLOW.dispute
-recompute = FLOW.recompute
-approval_refusal = FLOW.approval_refusal
-approve = FLOW.approve
-submit_due = FLOW.submit_due
-on_payment_result = FLOW.on_payment_result
+class StatementKind(payables.Kind[MonthlyStatement]):
+    """Monthly statements in the payable-document flow: the net is paid, under the monthly
+    instruction id of the period."""
+
+    name, model, amount = "statement", MonthlyStatement, "net_fen"
+
+    def components(self, statement: MonthlyStatement) -> dict[str, Any]:
+        return {
+            "fund_pay": statement.fund_pay_fen,
+            "deposit": statement.deposit_fen,
+            "audit": statement.audit_fen,
+            "daily_paid": statement.daily_paid_fen,
+            "procurement": statement.procurement_fen,
+            "returned": statement.returned_fen,
+            "offset": statement.offset_fen,
+            "net": statement.net_fen,
+        }
+
+    def post_approval(self, session: Session, statement: MonthlyStatement, now: datetime) -> None:
+        _post_approval(session, statement, now)
+
+    def recompute(
+        self, session: Session, statement: MonthlyStatement, now: datetime, by: str
+    ) -> None:
+        computation.recompute(session, statement, now, by)
+
+    def payment(self, statement: MonthlyStatement, fund: FundLedger) -> payables.Payment:
+        period, code = statement.period, statement.fixmedins_code
+        first_id = bank_rules.monthly_instruction_id(period, fund.region_code, fund.insutype, code)
+        return payables.Payment(first_id, "monthly", f"医保基金月结算 {period}", period)
+
+
+FLOW = payables.Flow(StatementKind())
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -53,6 +53,20 @@ DOCUMENT: Machine[DocumentStatus] = Machine(
     },
 )
 
+# How exports and pages name each status (Chinese, as the fund office says it).
+STATUS_NAMES: dict[str, str] = {
+    S.COMPUTED: "已计算待确认",
+    S.DISPUTED: "有异议",
+    S.CONFIRMED: "已确认待审批",
+    S.APPROVED: "已审批待拨付",
+    S.PAID: "已拨付",
+    S.FAILED: "拨付失败",
+    S.RETURNED: "已退票",
+    S.SETTLED: "已结清",
+    S.RECEIVABLE: "应收",
+}
+assert set(STATUS_NAMES) == set(S), "every status has a name"
+
 # Documents not yet approved hold the offset they took from the receivable (SPEC §5).
 HOLDS_OFFSET = (S.COMPUTED, S.DISPUTED, S.CONFIRMED)
 # Nothing more happens to a document in these (its money has moved or never will).

@@ -8,19 +8,40 @@ in one transaction and answers the document as `out` gives it; the errors are th
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.auth.deps import Accountant, Hospital, Operator
+from app.auth.deps import Accountant, Hospital, Operator, scope
+from app.auth.service import Principal
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath
+from app.pagination import Page, page_of
 from app.payables.service import Flow
 
+D = TypeVar("D")
+Out = TypeVar("Out", bound=BaseModel)
 ACTIONS = ("confirm", "dispute", "recompute", "approve")
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def hospital_scope(principal: Principal, fixmedins_code: str | None) -> str | None:
+    """The institution a list shows: a hospital sees only its own (another institution's
+    code is a 404, never its data); staff see the one asked for, or all."""
+    if not principal.is_hospital:
+        return fixmedins_code
+    if fixmedins_code is not None:
+        scope(principal, fixmedins_code)
+    return principal.fixmedins_code
+
+
+def page_out(rows: Sequence[D], limit: int, out: Callable[[D], Out]) -> Page[Out]:
+    """One page of documents (`rows` holds up to `limit` + 1, the extra one says there is a
+    next page) answered through `out`."""
+    page, next_cursor = page_of(list(rows), limit, lambda row: row.id)
+    return Page(items=[out(row) for row in page], next_cursor=next_cursor)
 
 
 def _run(flow: Flow[Any], action: str, document_id: int, values: dict[str, Any]) -> Any:
@@ -39,25 +60,24 @@ def _run(flow: Flow[Any], action: str, document_id: int, values: dict[str, Any])
 
 def add_document_actions(
     router: APIRouter,
-    *,
-    path: str,
-    id_name: str,
     flow: Flow[Any],
     out: Callable[[Any], BaseModel],
-    out_type: type[BaseModel],
-    confirm_in: type[BaseModel],
-    dispute_in: type[BaseModel],
+    bodies: tuple[type[BaseModel], type[BaseModel]],
     docs: Mapping[str, str],
 ) -> None:
-    """Register the four action endpoints of the kind on `router` under `path` (e.g.
-    "/statements", the document id named `id_name` in the path); `docs` gives each its
-    description."""
+    """Register the four action endpoints of the flow's kind on `router`: under
+    `/<name>s/{<name>_id}/` ("/statements/{statement_id}/confirm"), answering `out(document)`
+    (its return annotation is the response model), with the (confirm, dispute) request
+    bodies; `docs` gives each endpoint its description."""
+    name = flow.kind.name
+    path, id_name = f"/{name}s", f"{name}_id"
+    out_type = inspect.signature(out, eval_str=True).return_annotation
     roles = {"confirm": Hospital, "dispute": Hospital, "recompute": Operator}
-    bodies = {"confirm": confirm_in, "dispute": dispute_in}
+    body_of = dict(zip(("confirm", "dispute"), bodies, strict=True))
     for action in ACTIONS:
         parameters = [inspect.Parameter(id_name, _KEYWORD, annotation=IdPath)]
-        if action in bodies:
-            parameters.append(inspect.Parameter("body", _KEYWORD, annotation=bodies[action]))
+        if action in body_of:
+            parameters.append(inspect.Parameter("body", _KEYWORD, annotation=body_of[action]))
         parameters += [
             inspect.Parameter("actor", _KEYWORD, annotation=roles.get(action, Accountant)),
             inspect.Parameter("session", _KEYWORD, annotation=SessionDep),

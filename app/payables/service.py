@@ -8,7 +8,6 @@ instruction id rule and its approval posting. The flow checks every status chang
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -42,22 +41,35 @@ class Payment:
     period: str  # YYYY-MM the payment belongs to
 
 
-@dataclass(frozen=True)
 class Kind(Generic[D]):
-    """The adapter of one payable document kind.
+    """The adapter of one payable document kind: subclass it, set the three names and
+    implement the four methods (see `app.monthly.statements.StatementKind`).
 
     The model needs the columns `id`, `region_code`, `insutype`, `fixmedins_code`, `status`,
     `computed_by`, `confirmed_at`, `confirmed_by`, `confirmation_reference`, `disputed_at`,
     `dispute_reason`, `approved_at`, `approved_by`, `instruction_id`, `payment_result_at`,
     and the amount column named by `amount`."""
 
-    name: str  # "statement": the trail's entity and action prefix, the source kind
+    name: str  # "statement": the trail's entity and action prefix, the instruction's source
     model: type[D]
     amount: str  # the column paid when > 0 ("net_fen", "actual_fen")
-    components: Callable[[D], dict[str, Any]]  # the recompute's trail before/after
-    recompute: Callable[[Session, D, Principal, datetime], None]  # release and compute again
-    post_approval: Callable[[Session, D, datetime], None]  # the SPEC §6 entry, once
-    payment: Callable[[D, FundLedger], Payment]
+
+    def components(self, document: D) -> dict[str, Any]:
+        """What a recompute may change: the trail's before and after."""
+        raise NotImplementedError
+
+    def recompute(self, session: Session, document: D, now: datetime, by: str) -> None:
+        """Release what the document took and compute it again (status COMPUTED), or raise
+        `Conflict`; the fund ledger's lock and the document's row are held."""
+        raise NotImplementedError
+
+    def post_approval(self, session: Session, document: D, now: datetime) -> None:
+        """Post the approval's journal entry (SPEC §6), once per version."""
+        raise NotImplementedError
+
+    def payment(self, document: D, fund: FundLedger) -> Payment:
+        """The document's first instruction (its id rule, kind, purpose and period)."""
+        raise NotImplementedError
 
 
 class Flow(Generic[D]):
@@ -179,7 +191,7 @@ class Flow(Generic[D]):
             )
         DOCUMENT.check(document.status, S.COMPUTED)
         before = self.kind.components(document)
-        self.kind.recompute(session, document, actor, now)
+        self.kind.recompute(session, document, now, actor.name)
         assert document.status == S.COMPUTED, "a recompute leaves the document computed"
         after = self.kind.components(document)
         self._record(session, document, "recompute", before, after, actor=actor, now=now)

@@ -135,7 +135,7 @@ def _settle_statements(
         client.post(f"/api/v1/statements/{item['id']}/confirm", json={}, headers=headers[code])
         approved = client.post(f"/api/v1/statements/{item['id']}/approve", headers=headers["acc"])
         assert approved.json()["status"] == "APPROVED"
-    ids = statements.submit_due(session, _fund(session), today=today, now=at(today, 14, 30))
+    ids = statements.FLOW.submit_due(session, _fund(session), today=today, now=at(today, 14, 30))
     session.commit()
     for instruction_id in ids:
         _pay(session, instruction_id)
@@ -393,7 +393,9 @@ def test_clearing_formula_flow_and_ledger(
     assert _amounts(recomputed) == H002_2026
     client.post(f"/api/v1/annual/clearings/{cid2}/confirm", json={}, headers=h2)
     with pytest.raises(Forbidden):  # op recomputed it
-        annual.approve(session, cid2, actor=Principal(None, "op", "accountant"), now=clock.now())
+        annual.FLOW.approve(
+            session, cid2, actor=Principal(None, "op", "accountant"), now=clock.now()
+        )
     session.rollback()
 
     cid1 = first["id"]
@@ -411,7 +413,7 @@ def test_clearing_formula_flow_and_ledger(
         "QS-2027-001",
     )
     with pytest.raises(Forbidden):  # the job computed it
-        annual.approve(
+        annual.FLOW.approve(
             session, cid1, actor=Principal(None, "system", "accountant"), now=clock.now()
         )
     session.rollback()
@@ -440,7 +442,7 @@ def test_clearing_formula_flow_and_ledger(
 
     fund = _fund(session)
     today = date(2027, 1, 20)
-    ids = annual.submit_due(session, fund, today=today, now=at(today, 14, 30))
+    ids = annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 30))
     session.commit()
     assert ids == ["A2026-6401310-H001"]
     _pay(session, "A2026-6401310-H001")
@@ -566,7 +568,7 @@ def test_clearing_offsets_an_open_receivable(
     assert _balance(session, "receivable", "H003") == 0
     assert _balance(session, "payable", "H003") == 50_000  # K 1,500.00 − offset 1,000.00
     assert _balance(session, "expense", "H003") == 150_000
-    ids = annual.submit_due(
+    ids = annual.FLOW.submit_due(
         session, _fund(session), today=date(2027, 1, 20), now=at(date(2027, 1, 20), 14, 30)
     )
     session.commit()
@@ -638,13 +640,13 @@ def test_a_failed_clearing_payment_is_reapproved_with_its_trail_and_resent(
     assert client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc).status_code == 200
     fund = _fund(session)
     today = date(2027, 1, 20)
-    assert annual.submit_due(session, fund, today=today, now=at(today, 14, 30)) == [
+    assert annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 30)) == [
         "A2026-6401310-H003"
     ]
     session.commit()
     _fail(session, "A2026-6401310-H003")
     assert client.get(f"/api/v1/annual/clearings/{cid}", headers=h3).json()["status"] == "FAILED"
-    assert annual.submit_due(session, fund, today=today, now=at(today, 14, 31)) == []
+    assert annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 31)) == []
     reapproved = client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc)
     assert reapproved.json()["status"] == "APPROVED"
     actions = session.scalars(
@@ -655,7 +657,7 @@ def test_a_failed_clearing_payment_is_reapproved_with_its_trail_and_resent(
     assert actions[-2:] == ["clearing.approve", "clearing.reapprove"]
     assert _approval_entries(session, cid) == 1
     tomorrow = date(2027, 1, 21)
-    assert annual.submit_due(session, fund, today=tomorrow, now=at(tomorrow, 14, 30)) == [
+    assert annual.FLOW.submit_due(session, fund, today=tomorrow, now=at(tomorrow, 14, 30)) == [
         "A2026-6401310-H003-R1"
     ]
     session.commit()

@@ -185,10 +185,10 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
         _declare(session, "2026-03", date(2026, 4, 1))
         _compute(session, date(2026, 4, 16))
         march = _statement(session, "2026-03")  # net −2,000.00: a receivable
-        statements.confirm(
+        statements.FLOW.confirm(
             session, march.id, reference=None, actor=HOSPITAL, now=at(date(2026, 4, 16))
         )
-        statements.approve(session, march.id, actor=ACCOUNTANT, now=at(date(2026, 4, 16), 11))
+        statements.FLOW.approve(session, march.id, actor=ACCOUNTANT, now=at(date(2026, 4, 16), 11))
         settle(session, "H001", "S1", 1_000_000, date(2026, 4, 8))
         generate(session, date(2026, 4, 8))
         _reconcile(session, date(2026, 4, 8))
@@ -196,7 +196,7 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
         _compute(session, date(2026, 5, 18))
         april = _statement(session, "2026-04")
         assert april.offset_fen == 200_000  # takes the whole receivable
-        statements.confirm(
+        statements.FLOW.confirm(
             session, april.id, reference=None, actor=HOSPITAL, now=at(date(2026, 5, 18))
         )
     original = offsets.normal_balance
@@ -207,7 +207,7 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
             joins.append(
                 _in_thread(
                     factory,
-                    lambda other: statements.approve(
+                    lambda other: statements.FLOW.approve(
                         other, april.id, actor=ACCOUNTANT, now=at(date(2026, 5, 18), 11)
                     ),
                 )
