@@ -8,14 +8,13 @@ from typing import Any
 
 from app import failpoints
 from app.alerts import service as alerts
-from app.annual import service as annual
 from app.bank import service as bank
 from app.daily import service as daily
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
-from app.monthly import statements
 from app.treasury import funds
+from app.wiring import PAYABLES
 from jobs.context import JobContext
 
 
@@ -64,7 +63,8 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
 
 
 def _other_payments(session: Any, fund: FundLedger, today: date, now: Any) -> list[str]:
-    """Monthly statements and annual clearings approved for payment."""
-    return statements.FLOW.submit_due(session, fund, today=today, now=now) + annual.FLOW.submit_due(
-        session, fund, today=today, now=now
-    )
+    """The payable documents approved for payment (monthly statements, annual clearings)."""
+    ids: list[str] = []
+    for flow in PAYABLES:
+        ids += flow.submit_due(session, fund, today=today, now=now)
+    return ids
