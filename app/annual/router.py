@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
@@ -27,7 +27,7 @@ from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.payables.machine import StatusValue
-from app.payables.routes import add_document_actions, hospital_scope, page_out
+from app.payables.routes import add_document_actions, flow_fields, hospital_scope, page_out
 
 router = APIRouter(prefix="/api/v1/annual", route_class=StrictJSONRoute, tags=["annual clearing"])
 
@@ -51,16 +51,7 @@ def set_rules(
     """A year's score bands (→ deposit return ratio), clearing start (default 10 Jan Y+1) and
     deadline (default 31 May Y+1)."""
     with session.begin():
-        row, created = service.set_rules(
-            session,
-            year=body.year,
-            assessment_bands=[(b.min_score, b.return_ratio) for b in body.assessment_bands],
-            credit_bands=[(b.min_score, b.return_ratio) for b in body.credit_bands],
-            start_date=body.start_date,
-            deadline=body.deadline,
-            actor=actor,
-            now=clock.now(),
-        )
+        row, created = service.set_rules(session, body, actor=actor, now=clock.now())
         if not created:
             response.status_code = 200
         return _rules_out(row)
@@ -77,15 +68,18 @@ def get_rules(
 
 
 def _assessment_out(row: Assessment) -> AssessmentOut:
-    return AssessmentOut(
-        year=row.year,
-        fixmedins_code=row.fixmedins_code,
-        insutype=row.insutype,
-        assessment_score=row.assessment_score / 100,
-        credit_score=row.credit_score / 100,
-        clearing_amount=row.clearing_amount_fen,
-        budget=row.budget_fen,
-    )
+    """Scores in points (stored in hundredths), amounts in yuan."""
+    scores: dict[str, Any] = {
+        "assessment_score": row.assessment_score / 100,
+        "credit_score": row.credit_score / 100,
+    }
+    keys: dict[str, Any] = {
+        "year": row.year,
+        "fixmedins_code": row.fixmedins_code,
+        "insutype": row.insutype,
+    }
+    amounts: dict[str, Any] = {"clearing_amount": row.clearing_amount_fen, "budget": row.budget_fen}
+    return AssessmentOut(**keys, **scores, **amounts)
 
 
 @router.post("/assessments", status_code=201)
@@ -95,18 +89,7 @@ def record_assessment(
     """Assessment and credit scores, optional confirmed clearing amount (年度医保基金清算金额)
     and annual budget cap."""
     with session.begin():
-        row, created = service.record_assessment(
-            session,
-            year=body.year,
-            code=body.fixmedins_code,
-            insutype=body.insutype,
-            assessment_score=body.assessment_score,
-            credit_score=body.credit_score,
-            clearing_amount_fen=body.clearing_amount,
-            budget_fen=body.budget,
-            actor=actor,
-            now=clock.now(),
-        )
+        row, created = service.record_assessment(session, body, actor=actor, now=clock.now())
         if not created:
             response.status_code = 200
         return _assessment_out(row)
@@ -126,13 +109,8 @@ def list_assessments(_: Staff, session: SessionDep, year: int | None = None) -> 
 
 def clearing_out(c: AnnualClearing) -> ClearingOut:
     return ClearingOut(
-        id=c.id,
+        **flow_fields(c),
         year=c.year,
-        region_code=c.region_code,
-        insutype=c.insutype,
-        fixmedins_code=c.fixmedins_code,
-        status=c.status,
-        version=c.version,
         approved_fund=c.approved_fund_fen,
         clearing_amount=c.clearing_amount_fen,
         settled=c.settled_fen,
@@ -143,15 +121,7 @@ def clearing_out(c: AnnualClearing) -> ClearingOut:
         offset=c.offset_fen,
         actual=c.actual_fen,
         base=c.base,
-        computed_at=c.computed_at,
-        computed_by=c.computed_by,
-        confirmed_at=c.confirmed_at,
         confirmation_reference=c.confirmation_reference,
-        dispute_reason=c.dispute_reason,
-        approved_at=c.approved_at,
-        approved_by=c.approved_by,
-        instruction_id=c.instruction_id,
-        payment_result_at=c.payment_result_at,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.annual import computation
 from app.annual.models import AnnualClearing, AnnualRule, Assessment
+from app.annual.schemas import AssessmentIn, RulesIn
 from app.auth.service import Principal
 from app.bank import rules as bank_rules
 from app.errors import Conflict, Invalid
@@ -24,7 +25,7 @@ from app.ledger.rules import Draft, DraftLines, account_code
 from app.money import bp_str, yuan
 from app.monthly.models import Declaration
 from app.payables import service as payables
-from app.payables.machine import DONE
+from app.payables.machine import DONE, DocumentStatus
 from app.trail import service as trail
 
 DONE_STATUSES = tuple(status.value for status in DONE)
@@ -38,16 +39,14 @@ def score_hundredths(value: Decimal | int) -> int:
 
 
 def set_rules(
-    session: Session,
-    *,
-    year: int,
-    assessment_bands: list[tuple[int, int]],
-    credit_bands: list[tuple[int, int]],
-    start_date: date | None,
-    deadline: date | None,
-    actor: Principal,
-    now: datetime,
+    session: Session, rules: RulesIn, *, actor: Principal, now: datetime
 ) -> tuple[AnnualRule, bool]:
+    """A year's score bands, clearing start and deadline; the same again returns it (False),
+    a change is refused once the year has clearings."""
+    year = rules.year
+    assessment_bands = [(band.min_score, band.return_ratio) for band in rules.assessment_bands]
+    credit_bands = [(band.min_score, band.return_ratio) for band in rules.credit_bands]
+    start_date, deadline = rules.start_date, rules.deadline
     values = {
         "assessment_bands": [list(b) for b in sorted(assessment_bands)],
         "credit_bands": [list(b) for b in sorted(credit_bands)],
@@ -64,47 +63,38 @@ def set_rules(
         before = {key: getattr(existing, key) for key in values}
         for key, value in values.items():
             setattr(existing, key, value)
-        session.flush()
-        trail.record(
+        _recorded(
             session,
+            "annual_rule.update",
+            "annual_rule",
+            str(year),
+            (before, values),
             actor=actor,
-            action="annual_rule.update",
-            entity="annual_rule",
-            key=str(year),
-            before=before,
-            after=values,
             now=now,
         )
         return existing, False
     row = AnnualRule(year=year, recorded_at=now, recorded_by=actor.name, **values)
     session.add(row)
-    session.flush()
-    trail.record(
+    _recorded(
         session,
+        "annual_rule.create",
+        "annual_rule",
+        str(year),
+        (None, values),
         actor=actor,
-        action="annual_rule.create",
-        entity="annual_rule",
-        key=str(year),
-        before=None,
-        after=values,
         now=now,
     )
     return row, True
 
 
 def record_assessment(
-    session: Session,
-    *,
-    year: int,
-    code: str,
-    insutype: str,
-    assessment_score: int,
-    credit_score: int,
-    clearing_amount_fen: int | None,
-    budget_fen: int | None,
-    actor: Principal,
-    now: datetime,
+    session: Session, data: AssessmentIn, *, actor: Principal, now: datetime
 ) -> tuple[Assessment, bool]:
+    """An institution's scores of a year (and its confirmed clearing amount and budget cap);
+    the same again returns it (False); a change is refused once cleared, unless disputed."""
+    year, code, insutype = data.year, data.fixmedins_code, data.insutype
+    assessment_score, credit_score = data.assessment_score, data.credit_score
+    clearing_amount_fen, budget_fen = data.clearing_amount, data.budget
     institution = institutions.get_institution(session, code)
     if institutions.find_fund_ledger(session, institution.region_code, insutype) is None:
         raise Invalid.field("insutype", "fund_ledger_exists", f"no fund ledger {insutype} here")
@@ -131,7 +121,7 @@ def record_assessment(
                 AnnualClearing.insutype == insutype,
             )
         )
-        if cleared is not None and cleared != "DISPUTED":
+        if cleared is not None and cleared != DocumentStatus.DISPUTED:
             raise Conflict(
                 f"the clearing of {year} exists; dispute it before changing the assessment"
             )
@@ -139,15 +129,13 @@ def record_assessment(
         for key, value in values.items():
             setattr(existing, key, value)
         existing.recorded_at, existing.recorded_by = now, actor.name
-        session.flush()
-        trail.record(
+        _recorded(
             session,
+            "assessment.update",
+            "institution",
+            code,
+            (before, values),
             actor=actor,
-            action="assessment.update",
-            entity="institution",
-            key=code,
-            before=before,
-            after=values,
             now=now,
         )
         return existing, False
@@ -160,18 +148,41 @@ def record_assessment(
         **values,
     )
     session.add(row)
-    session.flush()
-    trail.record(
+    _recorded(
         session,
+        "assessment.create",
+        "institution",
+        code,
+        (None, {"year": year, "insutype": insutype, **values}),
         actor=actor,
-        action="assessment.create",
-        entity="institution",
-        key=code,
-        before=None,
-        after={"year": year, "insutype": insutype, **values},
         now=now,
     )
     return row, True
+
+
+def _recorded(
+    session: Session,
+    action: str,
+    entity: str,
+    key: str,
+    change: tuple[Any, Any],
+    *,
+    actor: Principal,
+    now: datetime,
+) -> None:
+    """Flush a change of rules or assessments and record it (before, after) in the trail."""
+    session.flush()
+    before, after = change
+    trail.record(
+        session,
+        actor=actor,
+        action=action,
+        entity=entity,
+        key=key,
+        before=before,
+        after=after,
+        now=now,
+    )
 
 
 # --- flow ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from app.monthly.schemas import (
 )
 from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.payables.machine import StatusValue
-from app.payables.routes import add_document_actions, hospital_scope, page_out
+from app.payables.routes import add_document_actions, flow_fields, hospital_scope, page_out
 
 router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["monthly settlement"])
 PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-03"])]
@@ -149,13 +149,8 @@ def list_advances(
 
 def statement_out(s: MonthlyStatement) -> StatementOut:
     return StatementOut(
-        id=s.id,
-        region_code=s.region_code,
-        insutype=s.insutype,
-        fixmedins_code=s.fixmedins_code,
+        **flow_fields(s),
         period=s.period,
-        status=s.status,
-        version=s.version,
         deposit_rate=s.deposit_rate_bp,
         fund_pay=s.fund_pay_fen,
         deposit=s.deposit_fen,
@@ -166,15 +161,7 @@ def statement_out(s: MonthlyStatement) -> StatementOut:
         returned=s.returned_fen,
         offset=s.offset_fen,
         net=s.net_fen,
-        computed_at=s.computed_at,
-        computed_by=s.computed_by,
-        confirmed_at=s.confirmed_at,
         confirmed_by=s.confirmed_by,
-        dispute_reason=s.dispute_reason,
-        approved_at=s.approved_at,
-        approved_by=s.approved_by,
-        instruction_id=s.instruction_id,
-        payment_result_at=s.payment_result_at,
     )
 
 

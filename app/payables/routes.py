@@ -27,6 +27,30 @@ ACTIONS = ("confirm", "dispute", "recompute", "approve")
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
+# The payable-document columns every kind's answer carries under their own names.
+FLOW_FIELDS = (
+    "id",
+    "region_code",
+    "insutype",
+    "fixmedins_code",
+    "status",
+    "version",
+    "computed_at",
+    "computed_by",
+    "confirmed_at",
+    "dispute_reason",
+    "approved_at",
+    "approved_by",
+    "instruction_id",
+    "payment_result_at",
+)
+
+
+def flow_fields(document: Any) -> dict[str, Any]:
+    """The document's flow columns (`FLOW_FIELDS`), for its answer's constructor."""
+    return {name: getattr(document, name) for name in FLOW_FIELDS}
+
+
 def hospital_scope(principal: Principal, fixmedins_code: str | None) -> str | None:
     """The institution a list shows: a hospital sees only its own (another institution's
     code is a 404, never its data); staff see the one asked for, or all."""
