@@ -16,7 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, Fen, UTCDateTime
+from app.payables.machine import DocumentStatus
 from app.payables.models import PayableColumns, status_check
+from app.states import values
 
 
 class Declaration(Base):
@@ -123,17 +125,7 @@ class ProcurementAdvance(Base):
     taken_statement_id: Mapped[int | None] = mapped_column(BigId)
 
 
-STATEMENT_STATUSES = (
-    "COMPUTED",
-    "DISPUTED",
-    "CONFIRMED",
-    "APPROVED",
-    "PAID",
-    "FAILED",
-    "RETURNED",
-    "SETTLED",
-    "RECEIVABLE",
-)
+STATEMENT_STATUSES = values(DocumentStatus)  # for the pages' filters
 
 
 class MonthlyStatement(Base, PayableColumns):

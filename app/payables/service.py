@@ -28,6 +28,7 @@ from app.trail import service as trail
 
 D = TypeVar("D")  # the document's model: a row with the columns the flow reads and writes
 S = DocumentStatus
+Change = tuple[dict[str, Any], dict[str, Any]]  # a trail event's (before, after)
 MAKER_CHECKER = "nobody approves what they computed or changed (maker–checker)"
 
 
@@ -109,15 +110,15 @@ class Flow(Generic[D]):
         session: Session,
         document: Any,
         action: str,
-        before: dict[str, Any],
-        after: dict[str, Any],
-        *,
-        actor: Principal,
+        change: Change,
+        by: Principal,
         now: datetime,
     ) -> None:
+        """Record `<kind>.<action>` with its (before, after) in the trail."""
+        before, after = change
         trail.record(
             session,
-            actor=actor,
+            actor=by,
             action=f"{self.kind.name}.{action}",
             entity=self.kind.name,
             key=str(document.id),
@@ -130,6 +131,41 @@ class Flow(Generic[D]):
         DOCUMENT.check(document.status, new)
         document.status = new.value
 
+    def _awaiting_hospital(
+        self, session: Session, document_id: int, actor: Principal, done: str, refusal: str
+    ) -> tuple[Any, bool]:
+        """The document, its row locked, and True when it awaits the hospital (COMPUTED).
+        One whose `done` column is set was answered already (False: returned unchanged);
+        any other is a conflict, `refusal` saying why."""
+        document: Any = self.get(session, document_id, actor=actor, lock=True)
+        if document.status == S.COMPUTED:
+            return document, True
+        if getattr(document, done) is not None:
+            return document, False
+        raise Conflict(f"{self.kind.name} {document_id} is {document.status}{refusal}")
+
+    def _answered(
+        self,
+        session: Session,
+        document: Any,
+        new: DocumentStatus,
+        values: dict[str, Any],
+        detail: dict[str, Any],
+        *,
+        actor: Principal,
+        now: datetime,
+    ) -> None:
+        """The hospital's answer: COMPUTED → `new` with `values` set, in the trail with
+        `detail`."""
+        self._move(document, new)
+        for column, value in values.items():
+            setattr(document, column, value)
+        session.flush()
+        after = {"status": new.value, **detail}
+        action = "confirm" if new == S.CONFIRMED else "dispute"
+        before = {"status": S.COMPUTED.value}
+        self._record(session, document, action, (before, after), actor, now)
+
     def confirm(
         self,
         session: Session,
@@ -141,42 +177,32 @@ class Flow(Generic[D]):
     ) -> D:
         """The hospital confirms, in the system or by a stamped document's reference;
         confirming again returns it unchanged."""
-        document: Any = self.get(session, document_id, actor=actor, lock=True)
-        if document.status != S.COMPUTED:
-            if document.confirmed_at is not None:
-                return document
-            raise Conflict(
-                f"{self.kind.name} {document_id} is {document.status}, not awaiting confirmation"
-            )
-        self._move(document, S.CONFIRMED)
-        document.confirmed_at, document.confirmed_by = now, actor.name
-        document.confirmation_reference = reference
-        session.flush()
-        after = {"status": S.CONFIRMED.value, "reference": reference}
-        self._record(
-            session, document, "confirm", {"status": "COMPUTED"}, after, actor=actor, now=now
+        refusal = ", not awaiting confirmation"
+        document, awaiting = self._awaiting_hospital(
+            session, document_id, actor, "confirmed_at", refusal
         )
+        if awaiting:
+            values = {
+                "confirmed_at": now,
+                "confirmed_by": actor.name,
+                "confirmation_reference": reference,
+            }
+            detail = {"reference": reference}
+            self._answered(session, document, S.CONFIRMED, values, detail, actor=actor, now=now)
         return document
 
     def dispute(
         self, session: Session, document_id: int, reason: str, *, actor: Principal, now: datetime
     ) -> D:
         """The hospital disputes; the document goes back to the operator. Again: unchanged."""
-        document: Any = self.get(session, document_id, actor=actor, lock=True)
-        if document.status == S.DISPUTED:
-            return document
-        if document.status != S.COMPUTED:
-            raise Conflict(
-                f"{self.kind.name} {document_id} is {document.status}; "
-                "only a computed one is disputed"
-            )
-        self._move(document, S.DISPUTED)
-        document.disputed_at, document.dispute_reason = now, reason[:300]
-        session.flush()
-        after = {"status": S.DISPUTED.value, "reason": reason}
-        self._record(
-            session, document, "dispute", {"status": "COMPUTED"}, after, actor=actor, now=now
+        refusal = "; only a computed one is disputed"
+        document, awaiting = self._awaiting_hospital(
+            session, document_id, actor, "disputed_at", refusal
         )
+        if awaiting:
+            values = {"disputed_at": now, "dispute_reason": reason[:300]}
+            detail = {"reason": reason}
+            self._answered(session, document, S.DISPUTED, values, detail, actor=actor, now=now)
         return document
 
     def recompute(
@@ -194,7 +220,7 @@ class Flow(Generic[D]):
         self.kind.recompute(session, document, now, actor.name)
         assert document.status == S.COMPUTED, "a recompute leaves the document computed"
         after = self.kind.components(document)
-        self._record(session, document, "recompute", before, after, actor=actor, now=now)
+        self._record(session, document, "recompute", (before, after), actor, now)
         return document
 
     def approval_refusal(self, document: D, actor: Principal) -> str | None:
@@ -216,7 +242,7 @@ class Flow(Generic[D]):
             document.approved_at, document.approved_by = now, actor.name
             session.flush()
             before, after = {"status": "FAILED"}, {"status": "APPROVED"}
-            self._record(session, document, "reapprove", before, after, actor=actor, now=now)
+            self._record(session, document, "reapprove", (before, after), actor, now)
             return document
         if document.status != S.CONFIRMED:
             if document.approved_at is not None:
@@ -229,10 +255,8 @@ class Flow(Generic[D]):
         self._move(document, status_after_approval(getattr(document, self.kind.amount)))
         document.approved_at, document.approved_by = now, actor.name
         session.flush()
-        after = {"status": document.status}
-        self._record(
-            session, document, "approve", {"status": "CONFIRMED"}, after, actor=actor, now=now
-        )
+        change = ({"status": S.CONFIRMED.value}, {"status": document.status})
+        self._record(session, document, "approve", change, actor, now)
         return document
 
     def submit_due(

@@ -82,21 +82,23 @@ def _reconcile(session: Session, code: str, day: date) -> None:
     session.commit()
 
 
-def _pay(session: Session, instruction_id: str) -> None:
+def _pay(session: Session, instruction_id: str, failed: bool = False) -> None:
+    """The bank's result of the instruction: paid (with a receipt), or failed."""
     instruction = bank.find(session, instruction_id)
     assert instruction is not None
     receipt = {
         "receipt_no": "HD" + instruction_id.replace("-", ""),
         "amount": yuan(instruction.amount_fen),
     }
+    failure = {"code": "E01", "reason": "收款账户状态异常"} if failed else None
     bank.apply_result(
         session,
         instruction,
-        "SUCCESS",
+        "FAILED" if failed else "SUCCESS",
         instruction.amount_fen,
         instruction.payee_account,
-        receipt,
-        None,
+        None if failed else receipt,
+        failure,
         at(instruction.requested_date, 15),
     )
     session.commit()
@@ -619,16 +621,6 @@ def test_years_and_ids_out_of_range_are_422(client: TestClient, session: Session
         assert response.json()["errors"][0]["field"] == field
 
 
-def _fail(session: Session, instruction_id: str) -> None:
-    instruction = bank.find(session, instruction_id)
-    assert instruction is not None
-    failure = {"code": "E01", "reason": "收款账户状态异常"}
-    when = at(instruction.requested_date, 15)
-    amount, account = instruction.amount_fen, instruction.payee_account
-    assert bank.apply_result(session, instruction, "FAILED", amount, account, None, failure, when)
-    session.commit()
-
-
 def test_a_failed_clearing_payment_is_reapproved_with_its_trail_and_resent(
     client: TestClient, session: Session, clock: SimulatedClock
 ) -> None:
@@ -644,7 +636,7 @@ def test_a_failed_clearing_payment_is_reapproved_with_its_trail_and_resent(
         "A2026-6401310-H003"
     ]
     session.commit()
-    _fail(session, "A2026-6401310-H003")
+    _pay(session, "A2026-6401310-H003", failed=True)
     assert client.get(f"/api/v1/annual/clearings/{cid}", headers=h3).json()["status"] == "FAILED"
     assert annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 31)) == []
     reapproved = client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc)
