@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Table, func, select, tuple_
+from sqlalchemy import Table, column, func, select, table, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -403,12 +403,15 @@ def revoke(
     return revocation, True
 
 
-def _has_audit_results(session: Session, settlement_id: int) -> bool:
-    from app.monthly.models import AuditItem
+# Monthly's audit items refer to settlements (monthly imports settlements, not the other way):
+# read by table name; tests/unit/test_imports.py keeps the import graph acyclic.
+AUDIT_ITEM = table("audit_item", column("id"), column("settlement_id"))
 
+
+def _has_audit_results(session: Session, settlement_id: int) -> bool:
     return (
         session.scalar(
-            select(AuditItem.id).where(AuditItem.settlement_id == settlement_id).limit(1)
+            select(AUDIT_ITEM.c.id).where(AUDIT_ITEM.c.settlement_id == settlement_id).limit(1)
         )
         is not None
     )
@@ -612,9 +615,9 @@ def list_settlements(
         (setl_date, Settlement.setl_date),
         (period, Settlement.period),
     ]
-    for value, column in filters:
+    for value, field in filters:
         if value is not None:
-            query = query.where(column == value)
+            query = query.where(field == value)
     if after_id is not None:
         query = query.where(Settlement.id > after_id)
     query = _status_filter(query, status)

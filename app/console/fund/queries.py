@@ -145,7 +145,7 @@ def statement_refusals(
     """Why the viewer may not approve each statement: the monthly service's rule."""
     assert len(ids) <= IDS_MAX
     rows = session.scalars(select(MonthlyStatement).where(MonthlyStatement.id.in_(ids)))
-    return {s.id: statements.approval_refusal(s, viewer) for s in rows}
+    return {s.id: statements.FLOW.approval_refusal(s, viewer) for s in rows}
 
 
 def clearing_summaries(session: Session, ids: list[int]) -> dict[int, Summary]:
@@ -169,7 +169,7 @@ def clearing_refusals(session: Session, ids: list[int], viewer: Principal) -> di
     """Why the viewer may not approve each clearing: the annual service's rule."""
     assert len(ids) <= IDS_MAX
     rows = session.scalars(select(AnnualClearing).where(AnnualClearing.id.in_(ids)))
-    return {c.id: annual.approval_refusal(c, viewer) for c in rows}
+    return {c.id: annual.FLOW.approval_refusal(c, viewer) for c in rows}
 
 
 def trail_since(
@@ -315,11 +315,11 @@ def revoked_ids(session: Session, settlement_ids: Sequence[int]) -> set[int]:
 
 
 def statement(session: Session, statement_id: int, viewer: Principal) -> MonthlyStatement:
-    return statements.get(session, statement_id, actor=viewer)
+    return statements.FLOW.get(session, statement_id, actor=viewer)
 
 
 def clearing(session: Session, clearing_id: int, viewer: Principal) -> AnnualClearing:
-    return annual.get(session, clearing_id, actor=viewer)
+    return annual.FLOW.get(session, clearing_id, actor=viewer)
 
 
 def institution(session: Session, code: str) -> Institution:
@@ -455,13 +455,13 @@ def failed_documents(session: Session, viewer: Principal) -> list[FailedDocument
         for s in statement_rows
     ]
     found = [
-        _with_refusal(document, statements.approval_refusal(s, viewer))
+        _with_refusal(document, statements.FLOW.approval_refusal(s, viewer))
         for document, s in zip(found, statement_rows, strict=True)
     ]
     for c in clearing_rows:
         title = f"年度清算单 {c.year}年度"
         document = _failed("clearing", c, title, c.actual_fen, names, instructions)
-        found.append(_with_refusal(document, annual.approval_refusal(c, viewer)))
+        found.append(_with_refusal(document, annual.FLOW.approval_refusal(c, viewer)))
     return found
 
 
