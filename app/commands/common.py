@@ -13,7 +13,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.service import Principal
-from app.clock import SystemClock
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker
 from jobs.context import JobContext
@@ -69,6 +68,7 @@ def _cli_principal() -> Principal:
 
 def _job_context() -> JobContext:
     from app.bank.gateway import HttpBankGateway
+    from app.clock import SystemClock
 
     settings = get_settings()
     engine = _existing_engine(settings.database_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -12,8 +11,6 @@ from app.commands.common import _cli_principal, _factory
 from app.db import transaction
 
 users_cli = typer.Typer(no_args_is_help=True, help="users")
-
-
 tokens_cli = typer.Typer(no_args_is_help=True, help="bearer tokens")
 
 
@@ -48,6 +45,7 @@ def users_passwd(
     ] = False,
 ) -> None:
     """Set the console password of user NAME (prompted twice, or one line on stdin)."""
+    import sys
 
     from app import models  # noqa: F401 - every table known (app_user refers to institution)
     from app.auth import logins
