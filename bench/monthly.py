@@ -47,7 +47,7 @@ from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
 from app.monthly import computation
 from app.monthly import rules as monthly_rules
-from app.settlements.service import SETTLEMENT
+from app.settlements.uploads import SETTLEMENT
 from app.workdays.rules import WorkCalendar
 from bench.common import Timer, fresh_postgres, seed_region
 

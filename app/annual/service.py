@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.annual import computation
 from app.annual.models import AnnualClearing, AnnualRule, Assessment
 from app.annual.schemas import AssessmentIn, RulesIn
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import rules as bank_rules
 from app.errors import Conflict, Invalid
 from app.institutions import service as institutions

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.auth.deps import Accountant, Hospital, Operator, scope
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath
 from app.pagination import Page, page_of

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.bank import rules as bank_rules
 from app.bank import service as bank
 from app.bank.models import PaymentInstruction

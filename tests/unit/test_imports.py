@@ -22,7 +22,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-COMPOSITION_ROOTS = {"app.cli", "app.main", "app.demo", "app.wiring", "app.__main__"}
+COMPOSITION_ROOTS = {
+    "app.cli",
+    "app.main",
+    "app.demo",
+    "app.wiring",
+    "app.__main__",
+    # the command groups of app/cli.py: lazy imports keep `fundledger --help` fast
+    "app.commands.common",
+    "app.commands.calendar",
+    "app.commands.users",
+    "app.commands.ledger",
+    "app.commands.scenario",
+    "app.commands.jobs",
+}
 
 
 def _modules() -> dict[str, Path]:
