@@ -10,12 +10,18 @@ silent skip.
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.annual import service as annual
 from app.bank import service as bank
 from app.monthly import statements
+from app.payables.service import Flow
+
+# Every payable document kind, in the order the submission sends them.
+PAYABLES: tuple[Flow[Any], ...] = (statements.FLOW, annual.FLOW)
 
 
 def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
-    bank.register_payment_result("statement", statements.on_payment_result)
-    bank.register_payment_result("clearing", annual.on_payment_result)
+    for flow in PAYABLES:
+        bank.register_payment_result(flow.kind.name, flow.on_payment_result)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import migrate
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.institutions import maintenance
 from app.institutions.schemas import FundLedgerIn, PolicyIn, RegionIn
 

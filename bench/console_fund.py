@@ -38,7 +38,7 @@ from app.daily import service as daily
 from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
 from app.main import create_app
-from app.settlements.service import SETTLEMENT
+from app.settlements.uploads import SETTLEMENT
 from app.workdays.rules import WorkCalendar
 from bench import monthly
 from bench.common import BENCH_ADMIN, Timer, fresh_postgres

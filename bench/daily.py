@@ -20,7 +20,7 @@ from app.daily import generation as daily_generation
 from app.daily import service as daily
 from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
-from app.settlements.service import SETTLEMENT
+from app.settlements.uploads import SETTLEMENT
 from app.workdays.rules import WorkCalendar
 from bench.common import Timer, fresh_postgres, seed_region
 

@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from app import migrate
 from app.auth import service as auth
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions import maintenance
 from app.institutions.schemas import EnrollmentIn, InstitutionIn

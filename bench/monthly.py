@@ -45,9 +45,9 @@ from app.clock import SHANGHAI
 from app.daily import service as daily
 from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
+from app.monthly import computation
 from app.monthly import rules as monthly_rules
-from app.monthly import statements
-from app.settlements.service import SETTLEMENT
+from app.settlements.uploads import SETTLEMENT
 from app.workdays.rules import WorkCalendar
 from bench.common import Timer, fresh_postgres, seed_region
 
@@ -322,9 +322,9 @@ class Stages:
         self._started: list[float] = []
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
-        self._originals = {name: getattr(statements, name) for name in STAGES}
+        self._originals = {name: getattr(computation, name) for name in STAGES}
         for name, original in self._originals.items():
-            setattr(statements, name, self._wrap(name, original))
+            setattr(computation, name, self._wrap(name, original))
 
     def _before(self, *args: Any) -> None:
         self._started.append(time.perf_counter())
@@ -366,7 +366,7 @@ class Stages:
         event.remove(self.engine, "before_cursor_execute", self._before)
         event.remove(self.engine, "after_cursor_execute", self._after)
         for name, original in self._originals.items():
-            setattr(statements, name, original)
+            setattr(computation, name, original)
 
     def top(self, n: int) -> list[tuple[str, dict[str, Any]]]:
         return sorted(self.shapes.items(), key=lambda item: -item[1]["seconds"])[:n]
@@ -390,7 +390,7 @@ def _compute_all(factory: Any, *, keep: bool) -> dict[str, list[int]]:
         with factory() as session:
             session.begin()
             fund = institutions.get_fund_ledger(session, REGION, insutype)
-            created[insutype] = statements.compute_due(
+            created[insutype] = computation.compute_due(
                 session, fund, today=TODAY, now=NOW, calendar=WorkCalendar()
             )
             if keep:

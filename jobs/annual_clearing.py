@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.annual import service as annual
+from app.annual import computation as annual
 from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger

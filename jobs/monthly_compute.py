@@ -10,7 +10,7 @@ from app.db import transaction
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger
 from app.jobcontext import JobContext
-from app.monthly import statements
+from app.monthly import computation
 from app.workdays import service as workdays
 
 
@@ -22,7 +22,7 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
         with transaction(ctx.session_factory) as session:
             fund = session.get(FundLedger, fund_id)
             assert fund is not None
-            ids = statements.compute_due(
+            ids = computation.compute_due(
                 session,
                 fund,
                 today=business_date,

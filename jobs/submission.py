@@ -8,7 +8,6 @@ from typing import Any
 
 from app import failpoints
 from app.alerts import service as alerts
-from app.annual import service as annual
 from app.bank import sending
 from app.daily import service as daily
 from app.db import transaction
@@ -16,8 +15,8 @@ from app.institutions import service as institutions
 from app.institutions.models import FundLedger
 from app.institutions.rules import submission_open
 from app.jobcontext import JobContext
-from app.monthly import statements
 from app.treasury import funds
+from app.wiring import PAYABLES
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
@@ -65,7 +64,8 @@ def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
 
 
 def _other_payments(session: Any, fund: FundLedger, today: date, now: Any) -> list[str]:
-    """Monthly statements and annual clearings approved for payment."""
-    return statements.submit_due(session, fund, today=today, now=now) + annual.submit_due(
-        session, fund, today=today, now=now
-    )
+    """The payable documents approved for payment (monthly statements, annual clearings)."""
+    ids: list[str] = []
+    for flow in PAYABLES:
+        ids += flow.submit_due(session, fund, today=today, now=now)
+    return ids

@@ -11,19 +11,9 @@ from sqlalchemy.orm import Session
 from app import xlsx
 from app.annual.models import AnnualClearing
 from app.institutions import service as institutions
+from app.payables.machine import STATUS_NAMES
 from app.xlsx import Column, Kind, Sheet
 
-STATUS_NAMES = {
-    "COMPUTED": "已计算待确认",
-    "DISPUTED": "有异议",
-    "CONFIRMED": "已确认待审批",
-    "APPROVED": "已审批待拨付",
-    "PAID": "已拨付",
-    "FAILED": "拨付失败",
-    "RETURNED": "已退票",
-    "SETTLED": "已结清",
-    "RECEIVABLE": "应收",
-}
 AMOUNTS = (  # (heading, attribute), SPEC §5 in order
     ("年度清算金额", "clearing_amount_fen"),
     ("月度结算拨付金额", "settled_fen"),

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, Fen, JSONType, UTCDateTime
+from app.payables.models import PayableColumns, status_check
 
 
 class AnnualRule(Base):
@@ -42,17 +43,13 @@ class Assessment(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
 
 
-class AnnualClearing(Base):
+class AnnualClearing(Base, PayableColumns):
     """The annual clearing (年清算) of one institution, insurance type and year."""
 
     __tablename__ = "annual_clearing"
     __table_args__ = (
         UniqueConstraint("year", "fixmedins_code", "insutype"),
-        CheckConstraint(
-            "status IN ('COMPUTED', 'DISPUTED', 'CONFIRMED', 'APPROVED', 'PAID', 'FAILED',"
-            " 'RETURNED', 'SETTLED', 'RECEIVABLE')",
-            name="status",
-        ),
+        status_check(),
         CheckConstraint(
             "gross_fen = clearing_amount_fen - settled_fen - forfeited_fen", name="gross"
         ),
@@ -81,14 +78,3 @@ class AnnualClearing(Base):
     offset_fen: Mapped[int] = mapped_column(Fen)
     actual_fen: Mapped[int] = mapped_column(Fen)
     base: Mapped[Any] = mapped_column(JSONType)  # the statements and assessment it used
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    computed_by: Mapped[str] = mapped_column(String(64))
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    confirmed_by: Mapped[str | None] = mapped_column(String(64))
-    confirmation_reference: Mapped[str | None] = mapped_column(String(80))
-    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    dispute_reason: Mapped[str | None] = mapped_column(String(300))
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    approved_by: Mapped[str | None] = mapped_column(String(64))
-    instruction_id: Mapped[str | None] = mapped_column(String(30))
-    payment_result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
@@ -21,11 +21,13 @@ from app.annual.schemas import (
     RulesIn,
     RulesOut,
 )
-from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
+from app.auth.deps import Operator, Reader, Staff
 from app.deps import ClockDep, SessionDep
 from app.errors import NotFound
 from app.http import IdPath, StrictJSONRoute
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor
+from app.payables.machine import StatusValue
+from app.payables.routes import add_document_actions, flow_fields, hospital_scope, page_out
 
 router = APIRouter(prefix="/api/v1/annual", route_class=StrictJSONRoute, tags=["annual clearing"])
 
@@ -49,16 +51,7 @@ def set_rules(
     """A year's score bands (→ deposit return ratio), clearing start (default 10 Jan Y+1) and
     deadline (default 31 May Y+1)."""
     with session.begin():
-        row, created = service.set_rules(
-            session,
-            year=body.year,
-            assessment_bands=[(b.min_score, b.return_ratio) for b in body.assessment_bands],
-            credit_bands=[(b.min_score, b.return_ratio) for b in body.credit_bands],
-            start_date=body.start_date,
-            deadline=body.deadline,
-            actor=actor,
-            now=clock.now(),
-        )
+        row, created = service.set_rules(session, body, actor=actor, now=clock.now())
         if not created:
             response.status_code = 200
         return _rules_out(row)
@@ -75,15 +68,18 @@ def get_rules(
 
 
 def _assessment_out(row: Assessment) -> AssessmentOut:
-    return AssessmentOut(
-        year=row.year,
-        fixmedins_code=row.fixmedins_code,
-        insutype=row.insutype,
-        assessment_score=row.assessment_score / 100,
-        credit_score=row.credit_score / 100,
-        clearing_amount=row.clearing_amount_fen,
-        budget=row.budget_fen,
-    )
+    """Scores in points (stored in hundredths), amounts in yuan."""
+    scores: dict[str, Any] = {
+        "assessment_score": row.assessment_score / 100,
+        "credit_score": row.credit_score / 100,
+    }
+    keys: dict[str, Any] = {
+        "year": row.year,
+        "fixmedins_code": row.fixmedins_code,
+        "insutype": row.insutype,
+    }
+    amounts: dict[str, Any] = {"clearing_amount": row.clearing_amount_fen, "budget": row.budget_fen}
+    return AssessmentOut(**keys, **scores, **amounts)
 
 
 @router.post("/assessments", status_code=201)
@@ -93,18 +89,7 @@ def record_assessment(
     """Assessment and credit scores, optional confirmed clearing amount (年度医保基金清算金额)
     and annual budget cap."""
     with session.begin():
-        row, created = service.record_assessment(
-            session,
-            year=body.year,
-            code=body.fixmedins_code,
-            insutype=body.insutype,
-            assessment_score=body.assessment_score,
-            credit_score=body.credit_score,
-            clearing_amount_fen=body.clearing_amount,
-            budget_fen=body.budget,
-            actor=actor,
-            now=clock.now(),
-        )
+        row, created = service.record_assessment(session, body, actor=actor, now=clock.now())
         if not created:
             response.status_code = 200
         return _assessment_out(row)
@@ -124,13 +109,8 @@ def list_assessments(_: Staff, session: SessionDep, year: int | None = None) -> 
 
 def clearing_out(c: AnnualClearing) -> ClearingOut:
     return ClearingOut(
-        id=c.id,
+        **flow_fields(c),
         year=c.year,
-        region_code=c.region_code,
-        insutype=c.insutype,
-        fixmedins_code=c.fixmedins_code,
-        status=c.status,
-        version=c.version,
         approved_fund=c.approved_fund_fen,
         clearing_amount=c.clearing_amount_fen,
         settled=c.settled_fen,
@@ -141,15 +121,7 @@ def clearing_out(c: AnnualClearing) -> ClearingOut:
         offset=c.offset_fen,
         actual=c.actual_fen,
         base=c.base,
-        computed_at=c.computed_at,
-        computed_by=c.computed_by,
-        confirmed_at=c.confirmed_at,
         confirmation_reference=c.confirmation_reference,
-        dispute_reason=c.dispute_reason,
-        approved_at=c.approved_at,
-        approved_by=c.approved_by,
-        instruction_id=c.instruction_id,
-        payment_result_at=c.payment_result_at,
     )
 
 
@@ -158,36 +130,20 @@ def list_clearings(
     principal: Reader,
     session: SessionDep,
     year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
-    status: Literal[
-        "COMPUTED",
-        "DISPUTED",
-        "CONFIRMED",
-        "APPROVED",
-        "PAID",
-        "FAILED",
-        "RETURNED",
-        "SETTLED",
-        "RECEIVABLE",
-    ]
-    | None = None,
+    status: StatusValue | None = None,
     fixmedins_code: str | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[ClearingOut]:
-    if principal.is_hospital:
-        if fixmedins_code is not None:  # another institution's code: 404, never its data
-            scope(principal, fixmedins_code)
-        fixmedins_code = principal.fixmedins_code
     rows = service.list_clearings(
         session,
         year=year,
         status=status,
-        fixmedins_code=fixmedins_code,
+        fixmedins_code=hospital_scope(principal, fixmedins_code),
         after_id=decode_cursor(cursor),
         limit=limit + 1,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(items=[clearing_out(c) for c in page], next_cursor=next_cursor)
+    return page_out(rows, limit, clearing_out)
 
 
 @router.get("/clearings/export.xlsx", response_class=StreamingResponse)
@@ -204,7 +160,7 @@ def export_clearings(
 
 @router.get("/clearings/{clearing_id}")
 def get_clearing(clearing_id: IdPath, principal: Reader, session: SessionDep) -> ClearingOut:
-    return clearing_out(service.get(session, clearing_id, actor=principal))
+    return clearing_out(service.FLOW.get(session, clearing_id, actor=principal))
 
 
 @router.get("/clearings/{clearing_id}/export.xlsx", response_class=StreamingResponse)
@@ -212,46 +168,14 @@ def export_clearing(
     clearing_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
     """One clearing with its base data (the statements of the year) as XLSX."""
-    clearing = service.get(session, clearing_id, actor=principal)
+    clearing = service.FLOW.get(session, clearing_id, actor=principal)
     book = export.clearing_detail(session, clearing, now=clock.now())
     return xlsx.response(book, f"clearing-{clearing.id}.xlsx")
 
 
-@router.post("/clearings/{clearing_id}/confirm")
-def confirm(
-    clearing_id: IdPath, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    """The hospital confirms (清算确认), optionally with a stamped document's reference."""
-    with session.begin():
-        return clearing_out(
-            service.confirm(
-                session, clearing_id, reference=body.reference, actor=actor, now=clock.now()
-            )
-        )
-
-
-@router.post("/clearings/{clearing_id}/dispute")
-def dispute(
-    clearing_id: IdPath, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    with session.begin():
-        return clearing_out(
-            service.dispute(session, clearing_id, body.reason, actor=actor, now=clock.now())
-        )
-
-
-@router.post("/clearings/{clearing_id}/recompute")
-def recompute(
-    clearing_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    with session.begin():
-        return clearing_out(service.recompute(session, clearing_id, actor=actor, now=clock.now()))
-
-
-@router.post("/clearings/{clearing_id}/approve")
-def approve(
-    clearing_id: IdPath, actor: Accountant, session: SessionDep, clock: ClockDep
-) -> ClearingOut:
-    """Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next submission."""
-    with session.begin():
-        return clearing_out(service.approve(session, clearing_id, actor=actor, now=clock.now()))
+CLEARING_ACTIONS = {
+    "confirm": "The hospital confirms (清算确认), optionally with a stamped document's reference.",
+    "approve": "Approve (maker–checker): postings of SPEC §6; actual > 0 paid with the next"
+    " submission.",
+}
+add_document_actions(router, service.FLOW, clearing_out, (ConfirmIn, DisputeIn), CLEARING_ACTIONS)

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from app.money import Ratio, RatioOut, YuanNonNegative, YuanOut
+from app.payables.machine import StatusValue
 
 
 def _score(value: Any) -> int:
@@ -105,7 +106,7 @@ class ClearingOut(BaseModel):
     region_code: str
     insutype: str
     fixmedins_code: str
-    status: str
+    status: StatusValue
     version: int
     approved_fund: YuanOut
     clearing_amount: YuanOut

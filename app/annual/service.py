@@ -1,5 +1,7 @@
-"""Annual clearing (SPEC §5): rules, assessments, the clearing of each institution once its
-year's statements are final, its flow (confirm/dispute/approve), postings and payment."""
+"""Annual clearing (SPEC §5): rules, assessments, the clearing's payable-document flow
+(confirm, dispute, recompute, approve, payment: `app.payables`) with its adapter and its
+posting at approval (SPEC §6), the deadline alerts and the list. The computation is in
+`computation`."""
 
 from __future__ import annotations
 
@@ -7,29 +9,26 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.annual import rules
+from app.annual import computation
 from app.annual.models import AnnualClearing, AnnualRule, Assessment
-from app.auth.service import Principal
+from app.annual.schemas import AssessmentIn, RulesIn
+from app.auth.principal import Principal
 from app.bank import rules as bank_rules
-from app.bank import service as bank
-from app.bank.models import PaymentInstruction
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Invalid
 from app.institutions import service as institutions
-from app.institutions.models import FundLedger, Institution
+from app.institutions.models import FundLedger
 from app.ledger import entries
 from app.ledger import service as ledger
 from app.money import bp_str, yuan
-from app.monthly import rules as monthly_rules
-from app.monthly.models import Declaration, MonthlyStatement
+from app.monthly.models import Declaration
+from app.payables import service as payables
+from app.payables.machine import DONE, DocumentStatus
 from app.trail import service as trail
 
-FINAL_STATEMENTS = ("PAID", "SETTLED", "RECEIVABLE", "RETURNED")
-PENDING_OFFSET_STATUSES = ("COMPUTED", "DISPUTED", "CONFIRMED")
-DONE_STATUSES = ("PAID", "SETTLED", "RECEIVABLE")
-SYSTEM = "system"
+DONE_STATUSES = tuple(status.value for status in DONE)
 
 
 def score_hundredths(value: Decimal | int) -> int:
@@ -40,16 +39,14 @@ def score_hundredths(value: Decimal | int) -> int:
 
 
 def set_rules(
-    session: Session,
-    *,
-    year: int,
-    assessment_bands: list[tuple[int, int]],
-    credit_bands: list[tuple[int, int]],
-    start_date: date | None,
-    deadline: date | None,
-    actor: Principal,
-    now: datetime,
+    session: Session, rules: RulesIn, *, actor: Principal, now: datetime
 ) -> tuple[AnnualRule, bool]:
+    """A year's score bands, clearing start and deadline; the same again returns it (False),
+    a change is refused once the year has clearings."""
+    year = rules.year
+    assessment_bands = [(band.min_score, band.return_ratio) for band in rules.assessment_bands]
+    credit_bands = [(band.min_score, band.return_ratio) for band in rules.credit_bands]
+    start_date, deadline = rules.start_date, rules.deadline
     values = {
         "assessment_bands": [list(b) for b in sorted(assessment_bands)],
         "credit_bands": [list(b) for b in sorted(credit_bands)],
@@ -66,47 +63,38 @@ def set_rules(
         before = {key: getattr(existing, key) for key in values}
         for key, value in values.items():
             setattr(existing, key, value)
-        session.flush()
-        trail.record(
+        _recorded(
             session,
+            "annual_rule.update",
+            "annual_rule",
+            str(year),
+            (before, values),
             actor=actor,
-            action="annual_rule.update",
-            entity="annual_rule",
-            key=str(year),
-            before=before,
-            after=values,
             now=now,
         )
         return existing, False
     row = AnnualRule(year=year, recorded_at=now, recorded_by=actor.name, **values)
     session.add(row)
-    session.flush()
-    trail.record(
+    _recorded(
         session,
+        "annual_rule.create",
+        "annual_rule",
+        str(year),
+        (None, values),
         actor=actor,
-        action="annual_rule.create",
-        entity="annual_rule",
-        key=str(year),
-        before=None,
-        after=values,
         now=now,
     )
     return row, True
 
 
 def record_assessment(
-    session: Session,
-    *,
-    year: int,
-    code: str,
-    insutype: str,
-    assessment_score: int,
-    credit_score: int,
-    clearing_amount_fen: int | None,
-    budget_fen: int | None,
-    actor: Principal,
-    now: datetime,
+    session: Session, data: AssessmentIn, *, actor: Principal, now: datetime
 ) -> tuple[Assessment, bool]:
+    """An institution's scores of a year (and its confirmed clearing amount and budget cap);
+    the same again returns it (False); a change is refused once cleared, unless disputed."""
+    year, code, insutype = data.year, data.fixmedins_code, data.insutype
+    assessment_score, credit_score = data.assessment_score, data.credit_score
+    clearing_amount_fen, budget_fen = data.clearing_amount, data.budget
     institution = institutions.get_institution(session, code)
     if institutions.find_fund_ledger(session, institution.region_code, insutype) is None:
         raise Invalid.field("insutype", "fund_ledger_exists", f"no fund ledger {insutype} here")
@@ -133,7 +121,7 @@ def record_assessment(
                 AnnualClearing.insutype == insutype,
             )
         )
-        if cleared is not None and cleared != "DISPUTED":
+        if cleared is not None and cleared != DocumentStatus.DISPUTED:
             raise Conflict(
                 f"the clearing of {year} exists; dispute it before changing the assessment"
             )
@@ -141,15 +129,13 @@ def record_assessment(
         for key, value in values.items():
             setattr(existing, key, value)
         existing.recorded_at, existing.recorded_by = now, actor.name
-        session.flush()
-        trail.record(
+        _recorded(
             session,
+            "assessment.update",
+            "institution",
+            code,
+            (before, values),
             actor=actor,
-            action="assessment.update",
-            entity="institution",
-            key=code,
-            before=before,
-            after=values,
             now=now,
         )
         return existing, False
@@ -162,333 +148,44 @@ def record_assessment(
         **values,
     )
     session.add(row)
-    session.flush()
-    trail.record(
+    _recorded(
         session,
+        "assessment.create",
+        "institution",
+        code,
+        (None, {"year": year, "insutype": insutype, **values}),
         actor=actor,
-        action="assessment.create",
-        entity="institution",
-        key=code,
-        before=None,
-        after={"year": year, "insutype": insutype, **values},
         now=now,
     )
     return row, True
 
 
-# --- clearing -----------------------------------------------------------------------------------
-
-
-def _statements_of_year(
-    session: Session, code: str, insutype: str, year: int
-) -> list[MonthlyStatement] | None:
-    """Every statement of Y from its first declared period of Y through December, when all
-    are final; None while one is missing or not final."""
-    first = session.scalar(
-        select(func.min(Declaration.period)).where(
-            Declaration.fixmedins_code == code,
-            Declaration.insutype == insutype,
-            Declaration.period.between(f"{year}-01", f"{year}-12"),
-        )
-    )
-    if first is None:
-        return None
-    wanted = []
-    month = int(first[5:7])
-    for number in range(month, 13):
-        wanted.append(f"{year}-{number:02d}")
-    rows = {
-        s.period: s
-        for s in session.scalars(
-            select(MonthlyStatement).where(
-                MonthlyStatement.fixmedins_code == code,
-                MonthlyStatement.insutype == insutype,
-                MonthlyStatement.period.in_(wanted),
-            )
-        )
-    }
-    if any(period not in rows or rows[period].status not in FINAL_STATEMENTS for period in wanted):
-        return None
-    return [rows[period] for period in wanted]
-
-
-def compute_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[int]:
-    """Clear every institution of the fund ledger whose year is ready (SPEC §5)."""
-    created = []
-    for rule in session.scalars(
-        select(AnnualRule).where(AnnualRule.start_date <= today).order_by(AnnualRule.year)
-    ):
-        assessments = session.scalars(
-            select(Assessment)
-            .join(Institution, Institution.code == Assessment.fixmedins_code)
-            .where(
-                Assessment.year == rule.year,
-                Assessment.insutype == fund.insutype,
-                Institution.region_code == fund.region_code,
-            )
-            .order_by(Assessment.fixmedins_code)
-        ).all()
-        for assessment in assessments:
-            exists_already = session.scalar(
-                select(AnnualClearing.id).where(
-                    AnnualClearing.year == rule.year,
-                    AnnualClearing.fixmedins_code == assessment.fixmedins_code,
-                    AnnualClearing.insutype == fund.insutype,
-                )
-            )
-            if exists_already is not None:
-                continue
-            clearing = _compute(session, fund, rule, assessment, now=now, by=SYSTEM)
-            if clearing is not None:
-                created.append(clearing.id)
-    return created
-
-
-def _compute(
+def _recorded(
     session: Session,
-    fund: FundLedger,
-    rule: AnnualRule,
-    assessment: Assessment,
+    action: str,
+    entity: str,
+    key: str,
+    change: tuple[Any, Any],
     *,
+    actor: Principal,
     now: datetime,
-    by: str,
-    existing: AnnualClearing | None = None,
-) -> AnnualClearing | None:
-    from app.monthly import statements as monthly
-
-    institutions.lock_fund_ledger(session, fund.id)  # offsets: as statements and repayments
-    code = assessment.fixmedins_code
-    statements = _statements_of_year(session, code, fund.insutype, rule.year)
-    if statements is None:
-        return None
-    ratio = rules.return_ratio(
-        assessment.assessment_score,
-        assessment.credit_score,
-        [(band[0], band[1]) for band in rule.assessment_bands],
-        [(band[0], band[1]) for band in rule.credit_bands],
-    )
-    open_receivable = monthly.open_receivables(session, fund.region_code, fund.insutype, [code])[
-        code
-    ]
-    if existing is not None:
-        open_receivable += existing.offset_fen  # its own offset is released first
-    result = rules.compute(
-        rules.Inputs(
-            fund_pay_fen=sum(s.fund_pay_fen for s in statements),
-            audit_fen=sum(s.audit_fen for s in statements),
-            ratio_amount_fen=sum(s.ratio_amount_fen for s in statements),
-            deposit_fen=sum(s.deposit_fen for s in statements),
-            confirmed_clearing_fen=assessment.clearing_amount_fen,
-            budget_fen=assessment.budget_fen,
-            return_ratio_bp=ratio,
-            open_receivable_fen=open_receivable,
-        )
-    )
-    base = {
-        "statements": [
-            {
-                "id": s.id,
-                "period": s.period,
-                "fund_pay": s.fund_pay_fen,
-                "audit": s.audit_fen,
-                "ratio_amount": s.ratio_amount_fen,
-                "deposit": s.deposit_fen,
-            }
-            for s in statements
-        ],
-        "assessment": {
-            "assessment_score": assessment.assessment_score,
-            "credit_score": assessment.credit_score,
-            "clearing_amount": assessment.clearing_amount_fen,
-            "budget": assessment.budget_fen,
-        },
-    }
-    values = {
-        "approved_fund_fen": result.approved_fund_fen,
-        "clearing_amount_fen": result.clearing_amount_fen,
-        "settled_fen": result.settled_fen,
-        "deposit_held_fen": result.deposit_held_fen,
-        "return_ratio_bp": result.return_ratio_bp,
-        "forfeited_fen": result.forfeited_fen,
-        "gross_fen": result.gross_fen,
-        "offset_fen": result.offset_fen,
-        "actual_fen": result.actual_fen,
-        "base": base,
-        "computed_at": now,
-        "computed_by": by,
-        "status": "COMPUTED",
-    }
-    if existing is not None:
-        for key, value in values.items():
-            setattr(existing, key, value)
-        existing.version += 1
-        existing.confirmed_at = existing.confirmed_by = existing.disputed_at = None
-        session.flush()
-        return existing
-    clearing = AnnualClearing(
-        year=rule.year,
-        region_code=fund.region_code,
-        insutype=fund.insutype,
-        fixmedins_code=code,
-        version=1,
-        **values,
-    )
-    session.add(clearing)
+) -> None:
+    """Flush a change of rules or assessments and record it (before, after) in the trail."""
     session.flush()
-    return clearing
+    before, after = change
+    trail.record(
+        session,
+        actor=actor,
+        action=action,
+        entity=entity,
+        key=key,
+        before=before,
+        after=after,
+        now=now,
+    )
 
 
 # --- flow ---------------------------------------------------------------------------------------
-
-
-def get(
-    session: Session,
-    clearing_id: int,
-    *,
-    actor: Principal,
-    lock: bool = False,
-    fund_lock: bool = False,
-) -> AnnualClearing:
-    """The clearing; `lock` holds its row; `fund_lock` takes the fund ledger's lock first
-    (where offsets move: the order every such path takes, fund ledger then document)."""
-    if fund_lock:
-        known = get(session, clearing_id, actor=actor)
-        fund = institutions.get_fund_ledger(session, known.region_code, known.insutype)
-        institutions.lock_fund_ledger(session, fund.id)
-    query = select(AnnualClearing).where(AnnualClearing.id == clearing_id)
-    if lock:
-        query = query.with_for_update()
-    clearing = session.scalar(query.execution_options(populate_existing=True))
-    if clearing is None or (actor.is_hospital and actor.fixmedins_code != clearing.fixmedins_code):
-        raise NotFound(f"no clearing {clearing_id}")
-    return clearing
-
-
-def confirm(
-    session: Session, clearing_id: int, *, reference: str | None, actor: Principal, now: datetime
-) -> AnnualClearing:
-    """The hospital confirms (清算确认), in the system or by a stamped document's reference."""
-    clearing = get(session, clearing_id, actor=actor, lock=True)
-    if clearing.status != "COMPUTED":
-        if clearing.confirmed_at is not None:
-            return clearing
-        raise Conflict(f"clearing {clearing_id} is {clearing.status}, not awaiting confirmation")
-    clearing.status = "CONFIRMED"
-    clearing.confirmed_at, clearing.confirmed_by = now, actor.name
-    clearing.confirmation_reference = reference
-    session.flush()
-    trail.record(
-        session,
-        actor=actor,
-        action="clearing.confirm",
-        entity="clearing",
-        key=str(clearing.id),
-        before={"status": "COMPUTED"},
-        after={"status": "CONFIRMED", "reference": reference},
-        now=now,
-    )
-    return clearing
-
-
-def dispute(
-    session: Session, clearing_id: int, reason: str, *, actor: Principal, now: datetime
-) -> AnnualClearing:
-    clearing = get(session, clearing_id, actor=actor, lock=True)
-    if clearing.status == "DISPUTED":
-        return clearing
-    if clearing.status != "COMPUTED":
-        raise Conflict(
-            f"clearing {clearing_id} is {clearing.status}; only a computed one is disputed"
-        )
-    clearing.status, clearing.disputed_at, clearing.dispute_reason = "DISPUTED", now, reason[:300]
-    session.flush()
-    trail.record(
-        session,
-        actor=actor,
-        action="clearing.dispute",
-        entity="clearing",
-        key=str(clearing.id),
-        before={"status": "COMPUTED"},
-        after={"status": "DISPUTED", "reason": reason},
-        now=now,
-    )
-    return clearing
-
-
-def recompute(
-    session: Session, clearing_id: int, *, actor: Principal, now: datetime
-) -> AnnualClearing:
-    clearing = get(session, clearing_id, actor=actor, lock=True, fund_lock=True)
-    if clearing.status != "DISPUTED":
-        raise Conflict(
-            f"clearing {clearing_id} is {clearing.status}; only a disputed one is recomputed"
-        )
-    fund = institutions.get_fund_ledger(session, clearing.region_code, clearing.insutype)
-    rule = session.get(AnnualRule, clearing.year)
-    assessment = session.scalar(
-        select(Assessment).where(
-            Assessment.year == clearing.year,
-            Assessment.fixmedins_code == clearing.fixmedins_code,
-            Assessment.insutype == clearing.insutype,
-        )
-    )
-    assert rule is not None and assessment is not None
-    before = {"clearing_amount": clearing.clearing_amount_fen, "actual": clearing.actual_fen}
-    result = _compute(session, fund, rule, assessment, now=now, by=actor.name, existing=clearing)
-    if result is None:
-        raise Conflict("the year's statements are no longer all final")
-    trail.record(
-        session,
-        actor=actor,
-        action="clearing.recompute",
-        entity="clearing",
-        key=str(clearing.id),
-        before=before,
-        after={"clearing_amount": clearing.clearing_amount_fen, "actual": clearing.actual_fen},
-        now=now,
-    )
-    return clearing
-
-
-def approval_refusal(clearing: AnnualClearing, actor: Principal) -> str | None:
-    """Why `actor` may not approve (or re-approve) the clearing (maker–checker: nobody
-    approves what they computed or changed), or None. approve() refuses with it."""
-    if actor.name == clearing.computed_by:
-        return "nobody approves what they computed or changed (maker–checker)"
-    return None
-
-
-def approve(
-    session: Session, clearing_id: int, *, actor: Principal, now: datetime
-) -> AnnualClearing:
-    """Approve (maker–checker), posting SPEC §6; or re-approve a failed payment to resend."""
-    clearing = get(session, clearing_id, actor=actor, lock=True, fund_lock=True)
-    refusal = approval_refusal(clearing, actor)
-    if refusal is not None:
-        raise Forbidden(refusal)
-    if clearing.status == "FAILED":
-        clearing.status, clearing.approved_at, clearing.approved_by = "APPROVED", now, actor.name
-        session.flush()
-        return clearing
-    if clearing.status != "CONFIRMED":
-        if clearing.approved_at is not None:
-            return clearing
-        raise Conflict(f"clearing {clearing_id} is {clearing.status}, not confirmed")
-    _post_approval(session, clearing, now)
-    clearing.status = monthly_rules.status_after_approval(clearing.actual_fen)
-    clearing.approved_at, clearing.approved_by = now, actor.name
-    session.flush()
-    trail.record(
-        session,
-        actor=actor,
-        action="clearing.approve",
-        entity="clearing",
-        key=str(clearing.id),
-        before={"status": "CONFIRMED"},
-        after={"status": clearing.status},
-        now=now,
-    )
-    return clearing
 
 
 def _post_approval(session: Session, clearing: AnnualClearing, now: datetime) -> None:
@@ -511,64 +208,28 @@ def _post_approval(session: Session, clearing: AnnualClearing, now: datetime) ->
         ledger.post(session, draft, now=now)
 
 
-def submit_due(session: Session, fund: FundLedger, *, today: date, now: datetime) -> list[str]:
-    clearings = session.scalars(
-        select(AnnualClearing)
-        .where(
-            AnnualClearing.region_code == fund.region_code,
-            AnnualClearing.insutype == fund.insutype,
-            AnnualClearing.status == "APPROVED",
-            AnnualClearing.actual_fen > 0,
-        )
-        .order_by(AnnualClearing.id)
-    ).all()
-    items = []
-    for clearing in clearings:
-        first_id = bank_rules.annual_instruction_id(
-            clearing.year, fund.region_code, fund.insutype, clearing.fixmedins_code
-        )
-        instruction_id, resend_of = first_id, None
-        if clearing.instruction_id is not None:
-            current = session.get(PaymentInstruction, clearing.instruction_id)
-            if current is None or current.status != "FAILED":
-                continue
-            resends = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(PaymentInstruction)
-                    .where(PaymentInstruction.resend_of == first_id)
-                )
-                or 0
-            )
-            instruction_id, resend_of = bank_rules.resend_id(first_id, resends + 1), first_id
-        items.append(
-            bank.NewInstruction(
-                instruction_id=instruction_id,
-                kind="annual",
-                fixmedins_code=clearing.fixmedins_code,
-                amount_fen=clearing.actual_fen,
-                purpose=f"医保基金年度清算 {clearing.year}",
-                source_kind="clearing",
-                source_id=clearing.id,
-                period=f"{clearing.year}-12",
-                resend_of=resend_of,
-            )
-        )
-        clearing.instruction_id = instruction_id
-    bank.create_instructions(session, fund, items, requested_date=today, now=now)
-    session.flush()
-    return [item.instruction_id for item in items]
+class ClearingKind(payables.Kind[AnnualClearing]):
+    """Annual clearings in the payable-document flow: the actual amount is paid, under the
+    annual instruction id of the year, booked to its December."""
+
+    name, model, amount = "clearing", AnnualClearing, "actual_fen"
+
+    def payment(self, clearing: AnnualClearing, fund: FundLedger) -> payables.Payment:
+        year, code = clearing.year, clearing.fixmedins_code
+        first_id = bank_rules.annual_instruction_id(year, fund.region_code, fund.insutype, code)
+        return payables.Payment(first_id, "annual", f"医保基金年度清算 {year}", f"{year}-12")
+
+    def components(self, clearing: AnnualClearing) -> dict[str, Any]:
+        return {"clearing_amount": clearing.clearing_amount_fen, "actual": clearing.actual_fen}
+
+    def recompute(self, session: Session, clearing: AnnualClearing, now: datetime, by: str) -> None:
+        computation.recompute(session, clearing, now, by)
+
+    def post_approval(self, session: Session, clearing: AnnualClearing, now: datetime) -> None:
+        _post_approval(session, clearing, now)
 
 
-def on_payment_result(session: Session, instruction: PaymentInstruction, now: datetime) -> None:
-    clearing = session.get(AnnualClearing, instruction.source_id, with_for_update=True)
-    if clearing is None or clearing.instruction_id != instruction.instruction_id:
-        return
-    clearing.status = {"SUCCESS": "PAID", "FAILED": "FAILED", "RETURNED": "RETURNED"}.get(
-        instruction.status, clearing.status
-    )
-    clearing.payment_result_at = now
-    session.flush()
+FLOW = payables.Flow(ClearingKind())
 
 
 def unfinished_after_deadline(session: Session, *, today: date) -> list[tuple[str, str, str]]:

@@ -287,7 +287,7 @@ def statement_page(
     request: Request, statement_id: int, principal: ConsoleUser, session: SessionDep
 ) -> Response:
     """One statement with its SPEC §4 components (the hospital pages build on it)."""
-    statement = statements.get(session, statement_id, actor=principal)
+    statement = statements.FLOW.get(session, statement_id, actor=principal)
     if principal.is_hospital:  # the hospital's own page of it (confirm, print, XLSX)
         return RedirectResponse(f"/console/hospital/statements/{statement.id}", status_code=303)
     institution = institutions.get_institution(session, statement.fixmedins_code)

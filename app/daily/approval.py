@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.daily import rules
 from app.daily.batches import approval_refusal, approvals, get_batch, get_line, makers
 from app.daily.models import DailyApproval, DailyBatch, DailyLine

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.daily import rules
 from app.daily.models import DailyApproval, DailyBatch, DailyLine
 from app.errors import NotFound

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict, Invalid
 from app.institutions import service as institutions
 from app.ledger import entries

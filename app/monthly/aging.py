@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.clock import business_date
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
 from app.ledger.rules import normal_balance
-from app.monthly import statements
+from app.payables import offsets
 
 BUCKET_LIMITS_DAYS = (30, 90)  # 0–30, 31–90, > 90
 LIST_MAX = 500
@@ -84,7 +84,7 @@ def receivables(session: Session, *, today: date, limit: int = LIST_MAX) -> list
     open_amounts = {
         (region, insutype, institution): amount
         for (region, insutype), codes in per_fund.items()
-        for institution, amount in statements.open_receivables(
+        for institution, amount in offsets.open_receivables(
             session, region, insutype, codes
         ).items()
     }

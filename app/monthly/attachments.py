@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict, Invalid, NotFound
 from app.monthly import audits
 from app.monthly.models import (

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import business_date
 from app.errors import Conflict, DomainError, FieldError, Invalid, NotFound
 from app.institutions import service as institutions

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.clock import business_date, period_add, period_end, period_of, period_start
 from app.errors import FieldError, Invalid, NotFound
 from app.institutions import service as institutions

@@ -15,20 +15,10 @@ from app import xlsx
 from app.institutions import service as institutions
 from app.money import bp_str
 from app.monthly.models import AuditItem, MonthlyStatement, ProcurementAdvance
+from app.payables.machine import STATUS_NAMES
 from app.settlements.models import Revocation, Settlement
 from app.xlsx import Column, Kind, Sheet
 
-STATUS_NAMES = {
-    "COMPUTED": "已计算待确认",
-    "DISPUTED": "有异议",
-    "CONFIRMED": "已确认待审批",
-    "APPROVED": "已审批待拨付",
-    "PAID": "已拨付",
-    "FAILED": "拨付失败",
-    "RETURNED": "已退票",
-    "SETTLED": "已结清",
-    "RECEIVABLE": "应收",
-}
 COMPONENTS = (  # (heading, attribute): the statement's arithmetic, SPEC §4, in order
     ("医保基金支付金额", "fund_pay_fen"),
     ("质量保证金", "deposit_fen"),

@@ -16,6 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, Fen, UTCDateTime
+from app.payables.machine import DocumentStatus
+from app.payables.models import PayableColumns, status_check
+from app.states import values
 
 
 class Declaration(Base):
@@ -122,30 +125,16 @@ class ProcurementAdvance(Base):
     taken_statement_id: Mapped[int | None] = mapped_column(BigId)
 
 
-STATEMENT_STATUSES = (
-    "COMPUTED",
-    "DISPUTED",
-    "CONFIRMED",
-    "APPROVED",
-    "PAID",
-    "FAILED",
-    "RETURNED",
-    "SETTLED",
-    "RECEIVABLE",
-)
+STATEMENT_STATUSES = values(DocumentStatus)  # for the pages' filters
 
 
-class MonthlyStatement(Base):
+class MonthlyStatement(Base, PayableColumns):
     """The monthly settlement (月结算) of one institution, insurance type and period."""
 
     __tablename__ = "monthly_statement"
     __table_args__ = (
         UniqueConstraint("fixmedins_code", "insutype", "period"),
-        CheckConstraint(
-            "status IN ('COMPUTED', 'DISPUTED', 'CONFIRMED', 'APPROVED', 'PAID', 'FAILED',"
-            " 'RETURNED', 'SETTLED', 'RECEIVABLE')",
-            name="status",
-        ),
+        status_check(),
         CheckConstraint(
             "net_fen = ratio_amount_fen - audit_fen - daily_paid_fen - procurement_fen"
             " + returned_fen - offset_fen",
@@ -183,17 +172,6 @@ class MonthlyStatement(Base):
     returned_fen: Mapped[int] = mapped_column(Fen)
     offset_fen: Mapped[int] = mapped_column(Fen)
     net_fen: Mapped[int] = mapped_column(Fen)
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    computed_by: Mapped[str] = mapped_column(String(64))
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    confirmed_by: Mapped[str | None] = mapped_column(String(64))
-    confirmation_reference: Mapped[str | None] = mapped_column(String(80))
-    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    dispute_reason: Mapped[str | None] = mapped_column(String(300))
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    approved_by: Mapped[str | None] = mapped_column(String(64))
-    instruction_id: Mapped[str | None] = mapped_column(String(30))  # the current payment
-    payment_result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Repayment(Base):

@@ -7,21 +7,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict, Invalid
 from app.institutions import service as institutions
 from app.ledger import entries
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
-from app.monthly import statements
 from app.monthly.models import Repayment
+from app.payables import offsets
 from app.trail import service as trail
 
 
 def balance(session: Session, region: str, insutype: str, code: str) -> tuple[int, int]:
     """(ledger balance, open = balance less offsets taken by unapproved documents)."""
     owed = ledger.balance_or_zero(session, account_code("receivable", region, insutype, code))
-    return owed, statements.open_receivables(session, region, insutype, [code])[code]
+    return owed, offsets.open_receivables(session, region, insutype, [code])[code]
 
 
 def repay(

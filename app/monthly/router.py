@@ -7,33 +7,28 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
 from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
-from app.monthly import advances, audits, declarations, export, receivables, statements
-from app.monthly.models import AuditItem, Declaration, MonthlyStatement, ProcurementAdvance
+from app.institutions import service as institutions
+from app.monthly import advances, audits_router, declarations, export, receivables, statements
+from app.monthly.models import Declaration, MonthlyStatement, ProcurementAdvance
 from app.monthly.schemas import (
     AdvanceIn,
     AdvanceOut,
-    AppealIn,
-    AuditIn,
-    AuditOut,
-    AuditStepOut,
-    BulkAuditIn,
     ConfirmIn,
-    ConsultationIn,
     DeclarationIn,
     DeclarationOut,
     DisputeIn,
     ReceivableOut,
     ReopenIn,
     RepaymentIn,
-    ReviewIn,
     StatementOut,
 )
-from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor, page_of
+from app.pagination import CursorQuery, LimitQuery, Page, decode_cursor
+from app.payables.machine import StatusValue
+from app.payables.routes import add_document_actions, flow_fields, hospital_scope, page_out
 
 router = APIRouter(prefix="/api/v1", route_class=StrictJSONRoute, tags=["monthly settlement"])
 PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-03"])]
@@ -100,160 +95,7 @@ def reopen(
     }
 
 
-def _audit_out(
-    session: Session, item: AuditItem, setl_id: str, with_history: bool = True
-) -> AuditOut:
-    history = (
-        [
-            AuditStepOut(action=s.action, amount=s.amount_fen, note=s.note, at=s.at, actor=s.actor)
-            for s in audits.steps(session, item)
-        ]
-        if with_history
-        else []
-    )
-    return AuditOut(
-        fixmedins_code=item.fixmedins_code,
-        setl_id=setl_id,
-        rule_code=item.rule_code,
-        period=item.period,
-        reason=item.reason,
-        status=item.status,
-        initial_amount=item.initial_amount_fen,
-        final_amount=item.final_amount_fen,
-        result_date=item.result_date,
-        appeal_deadline=item.appeal_deadline,
-        taken_statement_id=item.taken_statement_id,
-        history=history,
-    )
-
-
-@router.post("/audits", status_code=201)
-def record_audit(
-    body: AuditIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
-) -> AuditOut:
-    """An initial smart-audit result (智能审核); the same again returns it."""
-    with session.begin():
-        item, created = audits.record(
-            session,
-            code=body.fixmedins_code,
-            setl_id=body.setl_id,
-            rule_code=body.rule_code,
-            amount_fen=body.amount,
-            reason=body.reason,
-            actor=actor,
-            now=clock.now(),
-        )
-        if not created:
-            response.status_code = 200
-        return _audit_out(session, item, body.setl_id)
-
-
-@router.post("/audits/bulk")
-def record_audits(
-    body: BulkAuditIn, actor: Operator, session: SessionDep, clock: ClockDep
-) -> dict[str, object]:
-    """Import initial results; each item judged on its own (one savepoint each)."""
-    with session.begin():
-        results = audits.record_bulk(session, body.items, actor=actor, now=clock.now())
-    return {"results": results}
-
-
-@router.get("/audits")
-def list_audits(
-    principal: Reader,
-    session: SessionDep,
-    fixmedins_code: str | None = None,
-    status: Literal["INITIAL", "APPEALED", "REVIEWED", "FINAL"] | None = None,
-    period: str | None = None,
-    limit: LimitQuery = 100,
-    cursor: CursorQuery = None,
-) -> Page[AuditOut]:
-    if principal.is_hospital:
-        if fixmedins_code is not None:  # another institution's code: 404, never its data
-            scope(principal, fixmedins_code)
-        fixmedins_code = principal.fixmedins_code
-    rows = audits.list_items(
-        session,
-        fixmedins_code=fixmedins_code,
-        status=status,
-        period=period,
-        after_id=decode_cursor(cursor),
-        limit=limit + 1,
-    )
-    page, next_cursor = page_of(rows, limit, lambda row: row[0].id)
-    return Page(
-        items=[_audit_out(session, item, setl_id, False) for item, setl_id in page],
-        next_cursor=next_cursor,
-    )
-
-
-@router.get("/audits/{fixmedins_code}/{setl_id}/{rule_code}")
-def get_audit(
-    fixmedins_code: str, setl_id: str, rule_code: str, principal: Reader, session: SessionDep
-) -> AuditOut:
-    scope(principal, fixmedins_code)
-    return _audit_out(session, audits.get(session, fixmedins_code, setl_id, rule_code), setl_id)
-
-
-@router.post("/audits/{fixmedins_code}/{setl_id}/{rule_code}/appeal")
-def appeal(
-    fixmedins_code: str,
-    setl_id: str,
-    rule_code: str,
-    body: AppealIn,
-    actor: Hospital,
-    session: SessionDep,
-    clock: ClockDep,
-) -> AuditOut:
-    """The hospital appeals (申诉) within the window (5 working days by default)."""
-    with session.begin():
-        item = audits.appeal(
-            session, fixmedins_code, setl_id, rule_code, body.reason, actor=actor, now=clock.now()
-        )
-        return _audit_out(session, item, setl_id)
-
-
-@router.post("/audits/{fixmedins_code}/{setl_id}/{rule_code}/review")
-def review(
-    fixmedins_code: str,
-    setl_id: str,
-    rule_code: str,
-    body: ReviewIn,
-    actor: Operator,
-    session: SessionDep,
-    clock: ClockDep,
-) -> AuditOut:
-    """Re-review (复审) of an appealed result: final, or on to consultation."""
-    with session.begin():
-        item = audits.review(
-            session,
-            fixmedins_code,
-            setl_id,
-            rule_code,
-            body.amount,
-            body.final,
-            actor=actor,
-            now=clock.now(),
-        )
-        return _audit_out(session, item, setl_id)
-
-
-@router.post("/audits/{fixmedins_code}/{setl_id}/{rule_code}/consultation")
-def consultation(
-    fixmedins_code: str,
-    setl_id: str,
-    rule_code: str,
-    body: ConsultationIn,
-    actor: Operator,
-    session: SessionDep,
-    clock: ClockDep,
-) -> AuditOut:
-    """Consultation (合议) fixes the final amount."""
-    with session.begin():
-        item = audits.consultation(
-            session, fixmedins_code, setl_id, rule_code, body.amount, actor=actor, now=clock.now()
-        )
-        return _audit_out(session, item, setl_id)
+router.include_router(audits_router.router)
 
 
 def _advance_out(row: ProcurementAdvance) -> AdvanceOut:
@@ -308,13 +150,8 @@ def list_advances(
 
 def statement_out(s: MonthlyStatement) -> StatementOut:
     return StatementOut(
-        id=s.id,
-        region_code=s.region_code,
-        insutype=s.insutype,
-        fixmedins_code=s.fixmedins_code,
+        **flow_fields(s),
         period=s.period,
-        status=s.status,
-        version=s.version,
         deposit_rate=s.deposit_rate_bp,
         fund_pay=s.fund_pay_fen,
         deposit=s.deposit_fen,
@@ -325,15 +162,7 @@ def statement_out(s: MonthlyStatement) -> StatementOut:
         returned=s.returned_fen,
         offset=s.offset_fen,
         net=s.net_fen,
-        computed_at=s.computed_at,
-        computed_by=s.computed_by,
-        confirmed_at=s.confirmed_at,
         confirmed_by=s.confirmed_by,
-        dispute_reason=s.dispute_reason,
-        approved_at=s.approved_at,
-        approved_by=s.approved_by,
-        instruction_id=s.instruction_id,
-        payment_result_at=s.payment_result_at,
     )
 
 
@@ -344,29 +173,15 @@ def list_statements(
     fixmedins_code: str | None = None,
     insutype: Literal["310", "390"] | None = None,
     period: str | None = None,
-    status: Literal[
-        "COMPUTED",
-        "DISPUTED",
-        "CONFIRMED",
-        "APPROVED",
-        "PAID",
-        "FAILED",
-        "RETURNED",
-        "SETTLED",
-        "RECEIVABLE",
-    ]
-    | None = None,
+    status: StatusValue | None = None,
     region_code: str | None = None,
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
 ) -> Page[StatementOut]:
-    if principal.is_hospital:
-        if fixmedins_code is not None:  # another institution's code: 404, never its data
-            scope(principal, fixmedins_code)
-        fixmedins_code = principal.fixmedins_code
+    code = hospital_scope(principal, fixmedins_code)
     rows = statements.list_statements(
         session,
-        fixmedins_code=fixmedins_code,
+        fixmedins_code=code,
         insutype=insutype,
         period=period,
         status=status,
@@ -374,8 +189,7 @@ def list_statements(
         after_id=decode_cursor(cursor),
         limit=limit + 1,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(items=[statement_out(s) for s in page], next_cursor=next_cursor)
+    return page_out(rows, limit, statement_out)
 
 
 @router.get("/statements/export.xlsx", response_class=StreamingResponse)
@@ -405,7 +219,7 @@ def export_statements(
 
 @router.get("/statements/{statement_id}")
 def get_statement(statement_id: IdPath, principal: Reader, session: SessionDep) -> StatementOut:
-    return statement_out(statements.get(session, statement_id, actor=principal))
+    return statement_out(statements.FLOW.get(session, statement_id, actor=principal))
 
 
 @router.get("/statements/{statement_id}/export.xlsx", response_class=StreamingResponse)
@@ -413,58 +227,24 @@ def export_statement(
     statement_id: IdPath, principal: Reader, session: SessionDep, clock: ClockDep
 ) -> StreamingResponse:
     """One statement with its components and detail lines as XLSX."""
-    statement = statements.get(session, statement_id, actor=principal)
+    statement = statements.FLOW.get(session, statement_id, actor=principal)
     return export.xlsx_response(
         export.statement_detail(session, statement, now=clock.now()),
         f"statement-{statement.id}.xlsx",
     )
 
 
-@router.post("/statements/{statement_id}/confirm")
-def confirm(
-    statement_id: IdPath, body: ConfirmIn, actor: Hospital, session: SessionDep, clock: ClockDep
-) -> StatementOut:
-    """The hospital confirms (费用确认)."""
-    with session.begin():
-        return statement_out(
-            statements.confirm(
-                session, statement_id, reference=body.reference, actor=actor, now=clock.now()
-            )
-        )
-
-
-@router.post("/statements/{statement_id}/dispute")
-def dispute(
-    statement_id: IdPath, body: DisputeIn, actor: Hospital, session: SessionDep, clock: ClockDep
-) -> StatementOut:
-    """The hospital disputes; the statement goes back to the operator."""
-    with session.begin():
-        return statement_out(
-            statements.dispute(session, statement_id, body.reason, actor=actor, now=clock.now())
-        )
-
-
-@router.post("/statements/{statement_id}/recompute")
-def recompute(
-    statement_id: IdPath, actor: Operator, session: SessionDep, clock: ClockDep
-) -> StatementOut:
-    """The operator recomputes a disputed statement (its offset and taken items released)."""
-    with session.begin():
-        return statement_out(
-            statements.recompute(session, statement_id, actor=actor, now=clock.now())
-        )
-
-
-@router.post("/statements/{statement_id}/approve")
-def approve(
-    statement_id: IdPath, actor: Accountant, session: SessionDep, clock: ClockDep
-) -> StatementOut:
-    """Approve (maker–checker): posts it; net > 0 is paid with the next submission, net = 0
-    settled, net < 0 a receivable. Re-approving a failed payment resends it."""
-    with session.begin():
-        return statement_out(
-            statements.approve(session, statement_id, actor=actor, now=clock.now())
-        )
+STATEMENT_ACTIONS = {
+    "confirm": "The hospital confirms (费用确认).",
+    "dispute": "The hospital disputes; the statement goes back to the operator.",
+    "recompute": "The operator recomputes a disputed statement (its offset and taken items"
+    " released).",
+    "approve": "Approve (maker–checker): posts it; net > 0 is paid with the next submission,"
+    " net = 0\nsettled, net < 0 a receivable. Re-approving a failed payment resends it.",
+}
+add_document_actions(
+    router, statements.FLOW, statement_out, (ConfirmIn, DisputeIn), STATEMENT_ACTIONS
+)
 
 
 @router.get("/receivables")
@@ -475,8 +255,6 @@ def list_receivables(
     insutype: Literal["310", "390"] | None = None,
     fixmedins_code: str | None = None,
 ) -> list[ReceivableOut]:
-    from app.institutions import service as institutions
-
     if principal.is_hospital:
         if fixmedins_code is not None:  # another institution's code: 404, never its data
             scope(principal, fixmedins_code)

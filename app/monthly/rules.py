@@ -7,6 +7,7 @@ from datetime import date
 
 from app.clock import period_add, period_start
 from app.money import apply_ratio
+from app.payables import machine
 from app.workdays.rules import WorkCalendar
 
 
@@ -90,6 +91,4 @@ def compute(inputs: Inputs) -> Statement:
 
 def status_after_approval(net_fen: int) -> str:
     """net > 0 is paid through the bank, net = 0 is settled, net < 0 is a receivable."""
-    if net_fen > 0:
-        return "APPROVED"
-    return "SETTLED" if net_fen == 0 else "RECEIVABLE"
+    return machine.status_after_approval(net_fen).value

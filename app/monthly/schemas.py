@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.money import RatioOut, YuanNonNegative, YuanOut, YuanPositive
+from app.payables.machine import StatusValue
 
 Period = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-03"])]
 Code = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,12}$")]
@@ -109,7 +110,7 @@ class StatementOut(BaseModel):
     insutype: str
     fixmedins_code: str
     period: str
-    status: str
+    status: StatusValue
     version: int
     deposit_rate: RatioOut
     fund_pay: YuanOut

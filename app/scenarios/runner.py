@@ -23,45 +23,31 @@ from app.auth import service as auth
 from app.auth.principal import Principal
 from app.bank import sending
 from app.bank.gateway import HttpBankGateway
-from app.bank.simdata import SimFaults, SimOptions
+from app.bank.simdata import SimFaults
 from app.bank.simserver import serve_in_thread
-from app.bank.simulator import BankSimulator
-from app.clock import SHANGHAI, SimulatedClock, at_shanghai, period_add
-from app.clock import business_date as date_of
-from app.config import DEV_BANK_SECRET, Settings
+from app.clock import SHANGHAI, at_shanghai
+from app.config import DEV_BANK_SECRET
 from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions.models import Institution
 from app.jobcontext import JobContext
 from app.main import create_app
-from app.money import to_fen, yuan
 from app.scenarios import result as results
+from app.scenarios.auto import AutoActions
+from app.scenarios.base import (
+    APPROVE_AT,
+    CONFIRM_AT,
+    RECONCILE_AT,
+    REQUERY_INTERVAL,
+    ScenarioError,
+    _expenditure_account,
+)
+from app.scenarios.events import Events
 from app.scenarios.model import Scenario
-from app.workdays.rules import WorkCalendar
 from jobs.registry import JOBS
 from jobs.runner import run_job
 
 log = logging.getLogger("fundledger.scenario")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # thousands of in-process API calls
-
-CALLBACK_URL = "http://testserver/api/v1/bank/receipts"
-RECONCILE_AT = time(23, 0)
-APPROVE_AT = time(9, 0)
-DECLARE_AT = time(9, 0)
-CONFIRM_AT = time(10, 0)
-DECLARE_FROM_DAY = 10
-DECLARE_DEADLINE_DAY = 15  # the default declaration day of the policy
-LIST_LIMIT = 500
-
-
-REQUERY_INTERVAL = timedelta(minutes=10)
-
-
-class ScenarioError(ValueError):
-    pass
-
-
-def _expenditure_account(region: str, insutype: str) -> str:
-    return f"95588{region}{insutype}"
 
 
 @contextmanager
@@ -96,44 +82,9 @@ def run(
             engine.dispose()
 
 
-class Runner:
-    def __init__(
-        self, scenario: Scenario, engine: Any, *, bank_faults: SimFaults | None = None
-    ) -> None:
-        self.scenario = scenario
-        self.engine = engine
-        self.factory = make_sessionmaker(engine)
-        self.clock = SimulatedClock(at_shanghai(scenario.start, time(0, 0)))
-        overrides = {entry.date: entry.working for entry in scenario.calendar}
-        self.calendar = WorkCalendar(overrides)
-        self.settings = Settings(
-            environment="test",
-            database_url=str(engine.url),
-            callback_url=CALLBACK_URL,
-        )
-        self.bank = BankSimulator(
-            secret=DEV_BANK_SECRET,
-            clock=self.clock,
-            calendar=self.calendar,
-            options=SimOptions(rules=scenario.bank, faults=bank_faults or SimFaults()),
-        )
-        # A bank that stalls answers after faults.timeout_s: the gateway gives up before.
-        self.read_timeout_s = bank_faults.timeout_s / 2 if bank_faults else 10.0
-        self.rejected: list[dict[str, Any]] = []
-        self.headers: dict[str, dict[str, str]] = {}
-        # hospital-side bookkeeping for the auto reconciliation: (code, insutype, date) -> totals
-        self.own_totals: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0, 0])
-        self.dirty_days: set[tuple[str, str, date]] = set()
-        self.uploads: dict[
-            tuple[str, str], tuple[str, int]
-        ] = {}  # (code, setl_id) -> (insutype, fund)
-        self.institutions = {i.code: i for i in scenario.institutions}
-        self.current_index = -1
-        # What the actors know without asking: which lists may hold work (the auto actions
-        # only read a list when something may be waiting in it), what each hospital declared.
-        self.waiting = {"batches": False, "computed": False, "confirmed": False, "failed": False}
-        self.declared: dict[tuple[str, str], str] = {}
-        self.requery_at: datetime | None = None
+class Runner(Events, AutoActions):
+    """Plays a scenario: the set-up, the clock's loop and the events' dispatch here; the state
+    in base.py, the events in events.py, the automatic actions in auto.py."""
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -165,18 +116,6 @@ class Runner:
             stop_bank()
         with transaction(self.factory) as session:
             return results.build(session, self.scenario, self.rejected)
-
-    def _call(self, actor: str, method: str, path: str, body: Any = None) -> Any:
-        response = self.client.request(method, path, json=body, headers=self.headers[actor])
-        return response
-
-    def _must(self, actor: str, method: str, path: str, body: Any = None) -> Any:
-        response = self._call(actor, method, path, body)
-        if response.status_code >= 400:
-            raise ScenarioError(
-                f"set-up {method} {path} refused: {response.status_code} {response.text[:300]}"
-            )
-        return response.json() if response.content else None
 
     def _set_up(self) -> None:
         now = self.clock.now()
@@ -390,260 +329,3 @@ class Runner:
             self.rejected.append(
                 {"index": index, "type": event.type, "status": response.status_code}
             )
-
-    def _hospital(self, data: dict[str, Any]) -> str:
-        code = data.get("fixmedins_code", "")
-        return code if code in self.headers else "admin"
-
-    def _event_settlement(self, data: dict[str, Any]) -> Any:
-        response = self._call(self._hospital(data), "POST", "/api/v1/settlements", data)
-        if response.status_code == 201:
-            body = response.json()
-            fund = to_fen(body["fund_amount"])
-            key = (body["fixmedins_code"], body["insutype"], date.fromisoformat(body["setl_date"]))
-            self.uploads[(body["fixmedins_code"], body["setl_id"])] = (body["insutype"], fund)
-            self.own_totals[key][0] += 1
-            self.own_totals[key][1] += fund
-            self.dirty_days.add(key)
-        return response
-
-    def _event_revoke(self, data: dict[str, Any]) -> Any:
-        code, setl_id = data["fixmedins_code"], data["setl_id"]
-        response = self._call(
-            self._hospital(data),
-            "POST",
-            f"/api/v1/settlements/{code}/{setl_id}/revoke",
-            {"reason": data.get("reason", "")},
-        )
-        if response.status_code == 201 and (code, setl_id) in self.uploads:
-            insutype, fund = self.uploads[(code, setl_id)]
-            key = (code, insutype, date_of(self.clock.now()))
-            self.own_totals[key][0] -= 1
-            self.own_totals[key][1] -= fund
-            self.dirty_days.add(key)
-        return response
-
-    def _event_reconcile(self, data: dict[str, Any]) -> Any:
-        return self._call(self._hospital(data), "POST", "/api/v1/reconciliations", data)
-
-    def _event_declare(self, data: dict[str, Any]) -> Any:
-        response = self._call(self._hospital(data), "POST", "/api/v1/declarations", data)
-        if response.status_code in (200, 201):
-            key = (data["fixmedins_code"], data["insutype"])
-            self.declared[key] = max(self.declared.get(key, ""), data["period"])
-        return response
-
-    def _audit_path(self, data: dict[str, Any], action: str) -> str:
-        code, setl_id, rule = data["fixmedins_code"], data["setl_id"], data["rule_code"]
-        return f"/api/v1/audits/{code}/{setl_id}/{rule}/{action}"
-
-    def _event_audit(self, data: dict[str, Any]) -> Any:
-        return self._call("operator", "POST", "/api/v1/audits", data)
-
-    def _event_appeal(self, data: dict[str, Any]) -> Any:
-        return self._call(
-            self._hospital(data),
-            "POST",
-            self._audit_path(data, "appeal"),
-            {"reason": data.get("reason", "")},
-        )
-
-    def _event_review(self, data: dict[str, Any]) -> Any:
-        return self._call(
-            "operator",
-            "POST",
-            self._audit_path(data, "review"),
-            {"amount": data["amount"], "final": data.get("final", True)},
-        )
-
-    def _event_consultation(self, data: dict[str, Any]) -> Any:
-        return self._call(
-            "operator", "POST", self._audit_path(data, "consultation"), {"amount": data["amount"]}
-        )
-
-    def _event_procurement_advance(self, data: dict[str, Any]) -> Any:
-        response = self._call("operator", "POST", "/api/v1/procurement-advances", data)
-        if response.status_code == 201:
-            # paid to the suppliers from the expenditure account, at the bank's counter
-            code = data["fixmedins_code"]
-            self._bank_moves(
-                self.institutions[code].region,
-                data["insutype"],
-                "DEBIT",
-                data["amount"],
-                data["reference"],
-                "药耗招采垫付",
-            )
-        return response
-
-    def _event_assessment(self, data: dict[str, Any]) -> Any:
-        return self._call("operator", "POST", "/api/v1/annual/assessments", data)
-
-    def _event_repayment(self, data: dict[str, Any]) -> Any:
-        code = data["fixmedins_code"]
-        region = self.institutions[code].region if code in self.institutions else "000000"
-        response = self._call(
-            "accountant",
-            "POST",
-            f"/api/v1/receivables/{region}/{data['insutype']}/{code}/repayments",
-            {"amount": data["amount"], "receipt_no": data["receipt_no"]},
-        )
-        if response.status_code == 201:
-            institution = self.institutions[code]
-            self._bank_moves(
-                region,
-                data["insutype"],
-                "CREDIT",
-                data["amount"],
-                data["receipt_no"],
-                "医疗机构退回款",
-                (institution.bank_account, institution.bank_account_name),
-            )
-        return response
-
-    def _event_appropriation(self, data: dict[str, Any]) -> Any:
-        reference = data.get("reference") or f"SCENARIO-EVENT-{self.current_index}"
-        response = self._call(
-            "accountant",
-            "POST",
-            f"/api/v1/fund-ledgers/{data['region']}/{data['insutype']}/appropriations",
-            {"amount": data["amount"], "reference": reference},
-        )
-        if response.status_code == 201:
-            self._bank_moves(
-                data["region"], data["insutype"], "CREDIT", data["amount"], reference, "基金划入"
-            )
-        return response
-
-    def _bank_moves(
-        self,
-        region: str,
-        insutype: str,
-        direction: str,
-        amount: str,
-        reference: str,
-        summary: str,
-        counterparty: tuple[str, str] = ("", ""),
-    ) -> None:
-        """Money the service recorded that moves on the expenditure account without an
-        instruction: the bank books it too (the outside world's side of the event)."""
-        self.bank.transfer(
-            account=_expenditure_account(region, insutype),
-            direction=direction,
-            amount=amount,
-            business_ref=reference,
-            counterparty_account=counterparty[0],
-            counterparty_name=counterparty[1],
-            summary=summary,
-        )
-
-    # -- auto actions ------------------------------------------------------------------------------
-
-    def _auto(self, local: time, today: date) -> None:
-        auto = self.scenario.auto
-        working = self.calendar.is_working(today)
-        if working and local == APPROVE_AT and auto.approve:
-            self._auto_approve(today)
-        if working and local == DECLARE_AT and auto.declare:
-            self._auto_declare(today)
-        if working and local == CONFIRM_AT and auto.confirm:
-            self._auto_confirm(today)
-        if local == RECONCILE_AT and auto.reconcile:
-            self._auto_reconcile()
-
-    def _pages(self, actor: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        cursor = None
-        while True:
-            query = {**params, "limit": LIST_LIMIT, **({"cursor": cursor} if cursor else {})}
-            response = self.client.get(path, params=query, headers=self.headers[actor])
-            if response.status_code != 200:
-                return
-            page = response.json()
-            yield from page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
-
-    def _auto_approve(self, today: date) -> None:
-        if self.waiting["batches"]:
-            left = 0
-            for batch in list(
-                self._pages("accountant", "/api/v1/daily-batches", {"status": "PUSHED"})
-            ):
-                if date_of(datetime.fromisoformat(batch["pushed_at"])) > today:
-                    left += 1
-                    continue
-                path = f"/api/v1/daily-batches/{batch['id']}/approve"
-                if self._call("accountant", "POST", path).json().get("status") == "PUSHED":
-                    self._call("accountant2", "POST", path)
-            self.waiting["batches"] = left > 0
-        for flag, status, stamp in (
-            ("confirmed", "CONFIRMED", "confirmed_at"),
-            ("failed", "FAILED", "payment_result_at"),
-        ):
-            if not self.waiting[flag]:
-                continue
-            left = 0
-            for path in ("/api/v1/statements", "/api/v1/annual/clearings"):
-                for document in list(self._pages("accountant", path, {"status": status})):
-                    if date_of(datetime.fromisoformat(document[stamp])) < today:
-                        self._call("accountant", "POST", f"{path}/{document['id']}/approve")
-                    else:
-                        left += 1
-            self.waiting[flag] = left > 0
-
-    def _auto_confirm(self, today: date) -> None:
-        if not self.waiting["computed"]:
-            return
-        left = 0
-        for path in ("/api/v1/statements", "/api/v1/annual/clearings"):
-            for document in list(self._pages("accountant", path, {"status": "COMPUTED"})):
-                if date_of(datetime.fromisoformat(document["computed_at"])) < today:
-                    response = self._call(
-                        document["fixmedins_code"], "POST", f"{path}/{document['id']}/confirm", {}
-                    )
-                    if response.status_code == 200:
-                        self.waiting["confirmed"] = True
-                else:
-                    left += 1
-        self.waiting["computed"] = left > 0
-
-    def _auto_declare(self, today: date) -> None:
-        """09:00 on working days from the 10th of M+1 (on or after) until the deadline: each
-        institution declares its next period, activity or not, until it is accepted."""
-        first = self.scenario.first_period()
-        for institution in self.scenario.institutions:
-            for insutype in institution.insutypes:
-                key = (institution.code, insutype)
-                period = period_add(self.declared[key], 1) if key in self.declared else first
-                following = date.fromisoformat(f"{period_add(period, 1)}-01")
-                opens = self.calendar.on_or_after(following.replace(day=DECLARE_FROM_DAY))
-                deadline = self.calendar.on_or_after(following.replace(day=DECLARE_DEADLINE_DAY))
-                if not opens <= today <= deadline:
-                    continue
-                response = self._call(
-                    institution.code,
-                    "POST",
-                    "/api/v1/declarations",
-                    {"fixmedins_code": institution.code, "insutype": insutype, "period": period},
-                )
-                if response.status_code in (200, 201):
-                    self.declared[key] = period
-
-    def _auto_reconcile(self) -> None:
-        for key in sorted(self.dirty_days):
-            code, insutype, day = key
-            count, fund = self.own_totals[key]
-            self._call(
-                code,
-                "POST",
-                "/api/v1/reconciliations",
-                {
-                    "fixmedins_code": code,
-                    "insutype": insutype,
-                    "setl_date": day.isoformat(),
-                    "count": count,
-                    "fund_amount": yuan(fund),
-                },
-            )
-        self.dirty_days.clear()

@@ -11,6 +11,7 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.annual import computation as annual_computation
 from app.annual import rules as annual_rules
 from app.annual import service as annual
 from app.auth.principal import Principal
@@ -23,9 +24,10 @@ from app.ledger import service as ledger
 from app.ledger.models import JournalEntry
 from app.ledger.rules import account_code
 from app.money import yuan
-from app.monthly import audits, statements
+from app.monthly import audits, computation, statements
 from app.settlements import service as settlements
 from app.settlements.schemas import ReconciliationIn
+from app.trail.models import AuditEvent
 from app.workdays import service as workdays
 from tests.support import builders
 from tests.support.builders import bearer
@@ -80,21 +82,23 @@ def _reconcile(session: Session, code: str, day: date) -> None:
     session.commit()
 
 
-def _pay(session: Session, instruction_id: str) -> None:
+def _pay(session: Session, instruction_id: str, failed: bool = False) -> None:
+    """The bank's result of the instruction: paid (with a receipt), or failed."""
     instruction = bank.find(session, instruction_id)
     assert instruction is not None
     receipt = {
         "receipt_no": "HD" + instruction_id.replace("-", ""),
         "amount": yuan(instruction.amount_fen),
     }
+    failure = {"code": "E01", "reason": "收款账户状态异常"} if failed else None
     bank.apply_result(
         session,
         instruction,
-        "SUCCESS",
+        "FAILED" if failed else "SUCCESS",
         instruction.amount_fen,
         instruction.payee_account,
-        receipt,
-        None,
+        None if failed else receipt,
+        failure,
         at(instruction.requested_date, 15),
     )
     session.commit()
@@ -114,7 +118,7 @@ def _declare(
 
 
 def _compute_statements(session: Session, today: date) -> int:
-    ids = statements.compute_due(
+    ids = computation.compute_due(
         session, _fund(session), today=today, now=at(today, 1), calendar=workdays.load(session)
     )
     session.commit()
@@ -133,14 +137,14 @@ def _settle_statements(
         client.post(f"/api/v1/statements/{item['id']}/confirm", json={}, headers=headers[code])
         approved = client.post(f"/api/v1/statements/{item['id']}/approve", headers=headers["acc"])
         assert approved.json()["status"] == "APPROVED"
-    ids = statements.submit_due(session, _fund(session), today=today, now=at(today, 14, 30))
+    ids = statements.FLOW.submit_due(session, _fund(session), today=today, now=at(today, 14, 30))
     session.commit()
     for instruction_id in ids:
         _pay(session, instruction_id)
 
 
 def _compute_clearings(session: Session, today: date) -> list[int]:
-    ids = annual.compute_due(session, _fund(session), today=today, now=at(today, 2))
+    ids = annual_computation.compute_due(session, _fund(session), today=today, now=at(today, 2))
     session.commit()
     return ids
 
@@ -391,7 +395,9 @@ def test_clearing_formula_flow_and_ledger(
     assert _amounts(recomputed) == H002_2026
     client.post(f"/api/v1/annual/clearings/{cid2}/confirm", json={}, headers=h2)
     with pytest.raises(Forbidden):  # op recomputed it
-        annual.approve(session, cid2, actor=Principal(None, "op", "accountant"), now=clock.now())
+        annual.FLOW.approve(
+            session, cid2, actor=Principal(None, "op", "accountant"), now=clock.now()
+        )
     session.rollback()
 
     cid1 = first["id"]
@@ -409,7 +415,7 @@ def test_clearing_formula_flow_and_ledger(
         "QS-2027-001",
     )
     with pytest.raises(Forbidden):  # the job computed it
-        annual.approve(
+        annual.FLOW.approve(
             session, cid1, actor=Principal(None, "system", "accountant"), now=clock.now()
         )
     session.rollback()
@@ -438,7 +444,7 @@ def test_clearing_formula_flow_and_ledger(
 
     fund = _fund(session)
     today = date(2027, 1, 20)
-    ids = annual.submit_due(session, fund, today=today, now=at(today, 14, 30))
+    ids = annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 30))
     session.commit()
     assert ids == ["A2026-6401310-H001"]
     _pay(session, "A2026-6401310-H001")
@@ -497,12 +503,12 @@ def test_clearing_exports(client: TestClient, session: Session, clock: Simulated
     )
 
 
-def test_clearing_offsets_an_open_receivable(
+def _h003_clearing(
     client: TestClient, session: Session, clock: SimulatedClock
-) -> None:
+) -> tuple[dict, dict[str, dict]]:
     """H003 (from December): no settlements, a procurement advance of 1,000.00 → December's
     statement is a receivable of 1,000.00 (final); the operator confirms a clearing amount of
-    1,500.00, so gross 1,500.00 is offset by the receivable: actual 500.00."""
+    1,500.00, so gross 1,500.00 is offset by the receivable: actual 500.00. Computed."""
     builders.institution(session, "H003", start=date(2026, 12, 1))
     headers = _users(session, "H003")
     op, acc, h3 = headers["op"], headers["acc"], headers["H003"]
@@ -529,6 +535,17 @@ def test_clearing_offsets_an_open_receivable(
     _assess(client, op, "H003", assessment_score=100, credit_score=100, clearing_amount="1500.00")
     assert len(_compute_clearings(session, date(2027, 1, 19))) == 1
     clearing = _clearing(client, h3, "H003")
+    return clearing, headers
+
+
+def test_clearing_offsets_an_open_receivable(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    """H003 (from December): no settlements, a procurement advance of 1,000.00 → December's
+    statement is a receivable of 1,000.00 (final); the operator confirms a clearing amount of
+    1,500.00, so gross 1,500.00 is offset by the receivable: actual 500.00."""
+    clearing, headers = _h003_clearing(client, session, clock)
+    acc, h3 = headers["acc"], headers["H003"]
     assert _amounts(clearing) == {
         "approved_fund": "0.00",
         "clearing_amount": "1500.00",
@@ -553,7 +570,7 @@ def test_clearing_offsets_an_open_receivable(
     assert _balance(session, "receivable", "H003") == 0
     assert _balance(session, "payable", "H003") == 50_000  # K 1,500.00 − offset 1,000.00
     assert _balance(session, "expense", "H003") == 150_000
-    ids = annual.submit_due(
+    ids = annual.FLOW.submit_due(
         session, _fund(session), today=date(2027, 1, 20), now=at(date(2027, 1, 20), 14, 30)
     )
     session.commit()
@@ -602,3 +619,40 @@ def test_years_and_ids_out_of_range_are_422(client: TestClient, session: Session
         response = client.get(url, headers=auditor)
         assert response.status_code == 422, url
         assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_failed_clearing_payment_is_reapproved_with_its_trail_and_resent(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    """As a statement's: the re-approval of a failed payment records `clearing.reapprove`,
+    posts nothing again, and the next submission resends with a new id linked to the first."""
+    clearing, headers = _h003_clearing(client, session, clock)
+    acc, h3, cid = headers["acc"], headers["H003"], clearing["id"]
+    client.post(f"/api/v1/annual/clearings/{cid}/confirm", json={}, headers=h3)
+    assert client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc).status_code == 200
+    fund = _fund(session)
+    today = date(2027, 1, 20)
+    assert annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 30)) == [
+        "A2026-6401310-H003"
+    ]
+    session.commit()
+    _pay(session, "A2026-6401310-H003", failed=True)
+    assert client.get(f"/api/v1/annual/clearings/{cid}", headers=h3).json()["status"] == "FAILED"
+    assert annual.FLOW.submit_due(session, fund, today=today, now=at(today, 14, 31)) == []
+    reapproved = client.post(f"/api/v1/annual/clearings/{cid}/approve", headers=acc)
+    assert reapproved.json()["status"] == "APPROVED"
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.entity == "clearing", AuditEvent.entity_key == str(cid))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions[-2:] == ["clearing.approve", "clearing.reapprove"]
+    assert _approval_entries(session, cid) == 1
+    tomorrow = date(2027, 1, 21)
+    assert annual.FLOW.submit_due(session, fund, today=tomorrow, now=at(tomorrow, 14, 30)) == [
+        "A2026-6401310-H003-R1"
+    ]
+    session.commit()
+    _pay(session, "A2026-6401310-H003-R1")
+    assert client.get(f"/api/v1/annual/clearings/{cid}", headers=h3).json()["status"] == "PAID"
+    assert _balance(session, "payable", "H003") == 0

@@ -24,7 +24,7 @@ from app.ledger import service as ledger
 from app.ledger.models import JournalEntry
 from app.ledger.rules import account_code
 from app.money import yuan
-from app.monthly import audits, statements
+from app.monthly import audits, computation, statements
 from app.settlements import service as settlements
 from app.settlements.schemas import ReconciliationIn
 from app.workdays import service as workdays
@@ -124,13 +124,13 @@ def _submit_daily(session: Session, today: date) -> list[str]:
 
 
 def _submit_monthly(session: Session, today: date) -> list[str]:
-    ids = statements.submit_due(session, _fund(session), today=today, now=at(today, 14, 30))
+    ids = statements.FLOW.submit_due(session, _fund(session), today=today, now=at(today, 14, 30))
     session.commit()
     return ids
 
 
 def _compute(session: Session, today: date) -> list[int]:
-    ids = statements.compute_due(
+    ids = computation.compute_due(
         session, _fund(session), today=today, now=at(today, 1), calendar=workdays.load(session)
     )
     session.commit()
@@ -716,7 +716,7 @@ def test_dispute_recompute_and_maker_checker(
     own_id = own[0]["id"]
     client.post(f"/api/v1/statements/{own_id}/confirm", json={}, headers=h1)
     with pytest.raises(Forbidden) as refused:  # the job computed it: "system" cannot approve
-        statements.approve(
+        statements.FLOW.approve(
             session,
             own_id,
             actor=Principal(None, "system", "accountant"),
@@ -752,7 +752,7 @@ def test_dispute_recompute_and_maker_checker(
 
     client.post(f"/api/v1/statements/{sid}/confirm", json={}, headers=h2)
     with pytest.raises(Forbidden):  # op recomputed it: op cannot approve it
-        statements.approve(
+        statements.FLOW.approve(
             session, sid, actor=Principal(None, "op", "accountant"), now=at(date(2026, 4, 17))
         )
     session.rollback()

@@ -24,9 +24,17 @@ from app.institutions import service as institutions
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
 from app.money import yuan
-from app.monthly import advances, audits, declarations, receivables, statements
+from app.monthly import (
+    advances,
+    audits,
+    computation,
+    declarations,
+    receivables,
+    statements,
+)
 from app.monthly.models import MonthlyStatement
 from app.monthly.schemas import AuditIn
+from app.payables import offsets
 from app.settlements import service as settlements
 from app.settlements.schemas import ReconciliationIn
 from app.workdays import service as workdays
@@ -55,7 +63,7 @@ def factory() -> Iterator[sessionmaker[Session]]:
 
 def _compute(session: Session, day: date) -> None:
     fund = institutions.get_fund_ledger(session, "640100", "310")
-    statements.compute_due(
+    computation.compute_due(
         session, fund, today=day, now=at(day, 1), calendar=workdays.load(session)
     )
 
@@ -141,16 +149,16 @@ def test_a_return_committed_while_the_statement_is_computed_is_paid_once(
     def returned(session: Session) -> None:
         _bank_result(session, instruction_id, "RETURNED", at(date(2026, 4, 16), 1))
 
-    take = statements._take
+    take = computation._take
 
     def take_then_the_callback_commits(session: Session, fund: object, period: str) -> None:
         take(session, fund, period)  # type: ignore[arg-type]
         _in_thread(factory, returned)()
 
-    monkeypatch.setattr(statements, "_take", take_then_the_callback_commits)
+    monkeypatch.setattr(computation, "_take", take_then_the_callback_commits)
     with transaction(factory) as session:
         _compute(session, date(2026, 4, 16))
-    monkeypatch.setattr(statements, "_take", take)
+    monkeypatch.setattr(computation, "_take", take)
     with transaction(factory) as session:
         _declare(session, "2026-04", date(2026, 5, 6))
         _compute(session, date(2026, 5, 18))
@@ -177,10 +185,10 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
         _declare(session, "2026-03", date(2026, 4, 1))
         _compute(session, date(2026, 4, 16))
         march = _statement(session, "2026-03")  # net −2,000.00: a receivable
-        statements.confirm(
+        statements.FLOW.confirm(
             session, march.id, reference=None, actor=HOSPITAL, now=at(date(2026, 4, 16))
         )
-        statements.approve(session, march.id, actor=ACCOUNTANT, now=at(date(2026, 4, 16), 11))
+        statements.FLOW.approve(session, march.id, actor=ACCOUNTANT, now=at(date(2026, 4, 16), 11))
         settle(session, "H001", "S1", 1_000_000, date(2026, 4, 8))
         generate(session, date(2026, 4, 8))
         _reconcile(session, date(2026, 4, 8))
@@ -188,10 +196,10 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
         _compute(session, date(2026, 5, 18))
         april = _statement(session, "2026-04")
         assert april.offset_fen == 200_000  # takes the whole receivable
-        statements.confirm(
+        statements.FLOW.confirm(
             session, april.id, reference=None, actor=HOSPITAL, now=at(date(2026, 5, 18))
         )
-    original = statements.normal_balance
+    original = offsets.normal_balance
     joins: list[Callable] = []
 
     def balance_read_then_the_approval_runs(name: str, amount: int) -> int:
@@ -199,7 +207,7 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
             joins.append(
                 _in_thread(
                     factory,
-                    lambda other: statements.approve(
+                    lambda other: statements.FLOW.approve(
                         other, april.id, actor=ACCOUNTANT, now=at(date(2026, 5, 18), 11)
                     ),
                 )
@@ -207,7 +215,7 @@ def test_a_repayment_racing_the_approval_that_takes_the_receivable_is_refused(
             time.sleep(1)  # the approval commits now unless a lock makes it wait
         return original(name, amount)
 
-    monkeypatch.setattr(statements, "normal_balance", balance_read_then_the_approval_runs)
+    monkeypatch.setattr(offsets, "normal_balance", balance_read_then_the_approval_runs)
     with pytest.raises(Invalid) as refused, transaction(factory) as session:
         receivables.repay(
             session,

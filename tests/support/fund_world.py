@@ -85,9 +85,9 @@ def _statements(session: Session) -> dict[str, int]:
     zhangs.computed_by = "zhang"
     ids["zhang_statement"] = zhangs.id
     failing = statement(session, "H001", "2026-01", status="CONFIRMED")
-    statements.approve(session, failing.id, actor=ACC, now=at(date(2026, 3, 4), 9))
+    statements.FLOW.approve(session, failing.id, actor=ACC, now=at(date(2026, 3, 4), 9))
     fund = institutions.get_fund_ledger(session, "640100", "310")
-    sent = statements.submit_due(
+    sent = statements.FLOW.submit_due(
         session, fund, today=date(2026, 3, 4), now=at(date(2026, 3, 4), 14)
     )
     instruction = bank.find(session, sent[0])
@@ -113,7 +113,7 @@ def _statements(session: Session) -> dict[str, int]:
         daily_paid=96_500_00,
     )
     assert owing.net_fen == -1_500_00
-    statements.approve(session, owing.id, actor=ACC, now=at(date(2026, 1, 20), 9))
+    statements.FLOW.approve(session, owing.id, actor=ACC, now=at(date(2026, 1, 20), 9))
     ids["receivable_statement"] = owing.id
     session.flush()
     return ids

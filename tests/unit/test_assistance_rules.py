@@ -7,30 +7,33 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.assistance.rules import (
+from app.assistance.policy import (
     Band,
     Category,
-    Claim,
-    Deduction,
-    DeductionKind,
     Holding,
     Insurers,
     Item,
     Policy,
-    Resolution,
     Rule,
     Visit,
-    YearResult,
-    allocate_repayment,
-    compute_person,
-    compute_year,
-    difference,
     gross_base,
     invoice_time,
-    marginal,
-    prepayment,
-    prepayment_date,
+)
+from app.assistance.prepayment import prepayment, prepayment_date
+from app.assistance.recovery import (
+    Claim,
+    Resolution,
+    allocate_repayment,
+    difference,
     split_person_payment,
+)
+from app.assistance.rules import (
+    Deduction,
+    DeductionKind,
+    YearResult,
+    compute_person,
+    compute_year,
+    marginal,
 )
 from app.clock import SHANGHAI
 from app.money import to_fen

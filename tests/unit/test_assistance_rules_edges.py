@@ -9,42 +9,43 @@ from datetime import date, datetime
 
 import pytest
 
-from app.assistance.rules import (
-    PREPAYMENT,
+from app.assistance.policy import (
     Band,
     Category,
-    Claim,
-    ClearingMode,
-    Deduction,
-    DeductionKind,
     Holding,
     Insurers,
     Item,
     Policy,
-    PrepaymentStatus,
-    Resolution,
     Rule,
     Visit,
-    YearResult,
-    allocate_repayment,
-    band_amount,
-    burden_line_exceeded,
     categories_on,
-    clearing_resolution,
-    compute_person,
-    compute_year,
-    granted,
     gross_base,
     invoice_time,
-    marginal,
     parse_month_day,
     policy_in_force,
-    prepayment,
-    prepayment_applies,
     self_paid,
-    split_person_payment,
-    spread_relief,
     visit_of,
+)
+from app.assistance.prepayment import PREPAYMENT, PrepaymentStatus, prepayment, prepayment_applies
+from app.assistance.recovery import (
+    Claim,
+    ClearingMode,
+    Resolution,
+    allocate_repayment,
+    clearing_resolution,
+    granted,
+    split_person_payment,
+)
+from app.assistance.rules import (
+    Deduction,
+    DeductionKind,
+    YearResult,
+    band_amount,
+    burden_line_exceeded,
+    compute_person,
+    compute_year,
+    marginal,
+    spread_relief,
 )
 from app.clock import SHANGHAI
 from app.errors import Conflict, Invalid

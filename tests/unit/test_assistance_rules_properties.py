@@ -12,25 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.assistance.rules import (
-    Band,
-    Category,
-    Claim,
-    Deduction,
-    DeductionKind,
-    Holding,
-    Item,
-    Policy,
-    Resolution,
-    Rule,
-    Visit,
-    YearResult,
-    allocate_repayment,
-    compute_year,
-    prepayment,
-    split_person_payment,
-    spread_relief,
-)
+from app.assistance.policy import Band, Category, Holding, Item, Policy, Rule, Visit
+from app.assistance.prepayment import prepayment
+from app.assistance.recovery import Claim, Resolution, allocate_repayment, split_person_payment
+from app.assistance.rules import Deduction, DeductionKind, YearResult, compute_year, spread_relief
 from app.clock import SHANGHAI
 from app.errors import Invalid
 

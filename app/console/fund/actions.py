@@ -22,12 +22,12 @@ def approve_batch(session: Session, batch_id: int, actor: Principal, now: dateti
 
 def approve_statement(session: Session, statement_id: int, actor: Principal, now: datetime) -> None:
     """Approve a confirmed statement, or re-approve one whose payment failed."""
-    statements.approve(session, statement_id, actor=actor, now=now)
+    statements.FLOW.approve(session, statement_id, actor=actor, now=now)
 
 
 def approve_clearing(session: Session, clearing_id: int, actor: Principal, now: datetime) -> None:
     """Approve a confirmed clearing, or re-approve one whose payment failed."""
-    annual.approve(session, clearing_id, actor=actor, now=now)
+    annual.FLOW.approve(session, clearing_id, actor=actor, now=now)
 
 
 def reject_batch(

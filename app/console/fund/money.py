@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import SHANGHAI, business_date
 from app.console import charts
-from app.console.fund import actions, messages, queries
+from app.console.fund import actions, messages, money_queries, queries
 from app.console.fund import book as books
 from app.console.fund.access import Accountant, Staff, can_write
 from app.console.security import ConsoleRoute
@@ -48,7 +48,7 @@ BUCKET_OF = {"ACCEPTED": "SENT", "UNKNOWN": "SENT"}
 def monitor_counts(session: Session, today: date) -> list[tuple[str, str, int, int]]:
     """Today's instructions per bucket: (bucket, label, count, fen); UNKNOWN counts as sent."""
     sums: dict[str, list[int]] = {bucket: [0, 0] for bucket, _ in BUCKETS}
-    for status, (count, amount) in queries.instructions_by_status(session, today).items():
+    for status, (count, amount) in money_queries.instructions_by_status(session, today).items():
         bucket = BUCKET_OF.get(status, status)
         sums[bucket][0] += count
         sums[bucket][1] += amount
@@ -58,7 +58,7 @@ def monitor_counts(session: Session, today: date) -> list[tuple[str, str, int, i
 def _chart(session: Session, book: books.FundBook, today: date, region: str | None) -> Markup:
     first = today - timedelta(days=CHART_DAYS - 1)
     days = [first + timedelta(days=n) for n in range(CHART_DAYS)]
-    rows = queries.paid_per_day(session, first, today)
+    rows = money_queries.paid_per_day(session, first, today)
     funds = [f for f in book.ordered() if region in (None, f.region_code)]
     if len(funds) <= charts.SERIES_MAX:
         keys = [(f.region_code, f.insutype) for f in funds]
@@ -97,8 +97,8 @@ def monitor_page(
     if region not in {f.region_code for f in book.funds.values()}:
         region = None
     since = datetime.combine(today - timedelta(days=PROBLEM_DAYS), time(0), tzinfo=SHANGHAI)
-    problems = queries.payment_problems(session, since.astimezone(UTC))
-    failed = queries.failed_documents(session, principal)
+    problems = money_queries.payment_problems(session, since.astimezone(UTC))
+    failed = money_queries.failed_documents(session, principal)
     names = queries.institution_names(
         session, sorted({p.fixmedins_code for p in problems} | {d.fixmedins_code for d in failed})
     )
@@ -137,7 +137,7 @@ class FundRow:
     key: tuple[str, str]
     label: str
     balance_fen: int
-    send: queries.ToSend
+    send: money_queries.ToSend
     submission: tuple[time, time] | None
     working_day: bool
 
@@ -156,8 +156,8 @@ class FundsForm:
 
 def funds_view(session: Session, principal: Any, today: date) -> dict[str, Any]:
     book = books.load(session)
-    balances = queries.bank_balances(session)
-    sends = queries.to_send(session, today)
+    balances = money_queries.bank_balances(session)
+    sends = money_queries.to_send(session, today)
     working = book.calendar.is_working(today)
     rows = []
     for fund in book.ordered():
@@ -168,20 +168,20 @@ def funds_view(session: Session, principal: Any, today: date) -> dict[str, Any]:
                 key,
                 book.label(*key),
                 balances.get(key, 0),
-                sends.get(key, queries.ToSend()),
+                sends.get(key, money_queries.ToSend()),
                 (policy.submission_time, policy.cutoff_time) if policy else None,
                 working,
             )
         )
-    receivables = queries.receivables_by_age(session, today)
+    receivables = money_queries.receivables_by_age(session, today)
     names = queries.institution_names(session, sorted({r.fixmedins_code for r in receivables}))
     return {
         "title": "资金",
         "today": today,
         "book": book,
         "funds": rows,
-        "appropriations": queries.recent_appropriations(session),
-        "funding": queries.open_funding_requests(session),
+        "appropriations": money_queries.recent_appropriations(session),
+        "funding": money_queries.open_funding_requests(session),
         "receivables": receivables,
         "names": names,
         "totals": [sum(r.buckets_fen[n] for r in receivables) for n in range(3)],

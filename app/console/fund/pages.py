@@ -18,9 +18,9 @@ from app.clock import business_date
 from app.console import statuses
 from app.console.display import period_cn
 from app.console.fund import book as books
-from app.console.fund import documents, messages, money, payees, queries, queue
+from app.console.fund import documents, messages, money, money_queries, payees, queue
 from app.console.fund.access import Accountant, Staff, can_write
-from app.console.fund.queue import QueueContext, QueueFilter, QueueRow
+from app.console.fund.queue_model import QueueContext, QueueFilter, QueueRow
 from app.console.listing import Filter, read_query
 from app.console.security import ConsoleRoute
 from app.console.templating import render
@@ -236,13 +236,13 @@ def home(request: Request, principal: Principal, session: Session, clock: Any) -
     today = business_date(now)
     view = queue_view(request, session, principal, today, limit=HEAD_ROWS)
     book = view["book"]
-    sends = queries.to_send(session, today)
+    sends = money_queries.to_send(session, today)
     working = book.calendar.is_working(today)
     deadlines = []
     for fund in book.ordered():
         key = (fund.region_code, fund.insutype)
         deadline = book.deadline(fund.id, today)
-        send = sends.get(key, queries.ToSend())
+        send = sends.get(key, money_queries.ToSend())
         deadlines.append(
             {
                 "label": book.label(*key),

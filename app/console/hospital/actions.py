@@ -18,25 +18,25 @@ from app.monthly.models import AuditAttachment, AuditItem
 def confirm_statement(
     session: Session, statement_id: int, reference: str | None, *, actor: Principal, now: datetime
 ) -> None:
-    statements.confirm(session, statement_id, reference=reference, actor=actor, now=now)
+    statements.FLOW.confirm(session, statement_id, reference=reference, actor=actor, now=now)
 
 
 def dispute_statement(
     session: Session, statement_id: int, reason: str, *, actor: Principal, now: datetime
 ) -> None:
-    statements.dispute(session, statement_id, reason, actor=actor, now=now)
+    statements.FLOW.dispute(session, statement_id, reason, actor=actor, now=now)
 
 
 def confirm_clearing(
     session: Session, clearing_id: int, reference: str | None, *, actor: Principal, now: datetime
 ) -> None:
-    annual.confirm(session, clearing_id, reference=reference, actor=actor, now=now)
+    annual.FLOW.confirm(session, clearing_id, reference=reference, actor=actor, now=now)
 
 
 def dispute_clearing(
     session: Session, clearing_id: int, reason: str, *, actor: Principal, now: datetime
 ) -> None:
-    annual.dispute(session, clearing_id, reason, actor=actor, now=now)
+    annual.FLOW.dispute(session, clearing_id, reason, actor=actor, now=now)
 
 
 def appeal(

@@ -59,7 +59,7 @@ def clearing_list(request: Request, principal: Hospital, session: SessionDep) ->
 
 
 def _context(session: Session, principal: Hospital, clearing_id: int) -> dict[str, Any]:
-    clearing = annual.get(session, clearing_id, actor=principal)
+    clearing = annual.FLOW.get(session, clearing_id, actor=principal)
     return {
         "clearing": clearing,
         "institution": institutions.get_institution(session, clearing.fixmedins_code),

@@ -122,7 +122,7 @@ def statement_list_xlsx(request: Request, principal: Hospital, session: SessionD
 
 
 def _statement_context(session: Session, principal: Hospital, statement_id: int) -> dict[str, Any]:
-    statement = statements.get(session, statement_id, actor=principal)
+    statement = statements.FLOW.get(session, statement_id, actor=principal)
     facts = document_queries.statement_facts(session, statement)
     return {
         "statement": statement,

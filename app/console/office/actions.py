@@ -145,18 +145,7 @@ def register_advance(session: Session, data: AdvanceIn, *, actor: Principal, now
 def record_assessment(
     session: Session, data: AssessmentIn, *, actor: Principal, now: datetime
 ) -> bool:
-    _, created = annual.record_assessment(
-        session,
-        year=data.year,
-        code=data.fixmedins_code,
-        insutype=data.insutype,
-        assessment_score=data.assessment_score,
-        credit_score=data.credit_score,
-        clearing_amount_fen=data.clearing_amount,
-        budget_fen=data.budget,
-        actor=actor,
-        now=now,
-    )
+    _, created = annual.record_assessment(session, data, actor=actor, now=now)
     return created
 
 

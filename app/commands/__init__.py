@@ -1,0 +1,1 @@
+"""The command groups of the `fundledger` command line; app/cli.py assembles them."""
