@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import transaction
 from app.scheduling.models import JobRun
 from app.scheduling.rules import RUN, RunStatus, finished
+
+log = logging.getLogger("fundledger.jobs")
 
 DETAIL_CHARS_MAX = 2000
 
@@ -81,7 +84,12 @@ def finish(
         row = session.get(JobRun, run_id)
         assert row is not None
         status = finished(ok)
-        RUN.check(row.status, status)
+        if row.status == RunStatus.RUNNING:
+            RUN.check(row.status, status)
+        else:
+            # A process whose run was taken over (its lock connection dropped) finishes after
+            # the one that took over: its result is recorded, the last word, as it always was.
+            log.warning("job run %s finished again (%s, was %s)", run_id, status, row.status)
         row.status = status
         row.finished_at = now
         row.detail = _trim(detail)

@@ -10,7 +10,7 @@ the entry's id and `posted`, `replayed` (the key stands for the same content) or
 (the key stands for other content; nothing written). SQLite keeps the Python path.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-30 04:00:00.000000
 """
 from collections.abc import Sequence

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.daily.models import DailyBatch
 from app.db import make_engine, make_sessionmaker, transaction
 from app.jobcontext import JobContext
+from app.scheduling import service as scheduling
 from app.scheduling.models import JobRun
 from jobs.scheduler import catch_up
 from tests.support import builders
@@ -99,3 +100,20 @@ def test_two_scheduler_processes_make_one_batch_per_date() -> None:
         assert {count for *_, count in per_date} == {1}
         assert {count for _, count in runs} == {1}
         engine.dispose()
+
+
+def test_a_taken_over_run_finishing_late_is_recorded_not_raised() -> None:
+    """A process whose run was taken over (its lock connection dropped) finishes after the one
+    that took over: its finish is recorded as the last word, never an IllegalTransition."""
+    now = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
+    with fresh_database() as url:
+        factory = make_sessionmaker(make_engine(url))
+        first = scheduling.claim(factory, "daily_batch", date(2026, 3, 6), runner="a", now=now)
+        taken = scheduling.claim(factory, "daily_batch", date(2026, 3, 6), runner="b", now=now)
+        assert first is not None and taken == first
+        scheduling.finish(factory, first, ok=True, detail={"by": "b"}, now=now)
+        scheduling.finish(factory, first, ok=False, detail={"by": "a"}, now=now)
+        with transaction(factory) as session:
+            run = session.get(JobRun, first)
+            assert run is not None
+            assert (run.status, run.attempts, run.detail) == ("FAILED", 2, {"by": "a"})
