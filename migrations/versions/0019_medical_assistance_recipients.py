@@ -27,8 +27,24 @@ def _fund_insutypes(allowed: str) -> None:
         )
 
 
+ONE_STOP_COLUMNS = (
+    "inscp_scp_amt_fen",
+    "hifmi_pay_fen",
+    "cvlserv_pay_fen",
+    "hifes_pay_fen",
+    "maf_pay_fen",
+    "oth_pay_fen",
+)
+
+
 def upgrade() -> None:
     _fund_insutypes("'310', '390', '610'")
+    # the one-stop fields of the 2304 upload (A3): 0 for the settlements stored before
+    with op.batch_alter_table("settlement", schema=None) as batch_op:
+        for name in ONE_STOP_COLUMNS:
+            batch_op.add_column(
+                sa.Column(name, sa.BigInteger(), server_default="0", nullable=False)
+            )
     op.create_table(
         "recipient_import",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
@@ -116,4 +132,7 @@ def downgrade() -> None:
 
     op.drop_table("recipient")
     op.drop_table("recipient_import")
+    with op.batch_alter_table("settlement", schema=None) as batch_op:
+        for name in reversed(ONE_STOP_COLUMNS):
+            batch_op.drop_column(name)
     _fund_insutypes("'310', '390'")
