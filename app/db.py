@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -183,10 +184,18 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         session.execute(table.insert(), rows)
         return
     columns = list(rows[0])
+    # COPY takes JSON as text: the driver would write a Python list as an array (and refuse
+    # one of mixed types); serialised as the INSERT path does (None as JSON null).
+    as_json = [isinstance(table.c[column].type, JSON) for column in columns]
     driver = session.connection().connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
         names = ", ".join(columns)
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[column] for column in columns])
+                copy.write_row(
+                    [
+                        json.dumps(row[column]) if is_json else row[column]
+                        for column, is_json in zip(columns, as_json, strict=True)
+                    ]
+                )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.auth.principal import Principal
-from app.institutions import service as institutions
+from app.institutions import maintenance
 from app.institutions.schemas import FundLedgerIn, PolicyIn, RegionIn
 
 BENCH_ADMIN = Principal(None, "bench", "admin")
@@ -61,11 +61,11 @@ def seed_region(
 ) -> None:
     """A region with its fund ledgers (default policy from 2026-01-01) and `count`
     institutions H00000… inserted set-based (enrollments are the caller's)."""
-    institutions.create_region(
+    maintenance.create_region(
         session, RegionIn(code=region, name="银川市"), actor=BENCH_ADMIN, now=now
     )
     for insutype in insutypes:
-        fund = institutions.create_fund_ledger(
+        fund = maintenance.create_fund_ledger(
             session,
             FundLedgerIn(
                 region_code=region,
@@ -77,7 +77,7 @@ def seed_region(
             actor=BENCH_ADMIN,
             now=now,
         )
-        institutions.add_policy_version(
+        maintenance.add_policy_version(
             session, fund, PolicyIn(effective_from=date(2026, 1, 1)), actor=BENCH_ADMIN, now=now
         )
     if not count:

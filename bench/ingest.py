@@ -29,7 +29,7 @@ from app import migrate
 from app.auth import service as auth
 from app.auth.principal import Principal
 from app.db import make_engine, make_sessionmaker, transaction
-from app.institutions import service as institutions
+from app.institutions import maintenance
 from app.institutions.schemas import EnrollmentIn, InstitutionIn
 from app.money import apply_ratio
 from bench.common import Timer, fresh_postgres, seed_region
@@ -47,7 +47,7 @@ def _seed(url: str) -> dict[str, str]:
         seed_region(session, "640100", ("310",), 0, NOW)
         for i in range(INSTITUTIONS):
             code = f"H{i:04d}"
-            institutions.create_institution(
+            maintenance.create_institution(
                 session,
                 InstitutionIn(
                     code=code,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.bankrecon import service as bankrecon
+from app.bankrecon import fetching
 from app.jobcontext import JobContext
 
 
 def run(ctx: JobContext, business_date: date) -> dict[str, Any]:
     if ctx.gateway is None:
         return {"skipped": "no bank gateway"}
-    return bankrecon.fetch_day(ctx, business_date)
+    return fetching.fetch_day(ctx, business_date)

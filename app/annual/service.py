@@ -290,17 +290,14 @@ def list_clearings(
     after_id: int | None,
     limit: int,
 ) -> list[AnnualClearing]:
-    query = select(AnnualClearing).order_by(AnnualClearing.id).limit(limit)
-    for value, column in (
-        (year, AnnualClearing.year),
-        (status, AnnualClearing.status),
-        (fixmedins_code, AnnualClearing.fixmedins_code),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if after_id is not None:
-        query = query.where(AnnualClearing.id > after_id)
-    return list(session.scalars(query))
+    return FLOW.documents(
+        session,
+        after_id=after_id,
+        limit=limit,
+        year=year,
+        status=status,
+        fixmedins_code=fixmedins_code,
+    )
 
 
 def scenario_rows(session: Session) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import PayeeChecker, Reader, ReferenceData, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
-from app.institutions import payees, rules, service
+from app.institutions import maintenance, payees, rules, service
 from app.institutions.models import FUND_INSUTYPES, FundLedger, Institution, PayeeChange, Region
 from app.institutions.schemas import (
     EnrollmentIn,
@@ -90,7 +90,7 @@ def create_region(
     body: RegionIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> Region:
     with session.begin():
-        return service.create_region(session, body, actor=actor, now=clock.now())
+        return maintenance.create_region(session, body, actor=actor, now=clock.now())
 
 
 @router.get("/regions", response_model=list[RegionOut])
@@ -108,7 +108,7 @@ def update_region(
     code: str, body: RegionPatch, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> Region:
     with session.begin():
-        return service.update_region(session, code, body, actor=actor, now=clock.now())
+        return maintenance.update_region(session, code, body, actor=actor, now=clock.now())
 
 
 @router.post("/fund-ledgers", status_code=201)
@@ -116,7 +116,7 @@ def create_fund_ledger(
     body: FundLedgerIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> FundLedgerOut:
     with session.begin():
-        fund = service.create_fund_ledger(session, body, actor=actor, now=clock.now())
+        fund = maintenance.create_fund_ledger(session, body, actor=actor, now=clock.now())
         return _fund_out(session, fund)
 
 
@@ -146,7 +146,7 @@ def update_fund_ledger(
 ) -> FundLedgerOut:
     with session.begin():
         fund = service.get_fund_ledger(session, region_code, insutype)
-        service.update_fund_ledger(session, fund, body, actor=actor, now=clock.now())
+        maintenance.update_fund_ledger(session, fund, body, actor=actor, now=clock.now())
         return _fund_out(session, fund)
 
 
@@ -162,7 +162,7 @@ def add_policy(
     """A new effective-dated policy version; versions are never edited."""
     with session.begin():
         fund = service.get_fund_ledger(session, region_code, insutype)
-        service.add_policy_version(session, fund, body, actor=actor, now=clock.now())
+        maintenance.add_policy_version(session, fund, body, actor=actor, now=clock.now())
         return _fund_out(session, fund)
 
 
@@ -190,7 +190,7 @@ def create_institution(
     body: InstitutionIn, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> InstitutionOut:
     with session.begin():
-        institution = service.create_institution(session, body, actor=actor, now=clock.now())
+        institution = maintenance.create_institution(session, body, actor=actor, now=clock.now())
         return _institution_out(session, institution)
 
 
@@ -225,7 +225,9 @@ def update_institution(
     code: str, body: InstitutionPatch, actor: ReferenceData, session: SessionDep, clock: ClockDep
 ) -> InstitutionOut:
     with session.begin():
-        institution = service.update_institution(session, code, body, actor=actor, now=clock.now())
+        institution = maintenance.update_institution(
+            session, code, body, actor=actor, now=clock.now()
+        )
         return _institution_out(session, institution)
 
 
@@ -235,7 +237,7 @@ def add_enrollment(
 ) -> InstitutionOut:
     with session.begin():
         institution = service.get_institution(session, code)
-        service.add_enrollment(session, institution, body, actor=actor, now=clock.now())
+        maintenance.add_enrollment(session, institution, body, actor=actor, now=clock.now())
         return _institution_out(session, institution)
 
 
@@ -250,7 +252,7 @@ def end_enrollment(
 ) -> InstitutionOut:
     with session.begin():
         institution = service.get_institution(session, code)
-        service.end_enrollment(
+        maintenance.end_enrollment(
             session, institution, enrollment_id, end_date, actor=actor, now=clock.now()
         )
         return _institution_out(session, institution)

@@ -93,19 +93,16 @@ def list_statements(
     after_id: int | None,
     limit: int,
 ) -> list[MonthlyStatement]:
-    query = select(MonthlyStatement).order_by(MonthlyStatement.id).limit(limit)
-    for value, column in (
-        (fixmedins_code, MonthlyStatement.fixmedins_code),
-        (insutype, MonthlyStatement.insutype),
-        (period, MonthlyStatement.period),
-        (status, MonthlyStatement.status),
-        (region_code, MonthlyStatement.region_code),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if after_id is not None:
-        query = query.where(MonthlyStatement.id > after_id)
-    return list(session.scalars(query))
+    return FLOW.documents(
+        session,
+        after_id=after_id,
+        limit=limit,
+        fixmedins_code=fixmedins_code,
+        insutype=insutype,
+        period=period,
+        status=status,
+        region_code=region_code,
+    )
 
 
 def scenario_rows(session: Session) -> list[dict[str, Any]]:

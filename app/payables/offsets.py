@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import BigInteger, String, column, func, select, table
 from sqlalchemy.orm import Session
 
 from app.db import any_of, in_chunks
@@ -20,13 +20,13 @@ from app.payables.machine import HOLDS_OFFSET
 
 OFFSET_HOLDER_TABLES = ("monthly_statement", "annual_clearing")
 OFFSET_HOLDERS = tuple(
-    table(
+    table(  # typed columns: PostgreSQL binds `= ANY(array)` of their type
         name,
-        column("region_code"),
-        column("insutype"),
-        column("fixmedins_code"),
-        column("status"),
-        column("offset_fen"),
+        column("region_code", String),
+        column("insutype", String),
+        column("fixmedins_code", String),
+        column("status", String),
+        column("offset_fen", BigInteger),
     )
     for name in OFFSET_HOLDER_TABLES
 )

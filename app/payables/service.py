@@ -105,6 +105,20 @@ class Flow(Generic[D]):
             raise NotFound(f"no {self.kind.name} {document_id}")
         return document
 
+    def documents(
+        self, session: Session, *, after_id: int | None, limit: int, **filters: Any
+    ) -> list[D]:
+        """A page of documents in id order after `after_id`; each filter given (not None) is
+        an equality on the column of that name."""
+        model: Any = self.kind.model
+        query = select(model).order_by(model.id).limit(limit)
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(getattr(model, name) == value)
+        if after_id is not None:
+            query = query.where(model.id > after_id)
+        return list(session.scalars(query))
+
     def _record(
         self,
         session: Session,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import column, select, table
+from sqlalchemy import BigInteger, column, select, table
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -82,7 +82,7 @@ def revoke(
 
 # Monthly's audit items refer to settlements (monthly imports settlements, not the other way):
 # read by table name; tests/unit/test_imports.py keeps the import graph acyclic.
-AUDIT_ITEM = table("audit_item", column("id"), column("settlement_id"))
+AUDIT_ITEM = table("audit_item", column("id", BigInteger), column("settlement_id", BigInteger))
 
 
 def _has_audit_results(session: Session, settlement_id: int) -> bool:

@@ -18,6 +18,7 @@ from app.clock import SimulatedClock
 from app.config import Settings
 from app.daily import service as daily
 from app.daily.models import DailyBatch
+from app.institutions import maintenance
 from app.institutions import service as institutions
 from app.institutions.schemas import PolicyIn
 from app.jobcontext import JobContext
@@ -37,7 +38,7 @@ def _world(session: Session, *, block: bool) -> None:
     builders.institution(session, "H001")
     if block:
         fund = institutions.get_fund_ledger(session, "640100", "310")
-        institutions.add_policy_version(
+        maintenance.add_policy_version(
             session,
             fund,
             PolicyIn.model_validate({"effective_from": "2026-03-01", "funds_check": "block"}),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.bank.models import PaymentInstruction
 from app.daily import service as daily
+from app.institutions import maintenance
 from app.institutions import service as institutions
 from app.institutions.schemas import PolicyIn
 from app.scheduling.models import JobRun
@@ -129,7 +130,7 @@ def test_the_list_shows_every_scheduled_job_and_reads_the_policy(
 ) -> None:
     builders.fund(session)
     builders.fund(session, "640200")
-    institutions.add_policy_version(  # 640200 submits earlier from March on
+    maintenance.add_policy_version(  # 640200 submits earlier from March on
         session,
         institutions.get_fund_ledger(session, "640200", "310"),
         PolicyIn.model_validate(

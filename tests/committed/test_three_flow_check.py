@@ -27,6 +27,7 @@ from app import migrate
 from app.alerts.models import Alert
 from app.bank.models import PaymentInstruction
 from app.bank.simulator import BankSimulator
+from app.bankrecon import reconciliation
 from app.bankrecon import service as bankrecon
 from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.bankrecon.schemas import StatementIn
@@ -327,7 +328,7 @@ def test_money_in_the_ledger_that_never_reached_the_bank_is_a_difference(
         ),
         now=before,
     )
-    bankrecon._reconcile(session, latest, fund, NOW)
+    reconciliation.reconcile(session, latest, fund, NOW)
     assert latest.status == "DIFFERENCES"
     assert latest.reconciliation["counts"]["ledger_only_overdue"] == 1
     alert = session.scalars(

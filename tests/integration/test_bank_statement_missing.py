@@ -1,6 +1,6 @@
 """A working day's statement the bank does not deliver raises `bank_statement_missing` (the
 job is done for the day, so nothing else would ever say it), once per account and day.
-`bankrecon.receive` resolves it when the statement arrives (fetched again or uploaded)."""
+`bankrecon.service.receive` resolves it when the statement arrives (fetched again or uploaded)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.alerts.models import Alert
 from app.bank.protocol import StatementResult
-from app.bankrecon import service as bankrecon
+from app.bankrecon import fetching
 from app.clock import SimulatedClock
 from app.db import transaction
 from tests.support import builders
@@ -43,7 +43,7 @@ def test_an_undelivered_statement_is_an_alert(
         builders.fund(session)
     gateway = Gateway("not_ready")
     ctx = SimpleNamespace(session_factory=session_factory, gateway=gateway, clock=clock)
-    result = bankrecon.fetch_day(ctx, DAY)
+    result = fetching.fetch_day(ctx, DAY)
     assert list(result["statements"].values()) == ["not_ready"]
     assert len(gateway.asked) == 1
     with transaction(session_factory) as session:
@@ -51,9 +51,9 @@ def test_an_undelivered_statement_is_an_alert(
         account = gateway.asked[0][0]
         assert alert.subject == f"{account}:{DAY}" and alert.resolved_at is None
         assert "bank_statement" in alert.detail
-    bankrecon.fetch_day(ctx, DAY)  # asked again: still one alert
+    fetching.fetch_day(ctx, DAY)  # asked again: still one alert
     with transaction(session_factory) as session:
         assert len(_missing(session)) == 1
     # a day off has no statement: nothing asked, nothing raised
-    assert bankrecon.fetch_day(ctx, date(2026, 3, 8)) == {"working_day": False}
+    assert fetching.fetch_day(ctx, date(2026, 3, 8)) == {"working_day": False}
     assert len(gateway.asked) == 2

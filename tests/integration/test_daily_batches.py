@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.daily import rules
 from app.daily import service as daily
 from app.daily.models import DailyBatch, DailyLine
-from app.institutions import service as institutions
+from app.institutions import maintenance
 from app.institutions.schemas import PolicyIn
 from app.ledger import service as ledger
 from tests.support import builders
@@ -80,7 +80,7 @@ def test_sql_rounding_matches_the_rule(session: Session) -> None:
 
 def test_ratio_change_mid_month_applies_by_settlement_date(session: Session) -> None:
     fund = builders.fund(session)
-    institutions.add_policy_version(
+    maintenance.add_policy_version(
         session,
         fund,
         PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
@@ -185,7 +185,7 @@ def test_policy_cannot_rerate_stored_settlements(session: Session) -> None:
     builders.institution(session, "H001")
     settle(session, "H001", "S1", 10_000, date(2026, 3, 16))
     with pytest.raises(Conflict):
-        institutions.add_policy_version(
+        maintenance.add_policy_version(
             session,
             fund,
             PolicyIn.model_validate({"effective_from": "2026-03-15", "daily_ratio": "0.70"}),
@@ -193,14 +193,14 @@ def test_policy_cannot_rerate_stored_settlements(session: Session) -> None:
             now=NOW,
         )
     # the same ratio (a deposit-rate change) or a later date is fine
-    institutions.add_policy_version(
+    maintenance.add_policy_version(
         session,
         fund,
         PolicyIn.model_validate({"effective_from": "2026-03-15", "deposit_rate": "0.06"}),
         actor=ADMIN,
         now=NOW,
     )
-    institutions.add_policy_version(
+    maintenance.add_policy_version(
         session,
         fund,
         PolicyIn.model_validate({"effective_from": "2026-03-17", "daily_ratio": "0.70"}),

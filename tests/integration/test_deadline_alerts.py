@@ -18,6 +18,7 @@ from app.bank.protocol import SendResult, StatusResult
 from app.clock import SHANGHAI, SimulatedClock
 from app.config import Settings
 from app.daily import service as daily
+from app.institutions import maintenance
 from app.institutions import service as institutions
 from app.institutions.schemas import PolicyIn
 from app.jobcontext import JobContext
@@ -60,7 +61,7 @@ def _declaration_day(session: Session, day: int) -> None:
     """H001 in 640100/310, the policy's declaration day `day` (not the default 15)."""
     builders.institution(session, "H001")
     fund = institutions.get_fund_ledger(session, "640100", "310")
-    institutions.add_policy_version(
+    maintenance.add_policy_version(
         session,
         fund,
         PolicyIn.model_validate({"effective_from": "2026-02-01", "declaration_day": day}),

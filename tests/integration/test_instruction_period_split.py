@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import migrate
+from app import db, migrate
 from app.auth.principal import Principal
 from app.bank import service as bank
 from app.bank.models import BankReturn, PaymentInstruction
@@ -79,4 +80,35 @@ def test_migration_0017_fills_in_the_split_of_earlier_instructions() -> None:
             instruction = session.get(PaymentInstruction, ID)
             assert instruction is not None
             assert instruction.period_split == saved
+        engine.dispose()
+
+
+def test_a_submission_large_enough_for_copy_keeps_every_split(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL writes ≥ COPY_ROWS_MIN instructions with COPY, which takes the JSON split as
+    text (a Python list of a period and an amount is no PostgreSQL array); lowered here so
+    three institutions take that path."""
+    monkeypatch.setattr(db, "COPY_ROWS_MIN", 2)
+    codes = ("H001", "H002", "H003")
+    with fresh_database() as url:
+        engine = make_engine(url)
+        with Session(engine) as session:
+            builders.fund(session)
+            for number, code in enumerate(codes, start=1):
+                builders.institution(session, code)
+                settle(session, code, f"S{number}F", 100_000 * number, FEB)
+                settle(session, code, f"S{number}M", 200_000 * number, FRI)
+            batch = generate(session, FRI)
+            accountant = Principal(None, "acc", "accountant")
+            daily.approve(session, batch.id, actor=accountant, now=at(MON, 9))
+            fund = institutions.get_fund_ledger(session, "640100", "310")
+            ids = daily.submit_due(session, fund, today=MON, now=at(MON, 14, 30))
+            assert len(ids) == len(codes)
+            session.commit()
+        with Session(engine) as session:
+            for instruction in session.scalars(select(PaymentInstruction)):
+                split = instruction.period_split
+                assert [period for period, _ in split] == ["2026-02", "2026-03"]
+                assert sum(amount for _, amount in split) == instruction.amount_fen
         engine.dispose()

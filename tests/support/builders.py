@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import service as auth
 from app.auth.principal import Principal
+from app.institutions import maintenance
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger, Institution, Region
 from app.institutions.schemas import (
@@ -26,7 +27,7 @@ def region(session: Session, code: str = "640100", name: str = "银川市") -> R
     existing = session.get(Region, code)
     if existing is not None:
         return existing
-    return institutions.create_region(session, RegionIn(code=code, name=name), actor=ADMIN, now=NOW)
+    return maintenance.create_region(session, RegionIn(code=code, name=name), actor=ADMIN, now=NOW)
 
 
 def fund(
@@ -44,7 +45,7 @@ def fund(
     existing = institutions.find_fund_ledger(session, region_code, insutype)
     if existing is not None:
         return existing
-    ledger = institutions.create_fund_ledger(
+    ledger = maintenance.create_fund_ledger(
         session,
         FundLedgerIn(
             region_code=region_code,
@@ -57,7 +58,7 @@ def fund(
         actor=ADMIN,
         now=NOW,
     )
-    institutions.add_policy_version(
+    maintenance.add_policy_version(
         session,
         ledger,
         PolicyIn.model_validate(
@@ -86,7 +87,7 @@ def institution(
 ) -> Institution:
     for insutype in insutypes:
         fund(session, region_code, insutype)
-    return institutions.create_institution(
+    return maintenance.create_institution(
         session,
         InstitutionIn(
             code=code,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import business_date
 from app.console import export
-from app.console.hospital import queries
+from app.console.hospital import document_queries, queries
 from app.console.hospital.common import Hospital, insutype_filter, today
 from app.console.listing import Column, Filter, ListQuery, read_query
 from app.console.security import ConsoleRoute
@@ -92,9 +92,13 @@ def _range(query: ListQuery, now: date) -> tuple[date, date]:
 def _describe(session: Session, movements: list[Movement]) -> list[Line]:
     """Each movement's document in words (and a link where the hospital has a page for it)."""
     refs = [m.business_ref.split(":") for m in movements]
-    lines = queries.line_dates(session, [int(r[1]) for r in refs if r[0] == "daily_line"])
-    periods = queries.statement_periods(session, [int(r[1]) for r in refs if r[0] == "statement"])
-    years = queries.clearing_years(session, [int(r[1]) for r in refs if r[0] == "clearing"])
+    lines = document_queries.line_dates(session, [int(r[1]) for r in refs if r[0] == "daily_line"])
+    periods = document_queries.statement_periods(
+        session, [int(r[1]) for r in refs if r[0] == "statement"]
+    )
+    years = document_queries.clearing_years(
+        session, [int(r[1]) for r in refs if r[0] == "clearing"]
+    )
     shown = []
     for m, ref in zip(movements, refs, strict=True):
         document, link = m.business_ref, None

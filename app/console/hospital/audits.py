@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.console import export, listing, statuses
-from app.console.hospital import actions, messages, queries
+from app.console.hospital import actions, document_queries, messages
 from app.console.hospital.common import (
     REASON_CHARS_MAX,
     Hospital,
@@ -75,7 +75,7 @@ def _filters() -> list[Filter]:
             "status",
             "状态",
             "select",
-            options=[(s, statuses.label(s)[0]) for s in queries.AUDIT_STATUSES],
+            options=[(s, statuses.label(s)[0]) for s in document_queries.AUDIT_STATUSES],
         ),
         Filter("period", "结算期", "month"),
     ]
@@ -83,8 +83,8 @@ def _filters() -> list[Filter]:
 
 def _rows(
     session: Session, principal: Hospital, query: ListQuery, *, limit: int, before: int | None
-) -> list[queries.AuditRow]:
-    return queries.audit_rows(
+) -> list[document_queries.AuditRow]:
+    return document_queries.audit_rows(
         session,
         principal,
         status=query.get("status"),
@@ -145,7 +145,7 @@ def _detail(
     status: int = 200,
     reason: str = "",
 ) -> Response:
-    detail = queries.audit_detail(session, principal, item_id)
+    detail = document_queries.audit_detail(session, principal, item_id)
     now = today(clock)
     item = detail.item
     return render(

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.annual import service as annual
-from app.console.hospital import actions, documents, messages, queries
+from app.console.hospital import actions, document_queries, documents, messages
 from app.console.hospital.common import (
     REASON_CHARS_MAX,
     REFERENCE_CHARS_MAX,
@@ -50,7 +50,7 @@ COLUMNS = [
 
 @router.get("/clearings", response_class=HTMLResponse)
 def clearing_list(request: Request, principal: Hospital, session: SessionDep) -> Response:
-    rows = queries.clearing_rows(session, principal)
+    rows = document_queries.clearing_rows(session, principal)
     return render(
         request,
         "hospital/clearings.html",
@@ -66,7 +66,7 @@ def _context(session: Session, principal: Hospital, clearing_id: int) -> dict[st
         "region": institutions.get_region(session, clearing.region_code),
         "components": documents.clearing_components(clearing),
         "outcome": documents.clearing_outcome(clearing),
-        "payments": queries.clearing_payments(session, clearing),
+        "payments": document_queries.clearing_payments(session, clearing),
     }
 
 

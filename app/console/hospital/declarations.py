@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
 from app.clock import Clock, period_add, period_of
-from app.console.hospital import actions, messages, queries
+from app.console.hospital import actions, messages, period_queries, queries
 from app.console.hospital.common import (
     MONTH_RE,
     YEAR_MAX,
@@ -51,7 +51,11 @@ def _choice(
         return insutype, raw, errors
     if raw:
         errors.append("月份：请按“2026-09”的格式填写")
-    return insutype, queries.default_period(session, principal, insutype, today(clock)), errors
+    return (
+        insutype,
+        period_queries.default_period(session, principal, insutype, today(clock)),
+        errors,
+    )
 
 
 def _page(
@@ -66,7 +70,7 @@ def _page(
     status: int = 200,
 ) -> Response:
     now = today(clock)
-    desk = queries.period_desk(session, principal, insutype, period, now)
+    desk = period_queries.period_desk(session, principal, insutype, period, now)
     refusals = []
     if desk.readiness is not None:
         refusals = [messages.RULES.get(e.rule, e.message) for e in desk.readiness.refusals]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.annual.models import AnnualClearing
 from app.console.display import percent_bp, yuan_text
-from app.console.hospital.queries import StatementFacts
+from app.console.hospital.document_queries import StatementFacts
 from app.monthly.models import MonthlyStatement
 
 

@@ -12,7 +12,7 @@ from app.auth.deps import Principal
 from app.clock import Clock, period_add, period_end, period_of, period_start
 from app.console import charts
 from app.console.display import period_cn
-from app.console.hospital import queries
+from app.console.hospital import home_queries, queries
 from app.console.hospital.common import month_param, today
 from app.console.templating import render
 
@@ -22,8 +22,8 @@ SERIES = (("daily", "日拨付"), ("monthly", "月结算拨付"), ("annual", "�
 def page(request: Request, principal: Principal, session: Session, clock: Clock) -> Response:
     """Rendered for `/console/` when the person is a hospital's (pages.home hands over)."""
     month, errors = month_param(request, clock)
-    found = queries.receipts(session, principal, month)
-    by_day = queries.group_receipts(found)
+    found = home_queries.receipts(session, principal, month)
+    by_day = home_queries.group_receipts(found)
     first, last = period_start(month), period_end(month)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     chart = charts.bar_chart(
@@ -52,7 +52,7 @@ def page(request: Request, principal: Principal, session: Session, clock: Clock)
             "totals": totals,
             "total": sum(totals.values()),
             "receipt_days": len(by_day),
-            "todos": queries.todos(session, principal, now),
+            "todos": home_queries.todos(session, principal, now),
             "today": now,
             "errors": errors,
         },
@@ -60,7 +60,7 @@ def page(request: Request, principal: Principal, session: Session, clock: Clock)
     )
 
 
-def _describe(month: str, found: list[queries.Receipt]) -> str:
+def _describe(month: str, found: list[home_queries.Receipt]) -> str:
     if not found:
         return f"{period_cn(month)}没有到账记录"
     days = sorted({r.day for r in found})

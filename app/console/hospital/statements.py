@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.console import export, listing
-from app.console.hospital import actions, documents, messages, queries
+from app.console.hospital import actions, document_queries, documents, messages, queries
 from app.console.hospital.common import (
     REASON_CHARS_MAX,
     REFERENCE_CHARS_MAX,
@@ -71,7 +71,7 @@ def _filters(session: Session, principal: Hospital) -> list[Filter]:
 def _rows(
     session: Session, principal: Hospital, query: ListQuery, *, limit: int, before: int | None
 ) -> list[MonthlyStatement]:
-    return queries.statement_rows(
+    return document_queries.statement_rows(
         session,
         principal,
         period=query.get("period"),
@@ -123,7 +123,7 @@ def statement_list_xlsx(request: Request, principal: Hospital, session: SessionD
 
 def _statement_context(session: Session, principal: Hospital, statement_id: int) -> dict[str, Any]:
     statement = statements.FLOW.get(session, statement_id, actor=principal)
-    facts = queries.statement_facts(session, statement)
+    facts = document_queries.statement_facts(session, statement)
     return {
         "statement": statement,
         "institution": institutions.get_institution(session, statement.fixmedins_code),
@@ -275,13 +275,13 @@ def statement_xlsx(
     payment), the deductions and advances it took."""
     context = _statement_context(session, principal, statement_id)
     statement: MonthlyStatement = context["statement"]
-    facts: queries.StatementFacts = context["facts"]
+    facts: document_queries.StatementFacts = context["facts"]
     caption = (
         f"{context['institution'].name}（{statement.fixmedins_code}） {statement.period} "
         f"{statement.insutype} 月度结算单 第 {statement.version} 版"
     )
     book = export.workbook("结算单", COMPONENT_COLUMNS, context["components"], caption=caption)
-    rows = queries.statement_settlements(session, statement)
+    rows = document_queries.statement_settlements(session, statement)
     export.add_sheet(book, "结算明细", SETTLEMENT_COLUMNS, rows)
     export.add_sheet(book, "审核扣款", AUDIT_COLUMNS, facts.audits)
     export.add_sheet(book, "药耗招采垫付", ADVANCE_COLUMNS, facts.advances)

@@ -18,7 +18,7 @@ from app.auth import service as auth
 from app.auth.models import ApiToken
 from app.auth.principal import Principal
 from app.clock import Clock
-from app.institutions import payees
+from app.institutions import maintenance, payees
 from app.institutions import service as institutions
 from app.institutions.rules import PAYEE_FIELDS, payee_changes
 from app.institutions.schemas import EnrollmentIn, InstitutionPatch, PolicyIn
@@ -40,7 +40,7 @@ def update_institution(
     payee = {field: given.pop(field, None) for field in PAYEE_FIELDS}
     institution = institutions.get_institution(session, code)
     current = {field: getattr(institution, field) for field in PAYEE_FIELDS}
-    institutions.update_institution(
+    maintenance.update_institution(
         session, code, InstitutionPatch.model_validate(given), actor=actor, now=now
     )
     if not payee_changes(current, payee):
@@ -53,7 +53,7 @@ def add_enrollment(
     session: Session, code: str, data: EnrollmentIn, *, actor: Principal, now: datetime
 ) -> None:
     institution = institutions.get_institution(session, code)
-    institutions.add_enrollment(session, institution, data, actor=actor, now=now)
+    maintenance.add_enrollment(session, institution, data, actor=actor, now=now)
 
 
 def end_enrollment(
@@ -66,7 +66,7 @@ def end_enrollment(
     now: datetime,
 ) -> None:
     institution = institutions.get_institution(session, code)
-    institutions.end_enrollment(session, institution, enrollment_id, end_date, actor=actor, now=now)
+    maintenance.end_enrollment(session, institution, enrollment_id, end_date, actor=actor, now=now)
 
 
 def add_policy(
@@ -79,7 +79,7 @@ def add_policy(
     now: datetime,
 ) -> None:
     fund = institutions.get_fund_ledger(session, region_code, insutype)
-    institutions.add_policy_version(session, fund, data, actor=actor, now=now)
+    maintenance.add_policy_version(session, fund, data, actor=actor, now=now)
 
 
 def override_day(
