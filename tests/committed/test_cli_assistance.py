@@ -4,29 +4,18 @@ import as the API, idempotent per (source, month), refusals in one line with exi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
 from app.assistance.models import RecipientCategory
+from tests.support import cli
 from tests.support.databases import fresh_database
 
 
 def _cli(folder: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDLEDGER_")}
-    env["FUNDLEDGER_DATABASE_URL"] = url
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli.run(folder, *args, url=url)
 
 
 def _line(psn_no: str, **changes: object) -> dict[str, object]:
