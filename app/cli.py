@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from app.commands.assistance import assistance_cli
 from app.commands.calendar import calendar_cli
 from app.commands.common import _OPTIONS, NOT_MIGRATED, CliError, _factory, _job_context, _safe_url
 from app.commands.jobs import jobs_cli
@@ -32,6 +33,7 @@ cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(ledger_cli, name="ledger")
 cli.add_typer(scenario_cli, name="scenario")
 cli.add_typer(jobs_cli, name="jobs")
+cli.add_typer(assistance_cli, name="assistance")
 
 
 @cli.callback()

@@ -61,6 +61,7 @@ def create_app(
         default_bytes=settings.body_limit_bytes,
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
+            "/assistance/recipients/imports": settings.bulk_body_limit_bytes,
             # the console's smart-audit import: the file, then its checked rows to confirm
             "/console/audits/import": settings.bulk_body_limit_bytes,
             "/console/audits/import/confirm": settings.bulk_body_limit_bytes,
@@ -84,6 +85,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
+    from app.assistance.router import router as assistance_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
     from app.bankrecon.router import router as bank_statements_router
@@ -114,6 +116,7 @@ def _include_routers(app: FastAPI) -> None:
         bank_statements_router,
         monthly_router,
         annual_router,
+        assistance_router,
         reports_router,
         compliance_router,
         jobs_router,

@@ -2,6 +2,7 @@
 
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
+from app.assistance import models as assistance_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
 from app.bankrecon import models as bankrecon_models
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "alerts_models",
     "annual_models",
+    "assistance_models",
     "auth_models",
     "bank_models",
     "bankrecon_models",

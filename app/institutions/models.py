@@ -28,13 +28,21 @@ class Region(Base):
     division_prefixes: Mapped[Any] = mapped_column(JSONType)
 
 
+# Insurance types of the basic funds (paid daily and monthly to hospitals) and of the
+# medical-assistance fund (SPEC-ASSISTANCE A1: separate books, nothing moves between them).
+BASIC_INSUTYPES = ("310", "390")
+ASSISTANCE_INSUTYPE = "610"
+FUND_INSUTYPES = (*BASIC_INSUTYPES, ASSISTANCE_INSUTYPE)
+
+
 class FundLedger(Base):
-    """One fund per pooling region × insurance type (310 employee, 390 resident)."""
+    """One fund per pooling region × insurance type (310 employee, 390 resident, 610 medical
+    assistance; the assistance fund is switched on by its own policy versions)."""
 
     __tablename__ = "fund_ledger"
     __table_args__ = (
         UniqueConstraint("region_code", "insutype"),
-        CheckConstraint("insutype IN ('310', '390')", name="insutype"),
+        CheckConstraint("insutype IN ('310', '390', '610')", name="insutype"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -12,17 +12,17 @@ from app.auth.deps import PayeeChecker, Reader, ReferenceData, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
 from app.institutions import maintenance, payees, rules, service
-from app.institutions.models import FundLedger, Institution, PayeeChange, Region
+from app.institutions.models import FUND_INSUTYPES, FundLedger, Institution, PayeeChange, Region
 from app.institutions.schemas import (
     EnrollmentIn,
     EnrollmentOut,
+    FundInsutype,
     FundLedgerIn,
     FundLedgerOut,
     FundLedgerPatch,
     InstitutionIn,
     InstitutionOut,
     InstitutionPatch,
-    Insutype,
     PayeeChangeIn,
     PayeeChangeOut,
     PayeeDecisionIn,
@@ -122,12 +122,15 @@ def create_fund_ledger(
 
 @router.get("/fund-ledgers")
 def list_fund_ledgers(_: Staff, session: SessionDep) -> list[FundLedgerOut]:
-    return [_fund_out(session, fund) for fund in service.list_fund_ledgers(session)]
+    return [
+        _fund_out(session, fund)
+        for fund in service.list_fund_ledgers(session, insutypes=FUND_INSUTYPES)
+    ]
 
 
 @router.get("/fund-ledgers/{region_code}/{insutype}")
 def get_fund_ledger(
-    region_code: str, insutype: Insutype, _: Staff, session: SessionDep
+    region_code: str, insutype: FundInsutype, _: Staff, session: SessionDep
 ) -> FundLedgerOut:
     return _fund_out(session, service.get_fund_ledger(session, region_code, insutype))
 
@@ -135,7 +138,7 @@ def get_fund_ledger(
 @router.patch("/fund-ledgers/{region_code}/{insutype}")
 def update_fund_ledger(
     region_code: str,
-    insutype: Insutype,
+    insutype: FundInsutype,
     body: FundLedgerPatch,
     actor: ReferenceData,
     session: SessionDep,
@@ -150,7 +153,7 @@ def update_fund_ledger(
 @router.post("/fund-ledgers/{region_code}/{insutype}/policies", status_code=201)
 def add_policy(
     region_code: str,
-    insutype: Insutype,
+    insutype: FundInsutype,
     body: PolicyIn,
     actor: ReferenceData,
     session: SessionDep,
@@ -166,7 +169,7 @@ def add_policy(
 @router.get("/fund-ledgers/{region_code}/{insutype}/policy")
 def policy_on(
     region_code: str,
-    insutype: Insutype,
+    insutype: FundInsutype,
     on: Annotated[date, Query(description="YYYY-MM-DD")],
     _: Reader,
     session: SessionDep,

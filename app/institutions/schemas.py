@@ -9,6 +9,8 @@ from pydantic_core import PydanticCustomError
 from app.money import Ratio, RatioOut, YuanOut, YuanPositive
 
 Insutype = Literal["310", "390"]
+# A fund ledger's insurance type: a basic fund, or 610 the medical-assistance fund (A1).
+FundInsutype = Literal["310", "390", "610"]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", examples=["640100"])]
 # Institution codes are upper-case letters and digits (national codes: H + 11 digits); at most
 # 12 characters so that bank instruction ids stay within 30 characters.
@@ -49,7 +51,7 @@ class RegionOut(BaseModel):
 
 class FundLedgerIn(Strict):
     region_code: RegionCode
-    insutype: Insutype
+    insutype: FundInsutype
     name: Name
     expenditure_account: AccountNumber
     expenditure_account_name: Name

@@ -3,6 +3,7 @@ reads every domain uses. Their creation and changes, each on the trail, are in `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -11,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.institutions import rules
-from app.institutions.models import Enrollment, FundLedger, Institution, PolicyVersion, Region
+from app.institutions.models import (
+    BASIC_INSUTYPES,
+    Enrollment,
+    FundLedger,
+    Institution,
+    PolicyVersion,
+    Region,
+)
 
 # --- regions --------------------------------------------------------------------------------
 
@@ -60,9 +68,18 @@ def lock_fund_ledger(session: Session, fund_ledger_id: int) -> None:
     )
 
 
-def list_fund_ledgers(session: Session) -> list[FundLedger]:
+def list_fund_ledgers(
+    session: Session, *, insutypes: Sequence[str] = BASIC_INSUTYPES
+) -> list[FundLedger]:
+    """The fund ledgers of the given insurance types, by region and type. The default is the
+    basic funds (310/390), which the daily, monthly and annual jobs pay from: the assistance
+    fund (610) takes part only where it is asked for by name (A1)."""
     return list(
-        session.scalars(select(FundLedger).order_by(FundLedger.region_code, FundLedger.insutype))
+        session.scalars(
+            select(FundLedger)
+            .where(FundLedger.insutype.in_(insutypes))
+            .order_by(FundLedger.region_code, FundLedger.insutype)
+        )
     )
 
 

@@ -54,6 +54,14 @@ class Settlement(Base):
     acct_pay_fen: Mapped[int | None] = mapped_column(Fen)
     clr_type: Mapped[str | None] = mapped_column(String(6))
     clr_way: Mapped[str | None] = mapped_column(String(6))
+    # One-stop settlement fields (SPEC-ASSISTANCE A3), 0 when not sent (and for rows uploaded
+    # before they existed). maf_pay is carried by the hospital and paid monthly, never daily.
+    inscp_scp_amt_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
+    hifmi_pay_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
+    cvlserv_pay_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
+    hifes_pay_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
+    maf_pay_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
+    oth_pay_fen: Mapped[int] = mapped_column(Fen, default=0, server_default="0")
     region_code: Mapped[str] = mapped_column(String(6))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM (SPEC §4)
     # The business date of the daily batch that takes it: its settlement date, or the day

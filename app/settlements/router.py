@@ -59,6 +59,12 @@ def _out(
         hifp_pay=settlement.hifp_pay_fen,
         hifob_pay=settlement.hifob_pay_fen,
         fund_amount=settlement.fund_amount_fen,
+        inscp_scp_amt=settlement.inscp_scp_amt_fen,
+        hifmi_pay=settlement.hifmi_pay_fen,
+        cvlserv_pay=settlement.cvlserv_pay_fen,
+        hifes_pay=settlement.hifes_pay_fen,
+        maf_pay=settlement.maf_pay_fen,
+        oth_pay=settlement.oth_pay_fen,
         status=status,
         revocation=RevocationOut(
             reason=revocation.reason,

@@ -173,11 +173,62 @@ def eligibility_errors(
     return errors
 
 
+# The one-stop fields (SPEC-ASSISTANCE A3), optional with default 0; every payer of A10.
+ONE_STOP_FIELDS = ("inscp_scp_amt", "hifmi_pay", "cvlserv_pay", "hifes_pay", "maf_pay", "oth_pay")
+PAYER_FIELDS = (
+    "hifp_pay",
+    "hifob_pay",
+    "hifmi_pay",
+    "cvlserv_pay",
+    "hifes_pay",
+    "oth_pay",
+    "maf_pay",
+)
+
+
+def one_stop_errors(record: Mapping[str, Any], holds_category: bool) -> list[FieldError]:
+    """A3 and A10: `inscp_scp_amt` ≤ total, every payer together ≤ total, `maf_pay` > 0 needs
+    `inscp_scp_amt` > 0 and a person who holds a category on the settlement date."""
+    errors: list[FieldError] = []
+    total = record["medfee_sumamt"]
+    if record.get("inscp_scp_amt", 0) > total:
+        errors.append(
+            FieldError("inscp_scp_amt", "inscp_within_total", "inscp_scp_amt exceeds medfee_sumamt")
+        )
+    if sum(record.get(field, 0) for field in PAYER_FIELDS) > total:
+        errors.append(
+            FieldError(
+                "medfee_sumamt",
+                "payers_within_total",
+                "the payers together (hifp, hifob, hifmi, cvlserv, hifes, oth, maf) exceed "
+                "medfee_sumamt",
+            )
+        )
+    if record.get("maf_pay", 0) > 0:
+        if record.get("inscp_scp_amt", 0) <= 0:
+            errors.append(
+                FieldError("maf_pay", "maf_needs_inscp", "maf_pay needs inscp_scp_amt above 0")
+            )
+        if not holds_category:
+            errors.append(
+                FieldError(
+                    "maf_pay",
+                    "not_a_recipient",
+                    "the person holds no assistance category on the settlement date",
+                )
+            )
+    return errors
+
+
 def content_hash(record: Mapping[str, Any]) -> str:
-    """Identity of an upload's content (for replay vs conflict); times compared as instants."""
+    """Identity of an upload's content (for replay vs conflict); times compared as instants.
+    A one-stop field at 0 is left out: a settlement uploaded before those fields existed,
+    sent again identically, is a replay, and "0.00" sent is the same as not sent."""
     parts = []
     for key in sorted(record):
         value = record[key]
+        if key in ONE_STOP_FIELDS and value == 0:
+            continue
         if isinstance(value, datetime):
             moment = value.astimezone(UTC) if value.tzinfo is not None else value
             parts.append(f"{key}={moment.isoformat()}")

@@ -40,6 +40,15 @@ class SettlementIn(BaseModel):
     acct_pay: YuanNonNegative | None = None
     clr_type: Annotated[str, Field(max_length=6)] | None = None
     clr_way: Annotated[str, Field(max_length=6)] | None = None
+    # One-stop settlement (一站式结算, SPEC-ASSISTANCE A3): what every other payer covered.
+    inscp_scp_amt: YuanNonNegative = Field(default=0, description="符合政策范围金额")
+    hifmi_pay: YuanNonNegative = Field(default=0, description="居民大病保险资金支出")
+    cvlserv_pay: YuanNonNegative = Field(default=0, description="公务员医疗补助资金支出")
+    hifes_pay: YuanNonNegative = Field(default=0, description="企业补充医疗保险基金支出")
+    maf_pay: YuanNonNegative = Field(
+        default=0, description="医疗救助基金支出: needs a recipient holding a category that day"
+    )
+    oth_pay: YuanNonNegative = Field(default=0, description="其他支出 (e.g. 扶贫保险)")
 
     def record(self) -> dict[str, Any]:
         """Plain values (fen integers, UTC instant) for storage and hashing."""
@@ -101,6 +110,12 @@ class SettlementOut(BaseModel):
     hifp_pay: YuanOut
     hifob_pay: YuanOut
     fund_amount: YuanOut
+    inscp_scp_amt: YuanOut
+    hifmi_pay: YuanOut
+    cvlserv_pay: YuanOut
+    hifes_pay: YuanOut
+    maf_pay: YuanOut
+    oth_pay: YuanOut
     status: SettlementStatus
     revocation: RevocationOut | None = None
     list_no: str | None = None

@@ -20,7 +20,7 @@ from app.clock import business_date
 from app.daily import rules as daily_rules
 from app.db import any_of, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, FieldError, Invalid, NotFound
-from app.settlements import rules
+from app.settlements import recipients, rules
 from app.settlements.context import load_contexts, lock_batch_states, lock_period_states
 from app.settlements.models import Settlement
 from app.settlements.rules import UploadOutcome
@@ -148,6 +148,10 @@ def _store(
         [(r.fixmedins_code, r.insutype) for _, r in records if r.fixmedins_code in contexts],
     )
     existing = _existing_hashes(session, [(r.fixmedins_code, r.setl_id) for _, r in records])
+    recipients_on = recipients.holding_on(
+        session,
+        [(r.psn_no, business_date(r.setl_time)) for _, r in records if r.maf_pay > 0],
+    )
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []
     pending: dict[tuple[str, str], tuple[int, str]] = {}  # key -> (index, hash) in this call
@@ -165,6 +169,8 @@ def _store(
             continue
         context = contexts.get(record.fixmedins_code)
         errors = rules.eligibility_errors(values, context, now)
+        holds = (record.psn_no, business_date(values["setl_time"])) in recipients_on
+        errors += rules.one_stop_errors(values, holds)
         if errors:
             outcomes.append(Outcome(index, record.setl_id, UploadOutcome.INVALID, tuple(errors)))
             continue
@@ -192,6 +198,12 @@ def _store(
                 "acct_pay_fen": record.acct_pay,
                 "clr_type": record.clr_type,
                 "clr_way": record.clr_way,
+                "inscp_scp_amt_fen": record.inscp_scp_amt,
+                "hifmi_pay_fen": record.hifmi_pay,
+                "cvlserv_pay_fen": record.cvlserv_pay,
+                "hifes_pay_fen": record.hifes_pay,
+                "maf_pay_fen": record.maf_pay,
+                "oth_pay_fen": record.oth_pay,
                 "region_code": context.region_code,
                 "period": rules.assign_period(
                     day, states.get((record.fixmedins_code, record.insutype))

@@ -12,6 +12,7 @@ from app.auth.deps import Accountant, Staff
 from app.deps import ClockDep, SessionDep
 from app.http import StrictJSONRoute
 from app.institutions import service as institutions
+from app.institutions.schemas import FundInsutype
 from app.money import YuanOut, YuanPositive
 from app.treasury import funds, service
 from app.treasury.models import Appropriation, FundingRequest
@@ -50,7 +51,7 @@ def _out(row: Appropriation) -> AppropriationOut:
 @router.post("/fund-ledgers/{region_code}/{insutype}/appropriations", status_code=201)
 def appropriate(
     region_code: str,
-    insutype: Literal["310", "390"],
+    insutype: FundInsutype,
     body: AppropriationIn,
     actor: Accountant,
     session: SessionDep,
@@ -75,7 +76,7 @@ def appropriate(
 
 @router.get("/fund-ledgers/{region_code}/{insutype}/appropriations")
 def list_appropriations(
-    region_code: str, insutype: Literal["310", "390"], _: Staff, session: SessionDep
+    region_code: str, insutype: FundInsutype, _: Staff, session: SessionDep
 ) -> list[AppropriationOut]:
     return [_out(row) for row in service.list_appropriations(session, region_code, insutype)]
 

@@ -164,6 +164,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/bank-statements/{statement_id}"): STAFF,
     # the three-flow check (三流核对)
     ("GET", "/api/v1/checks/three-flow"): STAFF,
+    # medical assistance (issue 21): case workers are operators; staff read the register;
+    # hospitals never read it (they see persons only through their own settlements)
+    ("GET", "/api/v1/assistance/recipients"): STAFF,
+    ("GET", "/api/v1/assistance/recipients/{psn_no}"): STAFF,
+    ("PUT", "/api/v1/assistance/recipients/{psn_no}"): frozenset({OP}),
+    ("POST", "/api/v1/assistance/recipients/imports"): frozenset({OP}),
 }
 
 SAMPLES = {
@@ -187,6 +193,7 @@ SAMPLES = {
     "month": "2026-03",
     "alert_id": "999999",
     "change_id": "999999",
+    "psn_no": "P404",
 }
 
 

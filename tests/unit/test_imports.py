@@ -35,6 +35,7 @@ COMPOSITION_ROOTS = {
     "app.commands.ledger",
     "app.commands.scenario",
     "app.commands.jobs",
+    "app.commands.assistance",
 }
 
 
