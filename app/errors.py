@@ -145,7 +145,10 @@ def validation_detail(errors: list[FieldError]) -> str:
     return f"{len(errors)} errors: {shown}; and {len(errors) - DETAIL_ERRORS_MAX} more in `errors`"
 
 
-TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+# 23505: a unique index refused a row that a concurrent request committed after this one
+# looked (PostgreSQL, READ COMMITTED; SQLite serialises writers): every write is idempotent on
+# its business key, so the same request sent again gets its true outcome (replay or 409).
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03", "23505"})
 
 
 def _transient(exc: DBAPIError) -> bool:

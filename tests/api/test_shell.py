@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
@@ -17,6 +17,10 @@ from tests.support.builders import bearer
 
 class _Deadlock(Exception):
     sqlstate = "40P01"  # as psycopg's DeadlockDetected carries it
+
+
+class _Duplicate(Exception):
+    sqlstate = "23505"  # a unique index, after a concurrent request's commit (psycopg)
 
 
 class Body(BaseModel):
@@ -43,6 +47,10 @@ def _echo_routes(app: FastAPI) -> None:
     @router.get("/deadlock")
     def deadlock() -> None:
         raise OperationalError("UPDATE ...", {}, _Deadlock("deadlock detected"))
+
+    @router.get("/duplicate")
+    def duplicate() -> None:
+        raise IntegrityError("INSERT ...", {}, _Duplicate("duplicate key value"))
 
     @router.get("/broken")
     def broken() -> None:
@@ -133,6 +141,7 @@ def test_domain_errors_and_unknown_paths(app: FastAPI, client: TestClient) -> No
     deadlock = client.get("/deadlock")
     assert _problem(deadlock, 409)["type"] == "/problems/concurrent-conflict"
     assert deadlock.headers["retry-after"] == "1"
+    assert _problem(client.get("/duplicate"), 409)["type"] == "/problems/concurrent-conflict"
     assert _problem(client.get("/broken"), 500)["type"] == "/problems/internal"
     _problem(client.get("/nowhere"), 404)
 
