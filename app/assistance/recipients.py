@@ -175,10 +175,13 @@ def _import_line(
         flag = "new" if item.psn_no in seen_new else "updated"
     else:
         to_end = register.holding_to_end(held, item.category, item.exited_on)
-        if to_end is None:
-            to_end = Holding(item.category, item.valid_from, None)  # exit of one not yet held
-        merged = register.merge_holdings(held, [register.ended(to_end, item.exited_on)])
-        _save_holdings(session, recipient.id, merged)
+        known = any(h.category == item.category and h.valid_from == item.valid_from for h in held)
+        if to_end is not None or not known:
+            # an exit of one not yet held records it, ended; one that ended earlier already
+            # stays as it is (an exit never lengthens a holding)
+            to_end = to_end or Holding(item.category, item.valid_from, None)
+            merged = register.merge_holdings(held, [register.ended(to_end, item.exited_on)])
+            _save_holdings(session, recipient.id, merged)
         flag = "exited"
     assert flag in ("new", "updated", "exited"), index
     return {"psn_no": item.psn_no, "flag": flag, "category": item.category.value}

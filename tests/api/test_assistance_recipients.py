@@ -271,3 +271,30 @@ def test_monthly_import_is_idempotent_and_flags_new_and_exited(
         select(AuditEvent.entity_key).where(AuditEvent.action == "recipient.import")
     ).all()
     assert imports == ["civil_affairs:2026-03", "poverty:2026-03"]
+
+
+def test_an_exit_never_lengthens_a_holding_that_ended_earlier(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    op = headers["operator"]
+    held = {"category": "dibao", "valid_from": "2026-01-01", "valid_to": "2026-02-28"}
+    assert (
+        client.put(f"{URL}/P0001", json=_person(categories=[held]), headers=op).status_code == 201
+    )
+    april = {
+        "source": "civil_affairs",
+        "month": "2026-04",
+        "items": [
+            _line("P0001", "dibao", "2026-01-01", exited_on="2026-03-31"),
+            _line("P0002", "tekun", "2026-02-01", exited_on="2026-03-31"),
+        ],
+    }
+    imported = client.post(f"{URL}/imports", json=april, headers=op)
+    assert imported.status_code == 201, imported.text
+    assert _categories(client.get(f"{URL}/P0001", headers=op).json()) == [
+        ("dibao", "2026-01-01", "2026-02-28")
+    ]
+    # one not held before is recorded, ended on the exit day
+    assert _categories(client.get(f"{URL}/P0002", headers=op).json()) == [
+        ("tekun", "2026-02-01", "2026-03-31")
+    ]
