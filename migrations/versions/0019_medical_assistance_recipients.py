@@ -123,6 +123,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    assistance = op.get_bind().execute(
+        sa.text("SELECT count(*) FROM fund_ledger WHERE insutype = '610'")
+    ).scalar_one()
+    if assistance:
+        raise RuntimeError(
+            f"{assistance} assistance fund ledger(s) (610) exist: 0018 knows only 310 and 390; "
+            "remove them (and their accounts) before going below 0019"
+        )
     with op.batch_alter_table("recipient_category", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recipient_category_recipient_id"))
 
