@@ -61,7 +61,7 @@ def create_app(
         default_bytes=settings.body_limit_bytes,
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
-            "/assistance/recipients/imports": settings.bulk_body_limit_bytes,
+            "/assistance/recipient-imports": settings.bulk_body_limit_bytes,
             # the console's smart-audit import: the file, then its checked rows to confirm
             "/console/audits/import": settings.bulk_body_limit_bytes,
             "/console/audits/import/confirm": settings.bulk_body_limit_bytes,

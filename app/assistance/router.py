@@ -101,7 +101,7 @@ def put_recipient(
         return recipient_out(recipient, recipients.holdings(session, recipient.id), actor)
 
 
-@router.post("/recipients/imports", status_code=201)
+@router.post("/recipient-imports", status_code=201)
 def import_recipients(
     body: ImportIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
 ) -> ImportOut:

@@ -17,6 +17,7 @@ from tests.support import builders
 from tests.support.builders import bearer
 
 URL = "/api/v1/assistance/recipients"
+IMPORTS = "/api/v1/assistance/recipient-imports"  # not under /recipients/: {psn_no} would match it
 CERTNO = "640102199001011234"
 
 
@@ -198,13 +199,13 @@ def test_validation_names_the_field(client: TestClient, headers: dict[str, dict[
     )
     _error(client.put(f"{URL}/P0001", json=_person(extra="x"), headers=op), "extra")
     bad_month = {"source": "poverty", "month": "2026-13", "items": []}
-    _error(client.post(f"{URL}/imports", json=bad_month, headers=op), "month")
+    _error(client.post(IMPORTS, json=bad_month, headers=op), "month")
     bad_source = {"source": "tax", "month": "2026-03", "items": []}
-    _error(client.post(f"{URL}/imports", json=bad_source, headers=op), "source")
+    _error(client.post(IMPORTS, json=bad_source, headers=op), "source")
     line = _line("P0001", "dibao", "2026-03-01", region_code="999999")
     nowhere = {"source": "poverty", "month": "2026-03", "items": [line]}
     _error(
-        client.post(f"{URL}/imports", json=nowhere, headers=op),
+        client.post(IMPORTS, json=nowhere, headers=op),
         "items.0.region_code",
         "region_exists",
     )
@@ -233,7 +234,7 @@ def test_monthly_import_is_idempotent_and_flags_new_and_exited(
             _line("P0003", "tekun", "2026-03-01"),
         ],
     }
-    imported = client.post(f"{URL}/imports", json=march, headers=op)
+    imported = client.post(IMPORTS, json=march, headers=op)
     assert imported.status_code == 201, imported.text
     body = imported.json()
     assert [(line["psn_no"], line["flag"]) for line in body["lines"]] == [
@@ -249,10 +250,10 @@ def test_monthly_import_is_idempotent_and_flags_new_and_exited(
         ("dibao", "2026-03-01", None),
         ("low_income", "2026-03-01", None),
     ]
-    replay = client.post(f"{URL}/imports", json=march, headers=op)
+    replay = client.post(IMPORTS, json=march, headers=op)
     assert replay.status_code == 200 and replay.json() == body
     other = {**march, "items": march["items"][:2]}
-    conflict = client.post(f"{URL}/imports", json=other, headers=op)
+    conflict = client.post(IMPORTS, json=other, headers=op)
     assert conflict.status_code == 409, conflict.text
     assert conflict.json()["status"] == 409
     # another source, same month: its own list; a person seen before is updated, not new
@@ -261,7 +262,7 @@ def test_monthly_import_is_idempotent_and_flags_new_and_exited(
         "month": "2026-03",
         "items": [_line("P0003", "poverty_registered", "2026-03-01")],
     }
-    second = client.post(f"{URL}/imports", json=poverty, headers=op).json()
+    second = client.post(IMPORTS, json=poverty, headers=op).json()
     assert [(line["psn_no"], line["flag"]) for line in second["lines"]] == [("P0003", "updated")]
     assert _categories(client.get(f"{URL}/P0003", headers=op).json()) == [
         ("tekun", "2026-03-01", None),
@@ -289,7 +290,7 @@ def test_an_exit_never_lengthens_a_holding_that_ended_earlier(
             _line("P0002", "tekun", "2026-02-01", exited_on="2026-03-31"),
         ],
     }
-    imported = client.post(f"{URL}/imports", json=april, headers=op)
+    imported = client.post(IMPORTS, json=april, headers=op)
     assert imported.status_code == 201, imported.text
     assert _categories(client.get(f"{URL}/P0001", headers=op).json()) == [
         ("dibao", "2026-01-01", "2026-02-28")

@@ -169,7 +169,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/assistance/recipients"): STAFF,
     ("GET", "/api/v1/assistance/recipients/{psn_no}"): STAFF,
     ("PUT", "/api/v1/assistance/recipients/{psn_no}"): frozenset({OP}),
-    ("POST", "/api/v1/assistance/recipients/imports"): frozenset({OP}),
+    ("POST", "/api/v1/assistance/recipient-imports"): frozenset({OP}),
 }
 
 SAMPLES = {

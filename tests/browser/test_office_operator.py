@@ -197,6 +197,8 @@ def test_edit_an_institution_and_add_a_policy_version(live: LiveServer, chromium
     # the payee changes only once a second person approves it (issue 19)
     assert "另一家医院（新户）" not in page.inner_text(".facts")
     page.click("a:text('职工医保（310）')")
+    page.wait_for_url("**/console/fund-ledgers/640100/310")
+    page.wait_for_load_state()
     assert page.locator("table.list tbody tr").count() == 1
     page.fill("input[name=effective_from]", "2026-09-01")
     page.fill("input[name=daily_ratio]", "0.65")
