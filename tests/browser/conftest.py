@@ -94,7 +94,18 @@ class LiveServer:
                 route.abort()
 
         context.route("**/*", guard)
-        return context.new_page()
+        page = context.new_page()
+        click = page.click
+
+        def click_and_load(selector: str, **click_options: Any) -> None:
+            # Playwright's click returns once a navigation it caused has started, not loaded:
+            # a count() or a computed style read right after it can see a page still loading
+            # (it happened under CI's load). Every click here waits for the load event.
+            click(selector, **click_options)
+            page.wait_for_load_state()
+
+        page.click = click_and_load
+        return page
 
 
 def _seed(factory: sessionmaker[Session]) -> dict[str, int]:
