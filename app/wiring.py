@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.annual import service as annual
+from app.assistance import person_payments
 from app.bank import service as bank
 from app.monthly import statements
 from app.payables.service import Flow
@@ -25,3 +26,4 @@ def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
     for flow in PAYABLES:
         bank.register_payment_result(flow.kind.name, flow.on_payment_result)
+    bank.register_payment_result(person_payments.SOURCE_KIND, person_payments.on_payment_result)

@@ -22,7 +22,7 @@ class PaymentInstruction(Base):
             "status IN ('QUEUED', 'ACCEPTED', 'SUCCESS', 'FAILED', 'RETURNED', 'UNKNOWN')",
             name="status",
         ),
-        CheckConstraint("kind IN ('daily', 'monthly', 'annual')", name="kind"),
+        CheckConstraint("kind IN ('daily', 'monthly', 'annual', 'person')", name="kind"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         Index("ix_payment_instruction_open", "status", "sent_at"),
         Index("ix_payment_instruction_source", "source_kind", "source_id"),

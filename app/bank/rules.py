@@ -12,6 +12,7 @@ __all__ = ["IllegalTransition"]  # raised by INSTRUCTION.check
 
 INSTRUCTION_ID_RE = re.compile(r"[A-Z0-9-]{1,30}")
 RESENDS_MAX = 9
+PERSON_KIND = "person"  # the instruction kind of a payment to a person (payee type person)
 
 
 class InstructionStatus(StrEnum):
@@ -59,6 +60,14 @@ def monthly_instruction_id(period: str, region_code: str, insutype: str, code: s
 
 def annual_instruction_id(year: int, region_code: str, insutype: str, code: str) -> str:
     return _checked(f"A{year:04d}-{_fund_part(region_code, insutype)}-{code}")
+
+
+def person_instruction_id(first_sent: date, region_code: str, payment_id: int) -> str:
+    """P260817-6401610-42: a payment to a person (SPEC-ASSISTANCE A6, API.md "ids starting
+    P"): the day it was first sent, the region's 610 fund ledger, the person payment's id
+    (unique; a person may be paid several times a day). A resend adds -R<n>."""
+    assert payment_id > 0
+    return _checked(f"P{first_sent:%y%m%d}-{_fund_part(region_code, '610')}-{payment_id}")
 
 
 def resend_id(first_id: str, resend_number: int) -> str:

@@ -18,7 +18,7 @@ from app.bank import service as bank
 from app.bank.gateway import CONNECT_RETRIES_MAX
 from app.bank.models import PaymentInstruction
 from app.bank.protocol import BankGateway, SendOutcome
-from app.bank.rules import InstructionStatus
+from app.bank.rules import PERSON_KIND, InstructionStatus
 from app.clock import at_shanghai, business_date
 from app.config import Settings
 from app.db import transaction
@@ -34,8 +34,9 @@ UNSENT_GRACE_S = 300  # the submission job sends its own right after committing 
 
 
 def payload(instruction: PaymentInstruction, callback_url: str) -> dict[str, Any]:
-    """The payment instruction as the bank protocol writes it (API.md)."""
-    return {
+    """The payment instruction as the bank protocol writes it (API.md); a payment to a person
+    says `"payee_type": "person"` (an institution's leaves it out: the default)."""
+    body: dict[str, Any] = {
         "instruction_id": instruction.instruction_id,
         "payer_account": instruction.payer_account,
         "payer_name": instruction.payer_name,
@@ -48,6 +49,9 @@ def payload(instruction: PaymentInstruction, callback_url: str) -> dict[str, Any
         "requested_date": instruction.requested_date.isoformat(),
         "callback_url": callback_url,
     }
+    if instruction.kind == PERSON_KIND:
+        body["payee_type"] = "person"
+    return body
 
 
 def _gateway(ctx: JobContext) -> BankGateway:

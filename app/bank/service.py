@@ -31,9 +31,19 @@ S = InstructionStatus
 
 
 @dataclass(frozen=True)
+class Payee:
+    """A payee that is not an institution (a person: SPEC-ASSISTANCE A6), given with the
+    instruction; an institution's account is read from the register."""
+
+    account: str
+    name: str
+    bank_code: str
+
+
+@dataclass(frozen=True)
 class NewInstruction:
     instruction_id: str
-    kind: str  # daily | monthly | annual
+    kind: str  # daily | monthly | annual | person
     fixmedins_code: str
     amount_fen: int
     purpose: str
@@ -43,6 +53,7 @@ class NewInstruction:
     resend_of: str | None = None
     # a daily payment: its amount per period of its settlements (a return is owed per period)
     period_split: Sequence[tuple[str | None, int]] | None = None
+    payee: Payee | None = None  # None: the institution `fixmedins_code`
 
 
 def create_instructions(
@@ -56,15 +67,16 @@ def create_instructions(
     """Save instructions (QUEUED) and post each one's `payable -> in_transit` (SPEC §6)."""
     if not items:
         return
-    codes = sorted({item.fixmedins_code for item in items})
+    codes = sorted({item.fixmedins_code for item in items if item.payee is None})
     payees = {
-        i.code: i for i in session.scalars(select(Institution).where(Institution.code.in_(codes)))
+        i.code: Payee(i.bank_account, i.bank_account_name, i.bank_code)
+        for i in session.scalars(select(Institution).where(Institution.code.in_(codes)))
     }
     rows: list[dict[str, Any]] = []
     drafts = []
     for item in items:
         assert item.amount_fen > 0, "only non-zero amounts are sent"
-        payee = payees[item.fixmedins_code]
+        payee = item.payee or payees[item.fixmedins_code]
         rows.append(
             {
                 "instruction_id": item.instruction_id,
@@ -75,8 +87,8 @@ def create_instructions(
                 "amount_fen": item.amount_fen,
                 "payer_account": fund.expenditure_account,
                 "payer_name": fund.expenditure_account_name,
-                "payee_account": payee.bank_account,
-                "payee_name": payee.bank_account_name,
+                "payee_account": payee.account,
+                "payee_name": payee.name,
                 "payee_bank_code": payee.bank_code,
                 "purpose": item.purpose,
                 "requested_date": requested_date,

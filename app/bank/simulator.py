@@ -232,9 +232,12 @@ class BankSimulator(AccountBooks):
 
     @staticmethod
     def describe(instruction_id: str) -> dict[str, str]:
-        """kind, insutype and institution from an id like D260306-6401310-H001[-R1]."""
+        """kind, insutype and institution from an id like D260306-6401310-H001[-R1]; a
+        payment to a person, P260817-6401610-42, is kind `person` (its third part is the
+        person payment's number)."""
         parts = instruction_id.split("-")
-        kind = {"D": "daily", "M": "monthly", "A": "annual"}.get(parts[0][:1], "daily")
+        kinds = {"D": "daily", "M": "monthly", "A": "annual", "P": "person"}
+        kind = kinds.get(parts[0][:1], "daily")
         return {"kind": kind, "insutype": parts[1][-3:], "fixmedins_code": parts[2]}
 
     def _rule_for(self, instruction_id: str, pay_date: str) -> dict[str, Any] | None:
