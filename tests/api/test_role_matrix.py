@@ -170,6 +170,17 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/assistance/recipients/{psn_no}"): STAFF,
     ("PUT", "/api/v1/assistance/recipients/{psn_no}"): frozenset({OP}),
     ("POST", "/api/v1/assistance/recipient-imports"): frozenset({OP}),
+    # payments to persons (issue 22.1-2): case workers record, accountants approve and take
+    # repayments; staff read; hospitals never see persons
+    ("POST", "/api/v1/assistance/applications"): frozenset({OP}),
+    ("POST", "/api/v1/assistance/care-grants"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/person-payments"): STAFF,
+    ("GET", "/api/v1/assistance/person-payments/{payment_id}"): STAFF,
+    ("POST", "/api/v1/assistance/person-payments/{payment_id}/approve"): frozenset({C}),
+    ("POST", "/api/v1/assistance/person-payments/{payment_id}/reject"): frozenset({C}),
+    ("POST", "/api/v1/assistance/clearings/{reference}/notice-delivered"): frozenset({OP}),
+    ("POST", "/api/v1/assistance/person-repayments"): frozenset({C}),
+    ("GET", "/api/v1/assistance/person-receivables"): STAFF,
 }
 
 SAMPLES = {
@@ -194,6 +205,8 @@ SAMPLES = {
     "alert_id": "999999",
     "change_id": "999999",
     "psn_no": "P404",
+    "payment_id": "999999",
+    "reference": "C404",
 }
 
 

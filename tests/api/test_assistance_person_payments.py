@@ -1,0 +1,466 @@
+"""Payments to persons of the assistance fund (SPEC-ASSISTANCE A6, A7 "< 0", A10; issue 22
+items 1-2): applications and care grants recorded by a case worker, approved by an accountant
+(maker–checker) with the person's delivered next-period claims deducted, paid through the
+bank as payee type person, claims and cash repayments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.assistance import claims, person_payments, policy_source
+from app.assistance.policy import Band, Category, Policy, Rule, Visit
+from app.assistance.recovery import Resolution
+from app.auth.principal import Principal
+from app.bank import sending
+from app.bank.models import PaymentInstruction
+from app.bank.simdata import SimOptions
+from app.bank.simgateway import SimulatorGateway
+from app.bank.simulator import BankSimulator
+from app.clock import SimulatedClock
+from app.config import DEV_BANK_SECRET, Settings
+from app.institutions import service as institutions
+from app.jobcontext import JobContext
+from app.ledger import service as ledger
+from app.ledger.rules import account_code
+from tests.support import builders
+from tests.support.builders import bearer
+
+BASE = "/api/v1/assistance"
+P1 = "640100000001"
+P2 = "640100000002"
+SLOT = f"P{P1}"
+A9_POLICY = Policy(
+    effective_from=date(2026, 1, 1),
+    rules={
+        (Category.DIBAO, Visit.INPATIENT): Rule(
+            (Band(0, 8000), Band(2_000_000, 9000)), cap_fen=3_000_000
+        ),
+        (Category.DIBAO, Visit.OUTPATIENT): Rule((Band(0, 6000),), cap_fen=3_000_000),
+    },
+)
+
+
+@pytest.fixture(autouse=True)
+def a9_policy() -> Iterator[None]:
+    policy_source.set_policy_source(lambda session, region: [A9_POLICY])
+    yield
+    policy_source.set_policy_source(None)
+
+
+def _person(psn_no: str, categories: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": "张某",
+        "certno": "640102198001011234",
+        "region_code": "640100",
+        "bank_account": "6222000000009001",
+        "bank_account_name": "张某",
+        "bank_code": "102871000011",
+        "categories": categories,
+    }
+
+
+@pytest.fixture
+def world(client: TestClient, session: Session) -> dict[str, dict[str, str]]:
+    builders.fund(session, insutype="610", effective_from=date(2026, 1, 1))
+    builders.institution(session, "H001")
+    headers = {
+        "op": bearer(builders.user_token(session, "op", "operator")),
+        "acc": bearer(builders.user_token(session, "acc", "accountant")),
+        "acc2": bearer(builders.user_token(session, "acc2", "accountant")),
+        "hosp": bearer(builders.user_token(session, "h1", "hospital", "H001")),
+    }
+    session.commit()
+    dibao = [{"category": "dibao", "valid_from": "2026-01-01"}]
+    poor = [*dibao, {"category": "poverty_registered", "valid_from": "2026-01-01"}]
+    for psn_no, held in ((P1, dibao), (P2, poor)):
+        put = client.put(
+            f"{BASE}/recipients/{psn_no}", json=_person(psn_no, held), headers=headers["op"]
+        )
+        assert put.status_code == 201, put.text
+    return headers
+
+
+def _application(
+    reference: str, invoice_no: str, inscp: str = "1000.00", psn_no: str = P1
+) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "psn_no": psn_no,
+        "invoices": [
+            {
+                "invoice_no": invoice_no,
+                "visit": "outpatient",
+                "date": "2026-08-10",
+                "medfee_sumamt": inscp,
+                "inscp_scp_amt": inscp,
+            }
+        ],
+    }
+
+
+def _claim(
+    session: Session, reference: str, amount_fen: int, resolution: Resolution, at: datetime
+) -> None:
+    claims.add_claim(
+        session,
+        reference=reference,
+        psn_no=P1,
+        region_code="640100",
+        year=2026,
+        amount_fen=amount_fen,
+        resolution=resolution,
+        made_at=at,
+        now=at,
+    )
+    session.commit()
+
+
+def _balance(session: Session, name: str, slot: str | None = SLOT) -> int:
+    return ledger.balance_or_zero(session, account_code(name, "640100", "610", slot))
+
+
+T1 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+T2 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+
+
+def test_a9_row_6_the_application_is_deducted_whole_and_settled(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    _claim(session, "C2", 180_000, Resolution.NEXT_PERIOD, T1)
+    delivered = client.post(f"{BASE}/clearings/C2/notice-delivered", headers=world["op"])
+    assert delivered.status_code == 200 and delivered.json()["notice_delivered_at"]
+    again = client.post(f"{BASE}/clearings/C2/notice-delivered", headers=world["op"])
+    assert again.json()["notice_delivered_at"] == delivered.json()["notice_delivered_at"]
+    assert (
+        client.post(f"{BASE}/clearings/C9/notice-delivered", headers=world["op"]).status_code == 404
+    )
+    recorded = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
+    )
+    assert recorded.status_code == 201, recorded.text
+    payment = recorded.json()
+    assert (payment["amount"], payment["status"]) == ("600.00", "PENDING_APPROVAL")
+    assert payment["years"] == [{"year": 2026, "amount": "600.00"}]
+    approved = client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
+    assert approved.status_code == 200, approved.text
+    body = approved.json()
+    assert (body["amount"], body["deducted"], body["paid"], body["status"]) == (
+        "600.00",
+        "600.00",
+        "0.00",
+        "SETTLED",
+    )
+    assert claims.get_claim(session, "C2").open_fen == 120_000
+    rows = client.get(f"{BASE}/person-receivables", params={"psn_no": P1}, headers=world["acc"])
+    assert rows.json() == [{"region": "640100", "psn_no": P1, "balance": "1200.00"}]
+    # the books: the claim (receivable → expense 1,800.00), the approval (expense → payable
+    # 600.00, payable → receivable 600.00)
+    assert _balance(session, "receivable") == 120_000
+    assert _balance(session, "payable") == 0
+    assert _balance(session, "expense") == 60_000 - 180_000
+    assert ledger.trial_balance(session, region_code="640100").balanced
+    replay = client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
+    assert replay.status_code == 200 and replay.json()["deducted"] == "600.00"
+    assert _balance(session, "receivable") == 120_000
+    rows = person_payments.scenario_rows_person_payments(session)
+    assert rows == [
+        {
+            "reference": "A1",
+            "psn_no": P1,
+            "kind": "application",
+            "amount": "600.00",
+            "deducted": "600.00",
+            "paid": "0.00",
+            "status": "SETTLED",
+        }
+    ]
+    assert claims.scenario_rows_person_receivables(session) == [
+        {"region": "640100", "psn_no": P1, "balance": "1200.00"},
+        {"region": "640100", "psn_no": P2, "balance": "0.00"},
+    ]
+
+
+def test_no_deduction_before_the_notice_nor_from_cash_claims(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    _claim(session, "C1", 50_000, Resolution.NEXT_PERIOD, T1)  # notice not delivered
+    _claim(session, "C2", 30_000, Resolution.CASH, T2)
+    client.post(f"{BASE}/clearings/C2/notice-delivered", headers=world["op"])
+    payment = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
+    ).json()
+    body = client.post(
+        f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"]
+    ).json()
+    assert (body["deducted"], body["paid"], body["status"]) == ("0.00", "600.00", "NOT_SENT")
+    assert _balance(session, "payable") == 60_000
+    assert _balance(session, "receivable") == 80_000
+
+
+def test_partial_deduction_oldest_claim_first(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    _claim(session, "C2", 10_000, Resolution.NEXT_PERIOD, T2)
+    _claim(session, "C1", 20_000, Resolution.NEXT_PERIOD, T1)
+    for reference in ("C1", "C2"):
+        client.post(f"{BASE}/clearings/{reference}/notice-delivered", headers=world["op"])
+    payment = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
+    ).json()
+    body = client.post(
+        f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"]
+    ).json()
+    assert (body["deducted"], body["paid"], body["status"]) == ("300.00", "300.00", "NOT_SENT")
+    assert (claims.get_claim(session, "C1").open_fen, claims.get_claim(session, "C2").open_fen) == (
+        0,
+        0,
+    )
+    assert _balance(session, "payable") == 30_000
+    assert _balance(session, "receivable") == 0
+
+
+def test_maker_checker_rejection_and_invoices_recorded_again(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    payment = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
+    ).json()
+    # the operator cannot approve; a hospital sees nothing of persons
+    assert (
+        client.post(
+            f"{BASE}/person-payments/{payment['id']}/approve", headers=world["op"]
+        ).status_code
+        == 403
+    )
+    assert client.get(f"{BASE}/person-payments", headers=world["hosp"]).status_code == 403
+    # replay and conflicts of the recording
+    again = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
+    )
+    assert again.status_code == 200 and again.json()["id"] == payment["id"]
+    other = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1", "900.00"), headers=world["op"]
+    )
+    assert other.status_code == 409
+    taken = client.post(
+        f"{BASE}/applications", json=_application("A2", "INV1"), headers=world["op"]
+    )
+    assert taken.status_code == 409
+    rejected = client.post(
+        f"{BASE}/person-payments/{payment['id']}/reject",
+        json={"reason": "发票不真实"},
+        headers=world["acc"],
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "REJECTED"
+    replay = client.post(
+        f"{BASE}/person-payments/{payment['id']}/reject",
+        json={"reason": "发票不真实"},
+        headers=world["acc"],
+    )
+    assert replay.status_code == 200
+    assert (
+        client.post(
+            f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"]
+        ).status_code
+        == 409
+    )
+    anew = client.post(f"{BASE}/applications", json=_application("A2", "INV1"), headers=world["op"])
+    assert anew.status_code == 201, anew.text
+    assert _balance(session, "payable") == 0  # a rejection posts nothing
+    listed = client.get(
+        f"{BASE}/person-payments", params={"status": "REJECTED"}, headers=world["acc"]
+    ).json()
+    assert [item["reference"] for item in listed["items"]] == ["A1"]
+    # maker–checker between accountants too: a top-up recorded by acc is approved by acc2
+    acc = Principal(user_id=None, name="acc", role="accountant")
+    top_up = person_payments.add_top_up(
+        session,
+        reference="C7",
+        psn_no=P1,
+        region_code="640100",
+        amount_fen=50_000,
+        actor=acc,
+        now=T2,
+    )
+    session.commit()
+    assert (
+        client.post(f"{BASE}/person-payments/{top_up.id}/approve", headers=world["acc"]).status_code
+        == 403
+    )
+    ok = client.post(f"{BASE}/person-payments/{top_up.id}/approve", headers=world["acc2"])
+    assert ok.status_code == 200 and ok.json()["status"] == "NOT_SENT"
+
+
+def test_invoice_validation(client: TestClient, world: dict[str, dict[str, str]]) -> None:
+    body = _application("A1", "INV1")
+    body["invoices"][0]["inscp_scp_amt"] = "2000.00"
+    refused = client.post(f"{BASE}/applications", json=body, headers=world["op"])
+    assert refused.status_code == 422
+    unknown = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1", psn_no="X9"), headers=world["op"]
+    )
+    assert unknown.status_code == 422
+
+
+def test_care_grant_once_per_person_and_poverty_registered(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    grant = {"reference": "G1", "psn_no": P2, "disease": "肝癌晚期"}
+    not_poor = client.post(f"{BASE}/care-grants", json={**grant, "psn_no": P1}, headers=world["op"])
+    assert not_poor.status_code == 422
+    first = client.post(f"{BASE}/care-grants", json=grant, headers=world["op"])
+    assert first.status_code == 201, first.text
+    assert (first.json()["amount"], first.json()["kind"]) == ("5000.00", "grant")
+    assert client.post(f"{BASE}/care-grants", json=grant, headers=world["op"]).status_code == 200
+    second = client.post(
+        f"{BASE}/care-grants", json={**grant, "reference": "G2"}, headers=world["op"]
+    )
+    assert second.status_code == 409
+    client.post(
+        f"{BASE}/person-payments/{first.json()['id']}/reject",
+        json={"reason": "材料不全"},
+        headers=world["acc"],
+    )
+    third = client.post(
+        f"{BASE}/care-grants",
+        json={**grant, "reference": "G3", "amount": "3000.00"},
+        headers=world["op"],
+    )
+    assert third.status_code == 201 and third.json()["amount"] == "3000.00"
+    approved = client.post(
+        f"{BASE}/person-payments/{third.json()['id']}/approve", headers=world["acc"]
+    )
+    assert approved.json()["status"] == "NOT_SENT"
+    assert (
+        ledger.balance_or_zero(session, account_code("payable", "640100", "610", f"P{P2}"))
+        == 300_000
+    )
+
+
+def test_cash_repayment_allocation_replay_and_beyond_receivable(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    _claim(session, "C1", 50_000, Resolution.NEXT_PERIOD, T1)
+    _claim(session, "C2", 30_000, Resolution.CASH, T2)
+    body = {"psn_no": P1, "region": "640100", "amount": "400.00", "receipt_no": "R1"}
+    paid = client.post(f"{BASE}/person-repayments", json=body, headers=world["acc"])
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["claims"] == {"C2": "300.00", "C1": "100.00"}  # cash claims first
+    assert (
+        client.post(f"{BASE}/person-repayments", json=body, headers=world["acc"]).status_code == 200
+    )
+    other = client.post(
+        f"{BASE}/person-repayments", json={**body, "amount": "1.00"}, headers=world["acc"]
+    )
+    assert other.status_code == 409
+    beyond = client.post(
+        f"{BASE}/person-repayments",
+        json={**body, "receipt_no": "R2", "amount": "400.01"},
+        headers=world["acc"],
+    )
+    assert beyond.status_code == 422
+    assert beyond.json()["errors"][0]["rule"] == "repayment_beyond_receivable"
+    assert (
+        client.post(f"{BASE}/person-repayments", json=body, headers=world["op"]).status_code == 403
+    )
+    assert _balance(session, "receivable") == 40_000
+    assert _balance(session, "bank", None) == 40_000
+    rows = client.get(
+        f"{BASE}/person-receivables", params={"region": "640100"}, headers=world["op"]
+    ).json()
+    assert rows == [
+        {"region": "640100", "psn_no": P1, "balance": "400.00"},
+        {"region": "640100", "psn_no": P2, "balance": "0.00"},
+    ]
+
+
+def _context(
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    clock: SimulatedClock,
+    sim: BankSimulator,
+) -> JobContext:
+    settings = Settings(
+        environment="test",
+        database_url="sqlite://",
+        callback_url="http://testserver/api/v1/bank/receipts",
+    )
+    return JobContext(
+        session_factory=session_factory,
+        engine=engine,
+        clock=clock,
+        settings=settings,
+        gateway=SimulatorGateway(sim, secret=DEV_BANK_SECRET),
+    )
+
+
+def _submit(session: Session, clock: SimulatedClock, admit: Any = None) -> list[str]:
+    fund = institutions.get_fund_ledger(session, "640100", "610")
+    now = clock.now()
+    ids = person_payments.submit_due(session, fund, today=now.date(), now=now, admit=admit)
+    session.commit()
+    return ids
+
+
+def test_paid_through_the_bank_and_a_failed_payment_resent(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    clock: SimulatedClock,
+    world: dict[str, dict[str, str]],
+) -> None:
+    sim = BankSimulator(
+        secret=DEV_BANK_SECRET,
+        clock=clock,
+        options=SimOptions(rules=[{"kind": "person", "status": "FAILED", "reason": "账户已销户"}]),
+    )
+    ctx = _context(session_factory, engine, clock, sim)
+    payment = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
+    ).json()
+    client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
+    assert _submit(session, clock, admit=lambda amount: False) == []  # the funds check holds it
+    ids = _submit(session, clock, admit=lambda amount: amount == 60_000)
+    assert len(ids) == 1 and ids[0].startswith("P") and ids[0].endswith(f"-6401610-{payment['id']}")
+    assert _submit(session, clock) == []  # sent already
+    sending.send_queued(ctx, ids)
+    assert sim.payments[ids[0]].request["payee_type"] == "person"
+    assert sim.payments[ids[0]].request["payee_account"] == "6222000000009001"
+    clock.set(clock.now() + timedelta(minutes=5))
+    sending.query_and_apply(ctx, ids[0])
+    shown = client.get(f"{BASE}/person-payments/{payment['id']}", headers=world["acc"]).json()
+    assert shown["status"] == "FAILED"
+    assert _balance(session, "payable") == 60_000  # owed again
+    # re-approved (maker–checker) and resent under a new id
+    assert (
+        client.post(
+            f"{BASE}/person-payments/{payment['id']}/approve", headers=world["op"]
+        ).status_code
+        == 403
+    )
+    again = client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc2"])
+    assert again.json()["status"] == "NOT_SENT"
+    sim.options.rules.clear()
+    resent = _submit(session, clock)
+    assert resent == [f"{ids[0]}-R1"]
+    sending.send_queued(ctx, resent)
+    clock.set(clock.now() + timedelta(minutes=5))
+    sending.query_and_apply(ctx, resent[0])
+    shown = client.get(f"{BASE}/person-payments/{payment['id']}", headers=world["acc"]).json()
+    assert (shown["status"], shown["instruction_id"]) == ("PAID", resent[0])
+    session.expire_all()
+    instruction = session.get(PaymentInstruction, resent[0])
+    assert (
+        instruction is not None and instruction.kind == "person" and instruction.resend_of == ids[0]
+    )
+    assert _balance(session, "payable") == 0
+    assert _balance(session, "in_transit", None) == 0
+    assert _balance(session, "bank", None) == -60_000
