@@ -44,10 +44,10 @@ class InvoiceIn(Strict):
     def _totals(self) -> InvoiceIn:
         if self.inscp_scp_amt > self.medfee_sumamt:
             raise PydanticCustomError(
-                "inscp_above_total", "inscp_scp_amt must not exceed medfee_sumamt"
+                "inscp_within_total", "inscp_scp_amt must not exceed medfee_sumamt"
             )
         if sum(getattr(self, payer) for payer in PAYERS) > self.medfee_sumamt:
-            raise PydanticCustomError("payers_above_total", "the payers exceed medfee_sumamt")
+            raise PydanticCustomError("payers_within_total", "the payers exceed medfee_sumamt")
         return self
 
 

@@ -1,12 +1,9 @@
 """Journal-entry builders of the assistance fund's persons (SPEC-ASSISTANCE A1, A6, A7): the
 approval of a payment to a person, a negative clearing result (a claim) and a cash repayment.
 Pure, as `app/ledger/entries.py` (kept apart: that module is at its size limit). The person's
-accounts carry `P<psn_no>` in the institution slot. A1 names the expense `expense:R:610`
-(region-level), but the ledger keeps `expense` per institution (SPEC §6, `ledger.rules`), so
-the person's expense is `expense:R:610:P<psn_no>` (the region's is the sum over its slots);
-`_expense` is the one place to change if the ledger gets a region-level expense.
-The payment itself moves as every bank instruction does (`entries.instruction_sent` and the
-results) with the payee slot `P<psn_no>`."""
+accounts carry `P<psn_no>` in the institution slot; `expense:R:610` and `bank:R:610` are
+region-level (A1). The payment itself moves as every bank instruction does
+(`entries.instruction_sent` and the results) with the payee slot `P<psn_no>`."""
 
 from __future__ import annotations
 
@@ -24,10 +21,6 @@ def person_slot(psn_no: str) -> str:
     if not psn_no or len(slot) > PERSON_SLOT_MAX:
         raise LedgerRuleError(f"no person slot for {psn_no!r}: at most 29 characters")
     return slot
-
-
-def _expense(region_code: str, slot: str) -> str:
-    return account_code("expense", region_code, ASSISTANCE, slot)
 
 
 def _draft(
@@ -64,7 +57,7 @@ def person_payment_approval(
     deducted_fen: int,
     effective_at: datetime,
 ) -> Draft | None:
-    """A payment to a person approved (A6): debit expense:P, credit payable:P, the amount; the
+    """A payment to a person approved (A6): debit expense, credit payable:P, the amount; the
     deducted part (下期抵扣) debit payable:P, credit receivable:P. One entry, key
     `person_payment:ID:approval`; an amount of 0 posts nothing (None)."""
     if not 0 <= deducted_fen <= amount_fen:
@@ -73,7 +66,7 @@ def person_payment_approval(
     lines = DraftLines()
     if amount_fen:
         lines.transfer(
-            _expense(region_code, slot),
+            account_code("expense", region_code, ASSISTANCE),
             account_code("payable", region_code, ASSISTANCE, slot),
             amount_fen,
         )
@@ -97,14 +90,14 @@ def person_payment_approval(
 def person_claim(
     *, reference: str, region_code: str, psn_no: str, amount_fen: int, effective_at: datetime
 ) -> Draft:
-    """A negative clearing result (A7 "< 0"): debit receivable:P, credit expense:P, what the
+    """A negative clearing result (A7 "< 0"): debit receivable:P, credit expense, what the
     person owes (positive). Key `person_claim:REFERENCE` (the clearing's reference)."""
     if amount_fen <= 0:
         raise LedgerRuleError(f"claim {reference}: a claim is > 0 fen")
     slot = person_slot(psn_no)
     lines = DraftLines().transfer(
         account_code("receivable", region_code, ASSISTANCE, slot),
-        _expense(region_code, slot),
+        account_code("expense", region_code, ASSISTANCE),
         amount_fen,
     )
     draft = _draft(

@@ -30,6 +30,7 @@ from app.jobcontext import JobContext
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
 from tests.support import builders
+from tests.support.bank import poster
 from tests.support.builders import bearer
 
 BASE = "/api/v1/assistance"
@@ -164,7 +165,7 @@ def test_a9_row_6_the_application_is_deducted_whole_and_settled(
     # 600.00, payable → receivable 600.00)
     assert _balance(session, "receivable") == 120_000
     assert _balance(session, "payable") == 0
-    assert _balance(session, "expense") == 60_000 - 180_000
+    assert _balance(session, "expense", None) == 60_000 - 180_000
     assert ledger.trial_balance(session, region_code="640100").balanced
     replay = client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
     assert replay.status_code == 200 and replay.json()["deducted"] == "600.00"
@@ -453,7 +454,8 @@ def test_paid_through_the_bank_and_a_failed_payment_resent(
     assert resent == [f"{ids[0]}-R1"]
     sending.send_queued(ctx, resent)
     clock.set(clock.now() + timedelta(minutes=5))
-    sending.query_and_apply(ctx, resent[0])
+    delivered = sim.deliver_due(poster(client))  # the signed callback, through the API
+    assert [status for _, status in delivered] == [200, 200]  # the failure (known), the success
     shown = client.get(f"{BASE}/person-payments/{payment['id']}", headers=world["acc"]).json()
     assert (shown["status"], shown["instruction_id"]) == ("PAID", resent[0])
     session.expire_all()
@@ -464,3 +466,38 @@ def test_paid_through_the_bank_and_a_failed_payment_resent(
     assert _balance(session, "payable") == 0
     assert _balance(session, "in_transit", None) == 0
     assert _balance(session, "bank", None) == -60_000
+
+
+def test_a_returned_payment_is_reapproved_and_resent(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    clock: SimulatedClock,
+    world: dict[str, dict[str, str]],
+) -> None:
+    rule = {"kind": "person", "status": "RETURNED", "return_after": 1, "reason": "户名不符"}
+    sim = BankSimulator(secret=DEV_BANK_SECRET, clock=clock, options=SimOptions(rules=[rule]))
+    ctx = _context(session_factory, engine, clock, sim)
+    grant = {"reference": "G1", "psn_no": P2, "disease": "肝癌晚期", "amount": "100.00"}
+    payment = client.post(f"{BASE}/care-grants", json=grant, headers=world["op"]).json()
+    client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
+    ids = _submit(session, clock)
+    sending.send_queued(ctx, ids)
+    clock.set(clock.now() + timedelta(minutes=5))
+    sending.query_and_apply(ctx, ids[0])
+    url = f"{BASE}/person-payments/{payment['id']}"
+    assert client.get(url, headers=world["acc"]).json()["status"] == "PAID"
+    clock.set(clock.now() + timedelta(days=3))  # Friday → Monday, after the 10:00 return
+    sending.query_and_apply(ctx, ids[0])
+    assert client.get(url, headers=world["acc"]).json()["status"] == "RETURNED"
+    slot = f"P{P2}"
+    assert _balance(session, "payable", slot) == 10_000  # owed to the person again
+    again = client.post(f"{url}/approve", headers=world["acc2"])
+    assert again.status_code == 200 and again.json()["status"] == "NOT_SENT"
+    sim.options.rules.clear()
+    resent = _submit(session, clock)
+    assert resent == [f"{ids[0]}-R1"]
+    assert client.get(url, headers=world["acc"]).json()["status"] == "PENDING"
+    assert _balance(session, "payable", slot) == 0
+    assert _balance(session, "in_transit", None) == -10_000  # credited while in transit

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from app.assistance import person_payments
 from app.assistance.person_status import (
     PERSON_PAYMENT,
     PersonPaymentStatus,
@@ -14,10 +15,12 @@ from app.assistance.person_status import (
     status_after_payment,
 )
 from app.bank import rules as bank_rules
+from app.bank import service as bank
 from app.bank.simulator import BankSimulator
 from app.ledger import person_entries
-from app.ledger.rules import LedgerRuleError, Line
+from app.ledger.rules import LedgerRuleError, Line, account_code
 from app.states import IllegalTransition
+from app.wiring import wire
 
 S = PersonPaymentStatus
 AT = datetime(2026, 8, 17, 1, 0, tzinfo=UTC)
@@ -57,7 +60,7 @@ def test_approval_entry_with_a_deduction() -> None:
     assert draft is not None and draft.key == "person_payment:7:approval"
     assert draft.insutype == "610" and draft.fixmedins_code == "PP1"
     assert _lines(draft) == {
-        ("expense:640100:610:PP1", "D", 60_000),
+        ("expense:640100:610", "D", 60_000),
         ("payable:640100:610:PP1", "C", 60_000),
         ("payable:640100:610:PP1", "D", 20_000),
         ("receivable:640100:610:PP1", "C", 20_000),
@@ -107,7 +110,7 @@ def test_claim_and_repayment_entries() -> None:
     assert claim.key == "person_claim:C2"
     assert claim.lines == (
         Line("receivable:640100:610:PP1", "D", 180_000),
-        Line("expense:640100:610:PP1", "C", 180_000),
+        Line("expense:640100:610", "C", 180_000),
     )
     repayment = person_entries.person_repayment(
         receipt_no="R1",
@@ -140,3 +143,17 @@ def test_person_instruction_ids() -> None:
         "fixmedins_code": "42",
     }
     assert BankSimulator.describe("M2603-6401310-H001")["kind"] == "monthly"
+
+
+def test_person_payments_are_wired() -> None:
+    wire()
+    assert bank._PAYMENT_RESULT_HANDLERS["person_payment"] is person_payments.on_payment_result
+
+
+def test_the_assistance_expense_is_region_level() -> None:
+    assert account_code("expense", "640100", "610") == "expense:640100:610"
+    assert account_code("expense", "640100", "310", "H001") == "expense:640100:310:H001"
+    with pytest.raises(LedgerRuleError):
+        account_code("expense", "640100", "610", "H001")
+    with pytest.raises(LedgerRuleError):
+        account_code("expense", "640100", "310")
