@@ -25,6 +25,7 @@ from app.bank.simgateway import SimulatorGateway
 from app.bank.simulator import BankSimulator
 from app.clock import SimulatedClock
 from app.config import DEV_BANK_SECRET, Settings
+from app.errors import Conflict
 from app.institutions import service as institutions
 from app.jobcontext import JobContext
 from app.ledger import service as ledger
@@ -501,3 +502,52 @@ def test_a_returned_payment_is_reapproved_and_resent(
     assert client.get(url, headers=world["acc"]).json()["status"] == "PENDING"
     assert _balance(session, "payable", slot) == 0
     assert _balance(session, "in_transit", None) == -10_000  # credited while in transit
+
+
+def test_claims_and_top_ups_are_idempotent_on_their_reference(
+    session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    _claim(session, "C1", 50_000, Resolution.NEXT_PERIOD, T1)
+    _claim(session, "C1", 50_000, Resolution.NEXT_PERIOD, T1)  # the same again
+    assert _balance(session, "receivable") == 50_000
+    with pytest.raises(Conflict):
+        _claim(session, "C1", 40_000, Resolution.NEXT_PERIOD, T1)
+    session.rollback()
+    op = Principal(user_id=None, name="op", role="operator")
+    first = person_payments.add_top_up(
+        session, reference="C5", psn_no=P1, region_code="640100", amount_fen=500, actor=op, now=T2
+    )
+    again = person_payments.add_top_up(
+        session, reference="C5", psn_no=P1, region_code="640100", amount_fen=500, actor=op, now=T2
+    )
+    assert again.id == first.id and first.kind == "top_up"
+    with pytest.raises(Conflict):
+        person_payments.add_top_up(
+            session,
+            reference="C5",
+            psn_no=P1,
+            region_code="640100",
+            amount_fen=501,
+            actor=op,
+            now=T2,
+        )
+    session.commit()
+
+
+def test_a_reference_is_unique_across_kinds(
+    client: TestClient, session: Session, world: dict[str, dict[str, str]]
+) -> None:
+    client.post(f"{BASE}/applications", json=_application("X1", "INV1"), headers=world["op"])
+    grant = {"reference": "X1", "psn_no": P2, "disease": "肝癌晚期"}
+    assert client.post(f"{BASE}/care-grants", json=grant, headers=world["op"]).status_code == 409
+    op = Principal(user_id=None, name="op", role="operator")
+    with pytest.raises(Conflict):
+        person_payments.add_top_up(
+            session,
+            reference="X1",
+            psn_no=P1,
+            region_code="640100",
+            amount_fen=500,
+            actor=op,
+            now=T2,
+        )
