@@ -309,6 +309,18 @@ def test_invoice_validation(client: TestClient, world: dict[str, dict[str, str]]
         f"{BASE}/applications", json=_application("A1", "INV1", psn_no="X9"), headers=world["op"]
     )
     assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["rule"] == "not_a_recipient"
+    twice = _application("A1", "INV1")
+    twice["invoices"].append(dict(twice["invoices"][0]))
+    assert client.post(f"{BASE}/applications", json=twice, headers=world["op"]).status_code == 422
+    long_no = "6" * 30  # P + 30 characters do not fit the ledger's and the bank's payee slot
+    held = [{"category": "dibao", "valid_from": "2026-01-01"}]
+    client.put(f"{BASE}/recipients/{long_no}", json=_person(long_no, held), headers=world["op"])
+    too_long = client.post(
+        f"{BASE}/applications", json=_application("A1", "INV1", psn_no=long_no), headers=world["op"]
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["rule"] == "psn_no_length"
 
 
 def test_care_grant_once_per_person_and_poverty_registered(
@@ -344,6 +356,13 @@ def test_care_grant_once_per_person_and_poverty_registered(
         ledger.balance_or_zero(session, account_code("payable", "640100", "610", f"P{P2}"))
         == 300_000
     )
+    params: dict[str, Any] = {"kind": "grant", "psn_no": P2, "limit": 1}
+    page = client.get(f"{BASE}/person-payments", params=params, headers=world["acc"]).json()
+    assert [(item["reference"], item["status"]) for item in page["items"]] == [("G1", "REJECTED")]
+    params["cursor"] = page["next_cursor"]
+    page = client.get(f"{BASE}/person-payments", params=params, headers=world["acc"]).json()
+    assert [(item["reference"], item["status"]) for item in page["items"]] == [("G3", "NOT_SENT")]
+    assert page["next_cursor"] is None
 
 
 def test_cash_repayment_allocation_replay_and_beyond_receivable(
