@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.assistance import claims, person_payments, policy_source
+from app.assistance import applications, claims, person_payments, policy_source
 from app.assistance.policy import Band, Category, Policy, Rule, Visit
 from app.assistance.recovery import Resolution
 from app.auth.principal import Principal
@@ -275,6 +275,12 @@ def test_maker_checker_rejection_and_invoices_recorded_again(
     )
     anew = client.post(f"{BASE}/applications", json=_application("A2", "INV1"), headers=world["op"])
     assert anew.status_code == 201, anew.text
+    # what the person-year reads: the live application's invoices and amounts only
+    items = applications.invoice_items(session, P1)
+    assert [(item.key, item.gross_base_fen, item.day) for item in items] == [
+        ("I:INV1", 100_000, date(2026, 8, 10))
+    ]
+    assert applications.granted_by_year(session, P1) == {2026: 60_000}
     assert _balance(session, "payable") == 0  # a rejection posts nothing
     listed = client.get(
         f"{BASE}/person-payments", params={"status": "REJECTED"}, headers=world["acc"]
