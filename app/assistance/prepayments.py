@@ -49,10 +49,23 @@ def _as_of(session: Session, code: str, at: datetime) -> int:
         return 0  # no such account yet: nothing was ever posted to it
 
 
+def _expense_as_of(session: Session, region_code: str, at: datetime) -> int:
+    """The region's 610 expense at a time: every `expense` account of the fund (kept per
+    institution or person today, region-level `expense:R:610` in A1), normal direction."""
+    return sum(
+        account.balance_fen
+        for account in ledger.balances(
+            session, region_code=region_code, insutype=INSUTYPE, as_of=at
+        )
+        if account.name == "expense"
+    )
+
+
 def actual_expense(session: Session, region_code: str, year: int) -> int:
-    """Σ postings to `expense:R:610` effective in the (Shanghai) year, in the normal direction."""
-    code = account_code("expense", region_code, INSUTYPE)
-    return _as_of(session, code, year_end(year)) - _as_of(session, code, year_end(year - 1))
+    """Σ postings to the 610 expense effective in the (Shanghai) year, normal direction."""
+    return _expense_as_of(session, region_code, year_end(year)) - _expense_as_of(
+        session, region_code, year_end(year - 1)
+    )
 
 
 def carried_balance(session: Session, region_code: str, year: int) -> int:
