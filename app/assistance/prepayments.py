@@ -258,7 +258,6 @@ def receive(
     row.received_by = actor.name
     draft = entries.prepayment_received(
         region_code=row.region_code,
-        insutype=INSUTYPE,
         year=row.year,
         prepayment_id=row.id,
         transfer_fen=row.transfer_fen,

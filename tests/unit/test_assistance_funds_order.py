@@ -62,7 +62,6 @@ def test_prepayment_received_entry() -> None:
     at = datetime(2027, 1, 15, 2, tzinfo=UTC)
     draft = entries.prepayment_received(
         region_code="640100",
-        insutype="610",
         year=2027,
         prepayment_id=7,
         transfer_fen=310_313,
@@ -80,7 +79,6 @@ def test_prepayment_received_entry() -> None:
     )
     zero = entries.prepayment_received(
         region_code="640100",
-        insutype="610",
         year=2027,
         prepayment_id=7,
         transfer_fen=0,
@@ -90,7 +88,6 @@ def test_prepayment_received_entry() -> None:
     with pytest.raises(LedgerRuleError):
         entries.prepayment_received(
             region_code="640100",
-            insutype="610",
             year=2027,
             prepayment_id=7,
             transfer_fen=-1,

@@ -306,7 +306,6 @@ CASES: dict[str, Case] = {
         entries.prepayment_received,
         {
             "region_code": REGION,
-            "insutype": "610",
             "year": 2027,
             "prepayment_id": 7,
             "transfer_fen": 310_313,
@@ -324,7 +323,7 @@ CASES: dict[str, Case] = {
             effective_at=NOW,
             business_ref="prepayment:7",
         ),
-        {"region_code": "640200", "insutype": "390", "year": 2028},
+        {"region_code": "640200", "year": 2028},
         {"transfer_fen": 1, "effective_at": LATER, "prepayment_id": 8},
     ),
 }
