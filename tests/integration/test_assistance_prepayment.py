@@ -257,3 +257,16 @@ def test_no_prepayment_for_a_fund_switched_on_in_the_year_or_without_policy(
         "prepayments": {}
     }
     assert _rows(session) == []
+
+
+def test_a_missed_prepayment_day_is_computed_at_the_next_run_of_the_year(
+    session: Session, session_factory: sessionmaker[Session], clock: SimulatedClock
+) -> None:
+    _world(session)
+    _a9_postings(session)
+    session.commit()
+    later = date(2027, 2, 1)
+    clock.set(at(later, 3))
+    assistance_prepayment.run(_ctx(session_factory, clock), later)
+    [row] = _rows(session)
+    assert (row.year, row.computed_on, row.transfer_fen) == (2027, later, 310_313)
