@@ -85,6 +85,8 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
+    from app.assistance.policies_router import router as assistance_policies_router
+    from app.assistance.prepayments_router import router as prepayments_router
     from app.assistance.router import router as assistance_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
@@ -117,6 +119,8 @@ def _include_routers(app: FastAPI) -> None:
         monthly_router,
         annual_router,
         assistance_router,
+        assistance_policies_router,
+        prepayments_router,
         reports_router,
         compliance_router,
         jobs_router,
