@@ -2,6 +2,7 @@
 
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
+from app.assistance import deduction_models as assistance_deduction_models
 from app.assistance import models as assistance_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
@@ -21,6 +22,7 @@ __all__ = [
     "Base",
     "alerts_models",
     "annual_models",
+    "assistance_deduction_models",
     "assistance_models",
     "auth_models",
     "bank_models",
