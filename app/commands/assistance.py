@@ -83,10 +83,10 @@ def import_deductions(
                 session, file.name, content, actor=_cli_principal(), now=SystemClock().now()
             )
     except DomainError as error:
-        lines = [f"{e.field}: {e.message} ({e.rule})" for e in error.errors[:20]]
-        more = len(error.errors) - len(lines)
-        tail = [f"… and {more} more"] if more > 0 else []
-        raise CliError("\n".join([f"refused: {error.detail}", *lines, *tail])) from None
+        shown = [f"{e.field}: {e.message} ({e.rule})" for e in error.errors[:20]]
+        more = len(error.errors) - len(shown)
+        tail = [f"and {more} more"] if more > 0 else []
+        raise CliError("; ".join([f"refused: {error.detail}", *shown, *tail])) from None
     recorded = sum(1 for _, created in results if created)
     typer.echo(
         f"{file.name}: {len(results)} row(s), {recorded} recorded, "

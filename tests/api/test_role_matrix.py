@@ -170,6 +170,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/assistance/recipients/{psn_no}"): STAFF,
     ("PUT", "/api/v1/assistance/recipients/{psn_no}"): frozenset({OP}),
     ("POST", "/api/v1/assistance/recipient-imports"): frozenset({OP}),
+    # deduction data (issue 22.3): case workers record and import; staff read them and the
+    # person-year; hospitals get 403
+    ("POST", "/api/v1/assistance/deductions"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/deductions"): STAFF,
+    ("POST", "/api/v1/assistance/deduction-imports"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}"): STAFF,
 }
 
 SAMPLES = {
