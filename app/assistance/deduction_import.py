@@ -114,10 +114,9 @@ def import_file(
         raise (Conflict if conflicts_only else Invalid)(
             detail, errors=sorted(errors, key=lambda error: _line_of(error.field))
         )
+    # the trail names the file by its content (a file name is the uploader's free text)
     digest = hashlib.sha256(content).hexdigest()
-    return deductions.store_import(
-        session, checked, actor=actor, now=now, source=f"{filename}:{digest[:16]}"
-    )
+    return deductions.store_import(session, checked, actor=actor, now=now, source=digest)
 
 
 def _line_of(field_name: str) -> int:

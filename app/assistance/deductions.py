@@ -280,7 +280,8 @@ def store_import(
     now: datetime,
     source: str,
 ) -> list[tuple[DeductionRecord, bool]]:
-    """Store a file's checked rows (no issue left), with one trail event for the file."""
+    """Store a file's checked rows (no issue left), with one trail event for the file
+    (`source`: the sha256 of its content)."""
     results = store(session, checked, actor=actor, now=now)
     created = [row.reference for row, new in results if new]
     trail.record(

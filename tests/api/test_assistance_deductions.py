@@ -220,6 +220,10 @@ def test_csv_is_all_or_nothing_with_every_bad_row(
         ("F2", "mutual_aid", "100.00", 2026),
         ("F3", "burden_relief", "1000.00", 2026),
     ]
+    (trail,) = session.scalars(
+        select(AuditEvent.after).where(AuditEvent.action == "assistance_deduction.import")
+    ).all()
+    assert trail == {"rows": 3, "recorded": 3, "references": ["F1", "F2", "F3"]}
     again = _upload(client, headers, _csv(*GOOD_ROWS, "F4,其他,P1,1.00,H001,S1,,"))
     assert again.status_code == 201
     assert (again.json()["recorded"], again.json()["replayed"]) == (1, 3)
