@@ -2,6 +2,7 @@
 
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
+from app.assistance import deduction_models as assistance_deduction_models
 from app.assistance import models as assistance_models
 from app.assistance import policy_models as assistance_policy_models
 from app.auth import models as auth_models
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "alerts_models",
     "annual_models",
+    "assistance_deduction_models",
     "assistance_models",
     "assistance_policy_models",
     "auth_models",

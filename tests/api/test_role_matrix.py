@@ -178,6 +178,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/assistance/prepayments/{prepayment_id}/approve"): frozenset({C}),
     ("POST", "/api/v1/assistance/prepayments/{prepayment_id}/receive"): frozenset({C}),
     ("GET", "/api/v1/assistance/prepayments/{prepayment_id}/calculation.xlsx"): STAFF,
+    # deduction data (issue 22.3): case workers record and import; staff read them and the
+    # person-year; hospitals get 403
+    ("POST", "/api/v1/assistance/deductions"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/deductions"): STAFF,
+    ("POST", "/api/v1/assistance/deduction-imports"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}"): STAFF,
 }
 
 SAMPLES = {
