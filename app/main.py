@@ -62,6 +62,7 @@ def create_app(
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
             "/assistance/recipient-imports": settings.bulk_body_limit_bytes,
+            "/assistance/deduction-imports": BODY_LIMIT_BYTES_UPLOAD,  # an XLSX or CSV file
             # the console's smart-audit import: the file, then its checked rows to confirm
             "/console/audits/import": settings.bulk_body_limit_bytes,
             "/console/audits/import/confirm": settings.bulk_body_limit_bytes,
@@ -85,7 +86,10 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
+    from app.assistance.deductions_router import router as assistance_deductions_router
     from app.assistance.person_router import router as assistance_person_router
+    from app.assistance.policies_router import router as assistance_policies_router
+    from app.assistance.prepayments_router import router as prepayments_router
     from app.assistance.router import router as assistance_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
@@ -119,6 +123,9 @@ def _include_routers(app: FastAPI) -> None:
         annual_router,
         assistance_router,
         assistance_person_router,
+        assistance_policies_router,
+        prepayments_router,
+        assistance_deductions_router,
         reports_router,
         compliance_router,
         jobs_router,

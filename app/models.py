@@ -2,8 +2,10 @@
 
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
+from app.assistance import deduction_models as assistance_deduction_models
 from app.assistance import models as assistance_models
 from app.assistance import person_models as assistance_person_models
+from app.assistance import policy_models as assistance_policy_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
 from app.bankrecon import models as bankrecon_models
@@ -22,8 +24,10 @@ __all__ = [
     "Base",
     "alerts_models",
     "annual_models",
+    "assistance_deduction_models",
     "assistance_models",
     "assistance_person_models",
+    "assistance_policy_models",
     "auth_models",
     "bank_models",
     "bankrecon_models",

@@ -10,7 +10,7 @@ silent skip.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from app.annual import service as annual
 from app.assistance import person_payments
@@ -20,10 +20,15 @@ from app.payables.service import Flow
 
 # Every payable document kind, in the order the submission sends them.
 PAYABLES: tuple[Flow[Any], ...] = (statements.FLOW, annual.FLOW)
+# The assistance fund's (610) payable documents, in the order of A10's "Funds check order"
+# for documents approved in the same minute (statements before person payments). The 14:30
+# submission sends them one by one under the assistance funds check (treasury/funds.py).
+# The person payments (app/assistance/person_payments.py) are not a payables.Flow but take
+# the submission the same way (`kind.name`, `submit_due(..., admit)`, `on_payment_result`).
+ASSISTANCE_PAYABLES: tuple[Flow[Any], ...] = (cast(Flow[Any], person_payments.FLOW),)
 
 
 def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
-    for flow in PAYABLES:
+    for flow in (*PAYABLES, *ASSISTANCE_PAYABLES):
         bank.register_payment_result(flow.kind.name, flow.on_payment_result)
-    bank.register_payment_result(person_payments.SOURCE_KIND, person_payments.on_payment_result)

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.assistance import application_amount, claims, person_payments, policy_source, recipients
+from app.assistance import (
+    application_amount,
+    care_grant_policy,
+    claims,
+    person_payments,
+    recipients,
+)
 from app.assistance.models import Recipient
 from app.assistance.person_models import ApplicationInvoice, PersonPayment, PersonPaymentYear
 from app.assistance.person_schemas import ApplicationIn, CareGrantIn, InvoiceIn
@@ -17,7 +23,6 @@ from app.assistance.policy import (
     Category,
     Insurers,
     Item,
-    Visit,
     categories_on,
     gross_base,
     invoice_time,
@@ -146,7 +151,7 @@ def record_care_grant(
         raise Invalid.field(
             "psn_no", "not_poverty_registered", "the person is not poverty_registered today"
         )
-    diseases = policy_source.care_grant_diseases(session, recipient.region_code, today)
+    diseases = care_grant_policy.care_grant_diseases(session, recipient.region_code, today)
     if diseases and data.disease not in diseases:
         raise Invalid.field("disease", "disease_not_listed", "the policy does not list it")
     claims.lock_person(session, data.psn_no)
@@ -163,7 +168,7 @@ def record_care_grant(
         )
     amount = data.amount
     if amount is None:
-        amount = policy_source.care_grant_default(session, recipient.region_code, today)
+        amount = care_grant_policy.care_grant_default(session, recipient.region_code, today)
     payment = person_payments.record(
         session,
         kind=PaymentKind.GRANT,
@@ -177,51 +182,3 @@ def record_care_grant(
         disease=data.disease,
     )
     return payment, True
-
-
-# --- what the person-year reads of applications (A4 items, A7 granted) -----------------------
-
-
-def invoice_items(session: Session, psn_no: str) -> list[Item]:
-    """The invoices of the person's live (not rejected) applications as A4 items."""
-    rows = session.scalars(
-        select(ApplicationInvoice)
-        .join(PersonPayment, PersonPayment.id == ApplicationInvoice.payment_id)
-        .where(PersonPayment.psn_no == psn_no, ApplicationInvoice.active_invoice_no.is_not(None))
-        .order_by(ApplicationInvoice.id)
-    )
-    return [
-        Item(
-            key=f"I:{row.invoice_no}",
-            at=invoice_time(row.invoice_date),
-            visit=Visit(row.visit),
-            gross_base_fen=gross_base(
-                row.inscp_scp_amt_fen,
-                Insurers(
-                    hifp_fen=row.hifp_pay_fen,
-                    hifob_fen=row.hifob_pay_fen,
-                    hifmi_fen=row.hifmi_pay_fen,
-                    cvlserv_fen=row.cvlserv_pay_fen,
-                    hifes_fen=row.hifes_pay_fen,
-                    oth_fen=row.oth_pay_fen,
-                ),
-            ),
-        )
-        for row in rows
-    ]
-
-
-def granted_by_year(session: Session, psn_no: str) -> dict[int, int]:
-    """Σ application amounts (before deduction) per year, rejected ones out (A7 granted)."""
-    rows = session.execute(
-        select(PersonPaymentYear.year, func.sum(PersonPaymentYear.amount_fen))
-        .join(PersonPayment, PersonPayment.id == PersonPaymentYear.payment_id)
-        .where(
-            PersonPayment.psn_no == psn_no,
-            PersonPayment.kind == PaymentKind.APPLICATION.value,
-            PersonPayment.status != PersonPaymentStatus.REJECTED.value,
-        )
-        .group_by(PersonPaymentYear.year)
-        .order_by(PersonPaymentYear.year)
-    ).all()
-    return {year: int(total) for year, total in rows}

@@ -55,6 +55,11 @@ class PersonPayment(Base):
     instruction_id: Mapped[str | None] = mapped_column(String(30))
     payment_result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def fixmedins_code(self) -> str:
+        """The payee slot of the fund's accounts and instructions: `P<psn_no>` (A1)."""
+        return f"P{self.psn_no}"
+
 
 class PersonPaymentYear(Base):
     """An application's amount per year of its invoices (A6: each year's part counts in that

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -300,13 +301,13 @@ def submit_due(
     *,
     today: date,
     now: datetime,
-    admit: Callable[[int], bool | None] | None = None,
+    admit: Callable[[Any, int], bool] | None = None,
 ) -> list[str]:
     """The approved, unsent payments of the fund's region with something to pay, in approval
     order (approved_at, id): each gets an instruction to the person's account (payee type
-    person) when `admit(paid_fen)` lets it (the 610 funds check); one not admitted stays
-    NOT_SENT for the next submission. A re-approved one is resent under `<first>-R<n>`.
-    Returns the instruction ids created."""
+    person) when `admit(payment, paid_fen)` lets it (the 610 funds check, as
+    `payables.Flow.submit_due`); one not admitted stays NOT_SENT for the next submission.
+    A re-approved one is resent under `<first>-R<n>`. Returns the instruction ids created."""
     assert fund.insutype == person_entries.ASSISTANCE, "persons are paid from the 610 fund"
     due = session.scalars(
         select(PersonPayment)
@@ -325,7 +326,7 @@ def submit_due(
             recipient.bank_account and recipient.bank_account_name and recipient.bank_code
         ):
             continue  # approval checked it; an account removed since waits for a correction
-        if admit is not None and admit(payment.paid_fen) is False:
+        if admit is not None and not admit(payment, payment.paid_fen):
             continue
         first_id = payment.first_instruction_id
         if first_id is None:
@@ -373,45 +374,34 @@ def on_payment_result(session: Session, instruction: PaymentInstruction, now: da
         session.flush()
 
 
-# --- reading ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Name:
+    name: str
 
 
-def listing(
-    session: Session,
-    *,
-    psn_no: str | None,
-    kind: str | None,
-    status: str | None,
-    after_id: int | None,
-    limit: int,
-) -> list[PersonPayment]:
-    query = select(PersonPayment).order_by(PersonPayment.id).limit(limit)
-    for column, value in (
-        (PersonPayment.psn_no, psn_no),
-        (PersonPayment.kind, kind),
-        (PersonPayment.status, status),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if after_id is not None:
-        query = query.where(PersonPayment.id > after_id)
-    return list(session.scalars(query))
+class PersonPaymentFlow:
+    """The person payments as the 610 submission takes a payable document kind
+    (`treasury.funds.submit_in_order`, `wiring.wire`): `kind.name`, `submit_due` with
+    `admit(document, amount_fen)`, `on_payment_result`; a payment's `approved_at`, `id` and
+    `fixmedins_code` (its payee slot) order it among the fund's documents."""
+
+    kind = _Name(SOURCE_KIND)
+
+    def submit_due(
+        self,
+        session: Session,
+        fund: FundLedger,
+        *,
+        today: date,
+        now: datetime,
+        admit: Callable[[Any, int], bool] | None = None,
+    ) -> list[str]:
+        return submit_due(session, fund, today=today, now=now, admit=admit)
+
+    def on_payment_result(
+        self, session: Session, instruction: PaymentInstruction, now: datetime
+    ) -> None:
+        on_payment_result(session, instruction, now)
 
 
-def scenario_rows_person_payments(session: Session) -> list[dict[str, Any]]:
-    """SCENARIOS.md `person_payments`, sorted by reference."""
-    rows: Sequence[PersonPayment] = session.scalars(
-        select(PersonPayment).order_by(PersonPayment.reference)
-    ).all()
-    return [
-        {
-            "reference": row.reference,
-            "psn_no": row.psn_no,
-            "kind": row.kind,
-            "amount": yuan(row.amount_fen),
-            "deducted": yuan(row.deducted_fen),
-            "paid": yuan(row.paid_fen),
-            "status": row.status,
-        }
-        for row in rows
-    ]
+FLOW = PersonPaymentFlow()

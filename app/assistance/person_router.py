@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from app.assistance import applications, claims, person_payments
+from app.assistance import applications, claims, person_payments, person_reads
 from app.assistance.person_models import PersonClaim, PersonPayment, PersonRepayment
 from app.assistance.person_schemas import (
     ApplicationIn,
@@ -126,7 +126,7 @@ def list_person_payments(
     kind: KindValue | None = None,
     status: StatusValue | None = None,
 ) -> Page[PersonPaymentOut]:
-    rows = person_payments.listing(
+    rows = person_reads.listing(
         session,
         psn_no=psn_no,
         kind=kind,

@@ -18,8 +18,9 @@ ACCOUNT_TYPES: dict[str, tuple[str, bool]] = {
     "appropriation": ("C", False),
     "expense": ("D", True),
 }
-# SPEC-ASSISTANCE A1: the assistance fund's expense is region-level (`expense:R:610`: no
-# institution or person), unlike the basic funds' (per institution).
+# SPEC-ASSISTANCE A1: the assistance fund's expense may be region-level (`expense:R:610`, what
+# the person side posts) as well as per institution (the basic funds' form); the prepayment's
+# `actual` sums every expense account of the fund.
 REGION_LEVEL = frozenset({("expense", "610")})
 GENESIS_HASH = "0" * 64
 POSTINGS_PER_ENTRY_MAX = 64
@@ -33,11 +34,12 @@ def account_code(
     name: str, region_code: str, insutype: str, fixmedins_code: str | None = None
 ) -> str:
     """`payable:640100:310:H001`; institution only (and always) for per-institution accounts
-    (the assistance fund's expense is region-level: `expense:640100:610`)."""
+    (the assistance fund's expense may also be region-level: `expense:640100:610`)."""
     if name not in ACCOUNT_TYPES:
         raise LedgerRuleError(f"unknown account {name!r}")
-    per_institution = ACCOUNT_TYPES[name][1] and (name, insutype) not in REGION_LEVEL
-    if per_institution != (fixmedins_code is not None):
+    per_institution = ACCOUNT_TYPES[name][1]
+    optional = (name, insutype) in REGION_LEVEL
+    if not optional and per_institution != (fixmedins_code is not None):
         raise LedgerRuleError(f"{name} is {'' if per_institution else 'not '}kept per institution")
     parts = [name, region_code, insutype] + ([fixmedins_code] if fixmedins_code else [])
     return ":".join(parts)

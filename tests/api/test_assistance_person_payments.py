@@ -5,7 +5,6 @@ bank as payee type person, claims and cash repayments."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,8 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.assistance import applications, claims, person_payments, policy_source
-from app.assistance.policy import Band, Category, Policy, Rule, Visit
+from app.assistance import application_items, claims, person_payments, person_reads
 from app.assistance.recovery import Resolution
 from app.auth.principal import Principal
 from app.bank import sending
@@ -28,8 +26,11 @@ from app.config import DEV_BANK_SECRET, Settings
 from app.errors import Conflict
 from app.institutions import service as institutions
 from app.jobcontext import JobContext
+from app.ledger import entries
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
+from app.treasury import funds
+from jobs import submission
 from tests.support import builders
 from tests.support.bank import poster
 from tests.support.builders import bearer
@@ -38,22 +39,16 @@ BASE = "/api/v1/assistance"
 P1 = "640100000001"
 P2 = "640100000002"
 SLOT = f"P{P1}"
-A9_POLICY = Policy(
-    effective_from=date(2026, 1, 1),
-    rules={
-        (Category.DIBAO, Visit.INPATIENT): Rule(
-            (Band(0, 8000), Band(2_000_000, 9000)), cap_fen=3_000_000
-        ),
-        (Category.DIBAO, Visit.OUTPATIENT): Rule((Band(0, 6000),), cap_fen=3_000_000),
+A9_POLICY = {  # SPEC-ASSISTANCE A9 (dibao), stored as the scenario stores it
+    "region": "640100",
+    "effective_from": "2026-01-01",
+    "categories": {
+        "dibao": {
+            "inpatient": {"bands": [["0.00", "0.80"], ["20000.00", "0.90"]], "cap": "30000.00"},
+            "outpatient": {"bands": [["0.00", "0.60"]], "cap": "30000.00"},
+        }
     },
-)
-
-
-@pytest.fixture(autouse=True)
-def a9_policy() -> Iterator[None]:
-    policy_source.set_policy_source(lambda session, region: [A9_POLICY])
-    yield
-    policy_source.set_policy_source(None)
+}
 
 
 def _person(psn_no: str, categories: list[dict[str, Any]]) -> dict[str, Any]:
@@ -79,6 +74,8 @@ def world(client: TestClient, session: Session) -> dict[str, dict[str, str]]:
         "hosp": bearer(builders.user_token(session, "h1", "hospital", "H001")),
     }
     session.commit()
+    stored = client.post(f"{BASE}/policies", json=A9_POLICY, headers=headers["op"])
+    assert stored.status_code == 201, stored.text
     dibao = [{"category": "dibao", "valid_from": "2026-01-01"}]
     poor = [*dibao, {"category": "poverty_registered", "valid_from": "2026-01-01"}]
     for psn_no, held in ((P1, dibao), (P2, poor)):
@@ -171,7 +168,7 @@ def test_a9_row_6_the_application_is_deducted_whole_and_settled(
     replay = client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
     assert replay.status_code == 200 and replay.json()["deducted"] == "600.00"
     assert _balance(session, "receivable") == 120_000
-    rows = person_payments.scenario_rows_person_payments(session)
+    rows = person_reads.scenario_rows_person_payments(session)
     assert rows == [
         {
             "reference": "A1",
@@ -276,11 +273,11 @@ def test_maker_checker_rejection_and_invoices_recorded_again(
     anew = client.post(f"{BASE}/applications", json=_application("A2", "INV1"), headers=world["op"])
     assert anew.status_code == 201, anew.text
     # what the person-year reads: the live application's invoices and amounts only
-    items = applications.invoice_items(session, P1)
+    items = application_items.invoice_items(session, P1)
     assert [(item.key, item.gross_base_fen, item.day) for item in items] == [
         ("I:INV1", 100_000, date(2026, 8, 10))
     ]
-    assert applications.granted_by_year(session, P1) == {2026: 60_000}
+    assert application_items.granted_by_year(session, P1) == {2026: 60_000}
     assert _balance(session, "payable") == 0  # a rejection posts nothing
     listed = client.get(
         f"{BASE}/person-payments", params={"status": "REJECTED"}, headers=world["acc"]
@@ -428,10 +425,18 @@ def _context(
     )
 
 
-def _submit(session: Session, clock: SimulatedClock, admit: Any = None) -> list[str]:
+def _submit(session: Session, clock: SimulatedClock) -> list[str]:
     fund = institutions.get_fund_ledger(session, "640100", "610")
     now = clock.now()
-    ids = person_payments.submit_due(session, fund, today=now.date(), now=now, admit=admit)
+    ids = person_payments.submit_due(session, fund, today=now.date(), now=now)
+    session.commit()
+    return ids
+
+
+def _submit_checked(session: Session, clock: SimulatedClock) -> list[str]:
+    fund = institutions.get_fund_ledger(session, "640100", "610")
+    now = clock.now()
+    ids, _ = funds.submit_in_order(session, fund, [person_payments.FLOW], today=now.date(), now=now)
     session.commit()
     return ids
 
@@ -454,8 +459,23 @@ def test_paid_through_the_bank_and_a_failed_payment_resent(
         f"{BASE}/applications", json=_application("A1", "INV1"), headers=world["op"]
     ).json()
     client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
-    assert _submit(session, clock, admit=lambda amount: False) == []  # the funds check holds it
-    ids = _submit(session, clock, admit=lambda amount: amount == 60_000)
+    # the 610 funds check (treasury.funds.submit_in_order) holds it while the account is empty
+    assert _submit_checked(session, clock) == []
+    shown = client.get(f"{BASE}/person-payments/{payment['id']}", headers=world["acc"]).json()
+    assert shown["status"] == "NOT_SENT"
+    ledger.post(
+        session,
+        entries.appropriation(
+            reference="AP1",
+            region_code="640100",
+            insutype="610",
+            amount_fen=100_000,
+            effective_at=clock.now(),
+        ),
+        now=clock.now(),
+    )
+    session.commit()
+    ids = _submit_checked(session, clock)
     assert len(ids) == 1 and ids[0].startswith("P") and ids[0].endswith(f"-6401610-{payment['id']}")
     assert _submit(session, clock) == []  # sent already
     sending.send_queued(ctx, ids)
@@ -491,7 +511,7 @@ def test_paid_through_the_bank_and_a_failed_payment_resent(
     )
     assert _balance(session, "payable") == 0
     assert _balance(session, "in_transit", None) == 0
-    assert _balance(session, "bank", None) == -60_000
+    assert _balance(session, "bank", None) == 100_000 - 60_000
 
 
 def test_a_returned_payment_is_reapproved_and_resent(
@@ -576,3 +596,83 @@ def test_a_reference_is_unique_across_kinds(
             actor=op,
             now=T2,
         )
+
+
+def _inpatient(reference: str, invoice_no: str, day: str, inscp: str) -> dict[str, Any]:
+    body = _application(reference, invoice_no, inscp)
+    body["invoices"][0].update(visit="inpatient", date=day)
+    return body
+
+
+def test_the_amount_is_marginal_over_the_live_applications_of_the_year(
+    client: TestClient, world: dict[str, dict[str, str]]
+) -> None:
+    """A4/A6 under A9's dibao inpatient bands (80 % to 20,000.00, then 90 %): a second
+    invoice of the year starts where the first left the year's base."""
+    first = client.post(
+        f"{BASE}/applications",
+        json=_inpatient("A1", "I1", "2026-03-01", "15000.00"),
+        headers=world["op"],
+    ).json()
+    assert first["amount"] == "12000.00"
+    second = client.post(
+        f"{BASE}/applications",
+        json=_inpatient("A2", "I2", "2026-04-01", "10000.00"),
+        headers=world["op"],
+    ).json()
+    assert second["amount"] == "8500.00"  # 5,000 × 80 % + 5,000 × 90 %
+    client.post(
+        f"{BASE}/person-payments/{first['id']}/reject",
+        json={"reason": "重复申请"},
+        headers=world["acc"],
+    )
+    third = client.post(
+        f"{BASE}/applications",
+        json=_inpatient("A3", "I3", "2026-05-01", "10000.00"),
+        headers=world["op"],
+    ).json()
+    # A1 rejected leaves the year: after A2's 10,000.00, [10,000, 20,000) at 80 %
+    assert third["amount"] == "8000.00"
+
+
+def test_the_1430_submission_pays_persons_under_the_610_funds_check(
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    clock: SimulatedClock,
+    world: dict[str, dict[str, str]],
+) -> None:
+    sim = BankSimulator(secret=DEV_BANK_SECRET, clock=clock)
+    ctx = _context(session_factory, engine, clock, sim)
+    ids = []
+    for reference, invoice_no in (("A1", "INV1"), ("A2", "INV2")):
+        payment = client.post(
+            f"{BASE}/applications", json=_application(reference, invoice_no), headers=world["op"]
+        ).json()
+        client.post(f"{BASE}/person-payments/{payment['id']}/approve", headers=world["acc"])
+        ids.append(payment["id"])
+    ledger.post(
+        session,
+        entries.appropriation(
+            reference="AP1",
+            region_code="640100",
+            insutype="610",
+            amount_fen=60_000,
+            effective_at=clock.now(),
+        ),
+        now=clock.now(),
+    )
+    session.commit()
+    day = clock.now().date()
+    clock.set(datetime(2026, 3, 6, 6, 30, tzinfo=UTC))  # Friday 14:30 in Shanghai
+    result = submission.run(ctx, day)
+    # the first approved is covered; the second waits for money with the funds_short alert
+    assert len(result["queued"]) == 1 and result["queued"][0].endswith(f"-{ids[0]}")
+    assert result["funds_short"]["640100:610"]["shortfall_fen"] == 60_000
+    statuses = [
+        client.get(f"{BASE}/person-payments/{i}", headers=world["acc"]).json()["status"]
+        for i in ids
+    ]
+    assert statuses == ["PENDING", "NOT_SENT"]
+    assert sim.payments[result["queued"][0]].request["payee_type"] == "person"

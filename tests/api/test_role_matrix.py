@@ -181,6 +181,20 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/assistance/clearings/{reference}/notice-delivered"): frozenset({OP}),
     ("POST", "/api/v1/assistance/person-repayments"): frozenset({C}),
     ("GET", "/api/v1/assistance/person-receivables"): STAFF,
+    # the assistance policy is reference data; the prepayment moves money (issue 21.6)
+    ("POST", "/api/v1/assistance/policies"): REFERENCE,
+    ("GET", "/api/v1/assistance/policies"): STAFF,
+    ("GET", "/api/v1/assistance/prepayments"): STAFF,
+    ("GET", "/api/v1/assistance/prepayments/{prepayment_id}"): STAFF,
+    ("POST", "/api/v1/assistance/prepayments/{prepayment_id}/approve"): frozenset({C}),
+    ("POST", "/api/v1/assistance/prepayments/{prepayment_id}/receive"): frozenset({C}),
+    ("GET", "/api/v1/assistance/prepayments/{prepayment_id}/calculation.xlsx"): STAFF,
+    # deduction data (issue 22.3): case workers record and import; staff read them and the
+    # person-year; hospitals get 403
+    ("POST", "/api/v1/assistance/deductions"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/deductions"): STAFF,
+    ("POST", "/api/v1/assistance/deduction-imports"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}"): STAFF,
 }
 
 SAMPLES = {
@@ -207,6 +221,7 @@ SAMPLES = {
     "psn_no": "P404",
     "payment_id": "999999",
     "reference": "C404",
+    "prepayment_id": "999999",
 }
 
 
