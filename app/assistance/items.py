@@ -18,6 +18,8 @@ from datetime import date
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from app.assistance import application_items
+from app.assistance.person_models import ApplicationInvoice, PersonPayment
 from app.assistance.policy import Insurers, Item, gross_base, visit_of
 from app.institutions import rules as institution_rules
 from app.institutions import service as institutions
@@ -96,11 +98,13 @@ def settlement_items(
 
 
 def invoice_items(session: Session, psn_no: str, year: int) -> list[StoredItem]:
-    """SEAM (issue 22 part 2): the invoices of the person's unrejected applications dated in
-    `year`, as items (`invoice_key`, `invoice_time(date)`, their visit, their gross base).
-    No applications are stored yet: none."""
-    del session, psn_no, year
-    return []
+    """The invoices of the person's live (not rejected) applications dated in `year`, as
+    items (no hospital advanced anything on them: `maf_pay` 0)."""
+    return [
+        StoredItem(item, 0)
+        for item in application_items.invoice_items(session, psn_no)
+        if item.year == year
+    ]
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,25 @@ def find_settlements(
 
 
 def find_invoices(session: Session, invoice_nos: Sequence[str]) -> dict[str, NamedItem]:
-    """SEAM (issue 22 part 2): the invoices of the given numbers (of an unrejected
-    application; a rejected application's invoices count as revoked). None stored yet."""
-    del session, invoice_nos
-    return {}
+    """The invoices of the given numbers; one whose application was rejected counts as
+    revoked (its number is free again; a live one of the same number wins)."""
+    found: dict[str, NamedItem] = {}
+    wanted = sorted(set(invoice_nos))
+    for start in range(0, len(wanted), PAIRS_PER_QUERY):
+        chunk = wanted[start : start + PAIRS_PER_QUERY]
+        rows = session.execute(
+            select(
+                ApplicationInvoice.invoice_no,
+                PersonPayment.psn_no,
+                ApplicationInvoice.invoice_date,
+                ApplicationInvoice.active_invoice_no,
+            )
+            .join(PersonPayment, PersonPayment.id == ApplicationInvoice.payment_id)
+            .where(ApplicationInvoice.invoice_no.in_(chunk))
+            .order_by(ApplicationInvoice.id)
+        )
+        for invoice_no, psn_no, day, active in rows:
+            if invoice_no in found and not found[invoice_no].revoked:
+                continue
+            found[invoice_no] = NamedItem(psn_no, day, active is None)
+    return found

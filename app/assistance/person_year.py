@@ -4,9 +4,8 @@ table), the pure `rules.compute_year` over them, and granted and difference besi
 
 The policy comes from `policy_for(day)`, the version in force on that day in the person's
 region (None: none in force, every category pays 0); app/assistance/policy_source.py provides
-it for the API. Applications' invoices, applications' amounts and earlier clearings are seams
-(`items.invoice_items`, `_applications_granted`, `_clearings_granted`): issue 22 part 2 fills
-them in.
+it for the API. Applications' invoices and amounts come from `application_items`; earlier
+clearing results are still a seam (`_clearings_granted`) until the clearing is built.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.assistance import deductions, items, recipients
+from app.assistance import application_items, deductions, items, recipients
 from app.assistance.deduction_models import DeductionRecord
 from app.assistance.items import StoredItem
 from app.assistance.policy import Policy
@@ -86,10 +85,9 @@ class PersonYear:
 
 
 def _applications_granted(session: Session, psn_no: str, year: int) -> int:
-    """SEAM (issue 22 part 2): Σ the year's parts of the person's unrejected applications
-    (counted from the moment each is recorded). None stored yet."""
-    del session, psn_no, year
-    return 0
+    """Σ the year's parts of the person's unrejected applications (counted from the moment
+    each is recorded)."""
+    return application_items.granted_by_year(session, psn_no).get(year, 0)
 
 
 def _clearings_granted(session: Session, psn_no: str, year: int) -> int:
