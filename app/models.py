@@ -3,6 +3,7 @@
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
 from app.assistance import models as assistance_models
+from app.assistance import statement_models as assistance_statement_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
 from app.bankrecon import models as bankrecon_models
@@ -22,6 +23,7 @@ __all__ = [
     "alerts_models",
     "annual_models",
     "assistance_models",
+    "assistance_statement_models",
     "auth_models",
     "bank_models",
     "bankrecon_models",

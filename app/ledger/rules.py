@@ -18,6 +18,9 @@ ACCOUNT_TYPES: dict[str, tuple[str, bool]] = {
     "appropriation": ("C", False),
     "expense": ("D", True),
 }
+# Accounts kept per region although their type is kept per institution elsewhere: the
+# assistance fund's expense is the region's (SPEC-ASSISTANCE A1, `expense:REGION:610`).
+REGION_LEVEL: frozenset[tuple[str, str]] = frozenset({("expense", "610")})
 GENESIS_HASH = "0" * 64
 POSTINGS_PER_ENTRY_MAX = 64
 
@@ -32,7 +35,7 @@ def account_code(
     """`payable:640100:310:H001`; institution only (and always) for per-institution accounts."""
     if name not in ACCOUNT_TYPES:
         raise LedgerRuleError(f"unknown account {name!r}")
-    per_institution = ACCOUNT_TYPES[name][1]
+    per_institution = ACCOUNT_TYPES[name][1] and (name, insutype) not in REGION_LEVEL
     if per_institution != (fixmedins_code is not None):
         raise LedgerRuleError(f"{name} is {'' if per_institution else 'not '}kept per institution")
     parts = [name, region_code, insutype] + ([fixmedins_code] if fixmedins_code else [])
