@@ -62,6 +62,7 @@ def create_app(
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
             "/assistance/recipient-imports": settings.bulk_body_limit_bytes,
+            "/assistance/documents/bulk": settings.bulk_body_limit_bytes,
             # the console's smart-audit import: the file, then its checked rows to confirm
             "/console/audits/import": settings.bulk_body_limit_bytes,
             "/console/audits/import/confirm": settings.bulk_body_limit_bytes,
@@ -86,6 +87,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
     from app.assistance.router import router as assistance_router
+    from app.assistance.statements_router import router as assistance_statements_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
     from app.bankrecon.router import router as bank_statements_router
@@ -117,6 +119,7 @@ def _include_routers(app: FastAPI) -> None:
         monthly_router,
         annual_router,
         assistance_router,
+        assistance_statements_router,
         reports_router,
         compliance_router,
         jobs_router,

@@ -1,7 +1,7 @@
 """The calls between domains that go against the import order, made explicit in one place.
 
 The bank domain pays documents that other domains own (monthly statements, annual
-clearings, later the assistance fund's); it cannot import them (they import the bank). So each
+clearings, the assistance fund's); it cannot import them (they import the bank). So each
 kind of payable document registers here, at start-up, the function that follows its payment's
 result. `wire()` is called by `create_app`, by the job registry (every job and the command
 line) and by the tests; a payment result for a kind nobody registered is an error, never a
@@ -13,15 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from app.annual import service as annual
+from app.assistance import statements as assistance_statements
 from app.bank import service as bank
 from app.monthly import statements
 from app.payables.service import Flow
 
 # Every payable document kind, in the order the submission sends them.
 PAYABLES: tuple[Flow[Any], ...] = (statements.FLOW, annual.FLOW)
+# The assistance fund's (610) payable documents, sent by its own submission and funds check
+# (SPEC-ASSISTANCE A8, A10), never by the basic funds' one.
+ASSISTANCE_PAYABLES: tuple[Flow[Any], ...] = (assistance_statements.FLOW,)
 
 
 def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
-    for flow in PAYABLES:
+    for flow in PAYABLES + ASSISTANCE_PAYABLES:
         bank.register_payment_result(flow.kind.name, flow.on_payment_result)
