@@ -234,7 +234,8 @@ class BankSimulator(AccountBooks):
     def describe(instruction_id: str) -> dict[str, str]:
         """kind, insutype and institution from an id like D260306-6401310-H001[-R1]."""
         parts = instruction_id.split("-")
-        kind = {"D": "daily", "M": "monthly", "A": "annual"}.get(parts[0][:1], "daily")
+        kinds = {"D": "daily", "M": "monthly", "A": "annual", "J": "assistance"}
+        kind = kinds.get(parts[0][:1], "daily")
         return {"kind": kind, "insutype": parts[1][-3:], "fixmedins_code": parts[2]}
 
     def _rule_for(self, instruction_id: str, pay_date: str) -> dict[str, Any] | None:
