@@ -440,6 +440,13 @@ def test_a_revocation_after_the_line_is_a_negative_line_then_a_receivable(
     [may_id] = _compute(session, date(2026, 6, 16))
     may = _statement(client, headers, "H001", "2026-05")
     assert (may["lines_amount"], may["offset"], may["amount"]) == ("12000.00", "5000.00", "7000.00")
+    # the unapproved statement holds its offset: nothing is left open to repay
+    held = client.post(
+        "/api/v1/receivables/640100/610/H001/repayments",
+        json={"amount": "0.01", "receipt_no": "R610-2"},
+        headers=headers["acc"],
+    )
+    assert held.status_code == 422, held.text
     _act(client, headers, "H001", may_id, "confirm")
     _act(client, headers, "acc", may_id, "approve")
     assert _balance(session, "receivable", "H001") == 0
@@ -597,3 +604,55 @@ def test_the_monthly_job_computes_the_assistance_statements(
     assert result["assistance"] == {f"{REGION}:610": 1}
     assert _statement(client, headers, "H001", "2026-03")["amount"] == "8000.00"
     assert monthly_compute.run(context, date(2026, 4, 17))["assistance"] == {f"{REGION}:610": 0}
+
+
+def test_a_settlement_uploaded_after_its_month_was_computed_is_taken_next(
+    client: TestClient, headers: dict, session: Session
+) -> None:
+    _settle(session, "H001", "S1", date(2026, 3, 10), "8000.00")
+    _documents(client, headers, "H001", "S1", ALL)
+    _basic(session, "H001", "2026-03")
+    _compute(session, date(2026, 4, 16))
+    record = SettlementIn.model_validate(
+        {
+            "fixmedins_code": "H001",
+            "setl_id": "S-LATE",
+            "psn_no": "P1",
+            "insutype": "310",
+            "med_type": "21",
+            "insuplc_admdvs": REGION,
+            "setl_time": at(date(2026, 3, 30), 9).isoformat(),
+            "medfee_sumamt": "5000.00",
+            "hifp_pay": "1000.00",
+            "hifob_pay": "0.00",
+            "inscp_scp_amt": "4000.00",
+            "maf_pay": "600.00",
+        }
+    )
+    actor = Principal(None, "user-H001", "hospital", "H001")
+    settlements.upload_one(session, record, actor=actor, now=at(date(2026, 4, 17), 10))
+    session.commit()
+    _documents(client, headers, "H001", "S-LATE", ALL)
+    _basic(session, "H001", "2026-04")
+    _compute(session, date(2026, 5, 18))
+    april = _statement(client, headers, "H001", "2026-04")
+    assert (april["amount"], april["settlements"], april["carried"]) == ("600.00", 1, 0)
+
+
+def test_nothing_is_computed_before_the_610_fund_is_switched_on(
+    client: TestClient, headers: dict, session: Session
+) -> None:
+    _settle(session, "H001", "S1", date(2026, 3, 10), "8000.00")
+    _documents(client, headers, "H001", "S1", ALL)
+    _basic(session, "H001", "2026-03")
+    fund = _fund(session)
+    on = statement_computation.switched_on(session, fund, date(2026, 4, 16))
+    assert on == date(2026, 1, 1)
+    assert statement_computation.switched_on(session, fund, date(2025, 12, 31)) is None
+    assert (
+        statement_computation.compute_due(
+            session, fund, today=date(2025, 12, 31), now=at(date(2025, 12, 31))
+        )
+        == []
+    )
+    assert session.scalars(select(AssistanceRun)).all() == []
