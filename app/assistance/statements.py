@@ -15,7 +15,7 @@ from app.assistance import statement_computation as computation
 from app.assistance.statement_models import AssistanceStatement, AssistanceStatementLine
 from app.bank import rules as bank_rules
 from app.institutions.models import FundLedger
-from app.ledger import entries
+from app.ledger import assistance_entries as entries
 from app.ledger import service as ledger
 from app.money import yuan
 from app.payables import service as payables

@@ -270,50 +270,6 @@ def clearing_approval(
     )
 
 
-def assistance_statement_approval(
-    *,
-    statement_id: int,
-    version: int,
-    region_code: str,
-    fixmedins_code: str,
-    period: str,
-    gross_fen: int,
-    offset_fen: int,
-    amount_fen: int,
-    effective_at: datetime,
-) -> Draft | None:
-    """Assistance statement approved (SPEC-ASSISTANCE A5), fund ledger `610`: debit the
-    region's `expense:R:610`, credit `payable:R:610:H`, the gross (lines − negative lines; a
-    negative gross swaps the sides); offset: debit payable, credit receivable; amount < 0:
-    debit receivable, credit payable, −amount. One entry, key
-    `assistance_statement:ID:vVERSION:approval`; nothing to move posts nothing (None)."""
-    insutype = "610"
-
-    def code(name: str) -> str:
-        return account_code(name, region_code, insutype, fixmedins_code)
-
-    lines = DraftLines().transfer(
-        account_code("expense", region_code, insutype), code("payable"), gross_fen
-    )
-    lines.transfer(code("payable"), code("receivable"), offset_fen)
-    if amount_fen < 0:
-        lines.transfer(code("receivable"), code("payable"), -amount_fen)
-    result = lines.result()
-    if not result:
-        return None
-    return Draft(
-        kind="assistance_statement_approval",
-        key=f"assistance_statement:{statement_id}:v{version}:approval",
-        region_code=region_code,
-        insutype=insutype,
-        fixmedins_code=fixmedins_code,
-        period=period,
-        lines=result,
-        effective_at=effective_at,
-        business_ref=f"assistance_statement:{statement_id}",
-    )
-
-
 # --- money recorded by the operator (SPEC §6: advance, repayment, appropriation) --------------
 
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.ledger import entries
+from app.ledger import assistance_entries, entries
 from app.ledger.rules import Draft, LedgerRuleError, Line, account_code
 
 REGION, INSUTYPE, CODE = "640100", "310", "H001"
@@ -302,7 +302,7 @@ CASES: dict[str, Case] = {
         {"amount_fen": 1, "effective_at": LATER},
     ),
     "assistance_statement_approval": (
-        entries.assistance_statement_approval,
+        assistance_entries.assistance_statement_approval,
         {
             "statement_id": 7,
             "version": 1,
