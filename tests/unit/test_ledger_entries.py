@@ -672,7 +672,7 @@ def test_an_assistance_statement_below_zero_swaps_and_makes_the_receivable() -> 
     )
     zero = {"gross_fen": 0, "offset_fen": 0, "amount_fen": 0}
     assert (
-        entries.assistance_statement_approval(
+        assistance_entries.assistance_statement_approval(
             **{**CASES["assistance_statement_approval"][1], **zero}
         )
         is None
