@@ -62,6 +62,7 @@ def create_app(
         limits={
             "/settlements/bulk": settings.bulk_body_limit_bytes,
             "/assistance/recipient-imports": settings.bulk_body_limit_bytes,
+            "/assistance/deduction-imports": BODY_LIMIT_BYTES_UPLOAD,  # an XLSX or CSV file
             "/assistance/documents/bulk": settings.bulk_body_limit_bytes,
             # the console's smart-audit import: the file, then its checked rows to confirm
             "/console/audits/import": settings.bulk_body_limit_bytes,
@@ -86,6 +87,9 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
+    from app.assistance.deductions_router import router as assistance_deductions_router
+    from app.assistance.policies_router import router as assistance_policies_router
+    from app.assistance.prepayments_router import router as prepayments_router
     from app.assistance.router import router as assistance_router
     from app.assistance.statements_router import router as assistance_statements_router
     from app.auth.router import router as auth_router
@@ -119,6 +123,9 @@ def _include_routers(app: FastAPI) -> None:
         monthly_router,
         annual_router,
         assistance_router,
+        assistance_policies_router,
+        prepayments_router,
+        assistance_deductions_router,
         assistance_statements_router,
         reports_router,
         compliance_router,

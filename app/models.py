@@ -2,7 +2,9 @@
 
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
+from app.assistance import deduction_models as assistance_deduction_models
 from app.assistance import models as assistance_models
+from app.assistance import policy_models as assistance_policy_models
 from app.assistance import statement_models as assistance_statement_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
@@ -22,7 +24,9 @@ __all__ = [
     "Base",
     "alerts_models",
     "annual_models",
+    "assistance_deduction_models",
     "assistance_models",
+    "assistance_policy_models",
     "assistance_statement_models",
     "auth_models",
     "bank_models",

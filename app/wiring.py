@@ -20,12 +20,13 @@ from app.payables.service import Flow
 
 # Every payable document kind, in the order the submission sends them.
 PAYABLES: tuple[Flow[Any], ...] = (statements.FLOW, annual.FLOW)
-# The assistance fund's (610) payable documents, sent by its own submission and funds check
-# (SPEC-ASSISTANCE A8, A10), never by the basic funds' one.
+# The assistance fund's (610) payable documents, in the order of A10's "Funds check order"
+# for documents approved in the same minute (statements before person payments). The 14:30
+# submission sends them one by one under the assistance funds check (treasury/funds.py).
 ASSISTANCE_PAYABLES: tuple[Flow[Any], ...] = (assistance_statements.FLOW,)
 
 
 def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
-    for flow in PAYABLES + ASSISTANCE_PAYABLES:
+    for flow in (*PAYABLES, *ASSISTANCE_PAYABLES):
         bank.register_payment_result(flow.kind.name, flow.on_payment_result)

@@ -15,6 +15,7 @@ from app.workdays.rules import WorkCalendar
 from jobs import (
     alerts_check,
     annual_clearing,
+    assistance_prepayment,
     audit_finalize,
     bank_statement,
     daily_batch,
@@ -158,6 +159,19 @@ register(
         True,
         "the bank's statement of the previous working day for every expenditure account, "
         "reconciled with the ledger (银行对账)",
+    )
+)
+
+register(
+    JobSpec(
+        "assistance_prepayment",
+        time(3, 0),
+        True,
+        0,
+        assistance_prepayment.run,
+        False,
+        "the assistance fund's yearly prepayment (预付款), on the first working day on or "
+        "after the policy's prepayment day (SPEC-ASSISTANCE A8)",
     )
 )
 

@@ -62,3 +62,33 @@ def import_recipients(
         f"{source} {month}: {state}: {len(data.items)} line(s), "
         f"{counts['new']} new, {counts['updated']} updated, {counts['exited']} exited"
     )
+
+
+@assistance_cli.command("import-deductions")
+def import_deductions(
+    file: Annotated[Path, typer.Argument(help="deduction data (扣减数据), XLSX or CSV")],
+) -> None:
+    """Import a file of deduction data, all or nothing; each row is idempotent on its
+    reference (the same content again is a replay, other content is refused)."""
+    from app.assistance import deduction_import
+    from app.errors import DomainError
+
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        raise CliError(f"{file}: cannot read ({error.strerror})") from None
+    try:
+        with transaction(_factory()) as session:
+            results = deduction_import.import_file(
+                session, file.name, content, actor=_cli_principal(), now=SystemClock().now()
+            )
+    except DomainError as error:
+        shown = [f"{e.field}: {e.message} ({e.rule})" for e in error.errors[:20]]
+        more = len(error.errors) - len(shown)
+        tail = [f"and {more} more"] if more > 0 else []
+        raise CliError("; ".join([f"refused: {error.detail}", *shown, *tail])) from None
+    recorded = sum(1 for _, created in results if created)
+    typer.echo(
+        f"{file.name}: {len(results)} row(s), {recorded} recorded, "
+        f"{len(results) - recorded} already recorded (replay)"
+    )

@@ -419,3 +419,24 @@ RULES: dict[str, Callable[..., Any]] = {
     "cash repayment by an institution": repayment,
     "appropriation into the expenditure account": appropriation,
 }
+
+
+def prepayment_received(
+    *, region_code: str, year: int, prepayment_id: int, transfer_fen: int, effective_at: datetime
+) -> Draft | None:
+    """SPEC-ASSISTANCE A8, the year's prepayment (预付款) received into the 610 fund: debit
+    bank, credit appropriation. Key `prepayment:REGION:610:YEAR`; 0 posts nothing (None)."""
+    if transfer_fen < 0:
+        raise LedgerRuleError("a prepayment transfer is >= 0")
+    bank, source = (account_code(name, region_code, "610") for name in ("bank", "appropriation"))
+    if transfer_fen == 0:
+        return None
+    return Draft(
+        kind="prepayment",
+        key=f"prepayment:{region_code}:610:{year}",
+        region_code=region_code,
+        insutype="610",
+        lines=DraftLines().transfer(bank, source, transfer_fen).result(),
+        effective_at=effective_at,
+        business_ref=f"prepayment:{prepayment_id}",
+    )

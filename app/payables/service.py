@@ -8,6 +8,7 @@ instruction id rule and its approval posting. The flow checks every status chang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -274,11 +275,19 @@ class Flow(Generic[D]):
         return document
 
     def submit_due(
-        self, session: Session, fund: FundLedger, *, today: date, now: datetime
+        self,
+        session: Session,
+        fund: FundLedger,
+        *,
+        today: date,
+        now: datetime,
+        admit: Callable[[Any, int], bool] | None = None,
     ) -> list[str]:
         """Approved documents with an amount > 0 leave with the submission: a first
         instruction, or after a failure and re-approval a resend with a new id linked to the
-        first. Returns the instruction ids created."""
+        first. Returns the instruction ids created. `admit(document, amount_fen)`, when
+        given, is asked for each document that would be sent now: False leaves it APPROVED
+        and unsent (the assistance fund's funds check)."""
         model: Any = self.kind.model
         amount = getattr(model, self.kind.amount)
         documents = session.scalars(
@@ -309,6 +318,8 @@ class Flow(Generic[D]):
                     or 0
                 )
                 instruction_id, resend_of = bank_rules.resend_id(first_id, resends + 1), first_id
+            if admit is not None and not admit(document, getattr(document, self.kind.amount)):
+                continue
             items.append(
                 bank.NewInstruction(
                     instruction_id=instruction_id,

@@ -70,7 +70,7 @@ class AutoActions(RunnerBase):
             if not self.waiting[flag]:
                 continue
             left = 0
-            for path in ("/api/v1/statements", "/api/v1/annual/clearings"):
+            for path in self._document_paths():
                 for document in list(self._pages("accountant", path, {"status": status})):
                     if date_of(datetime.fromisoformat(document[stamp])) < today:
                         self._call("accountant", "POST", f"{path}/{document['id']}/approve")
@@ -78,11 +78,20 @@ class AutoActions(RunnerBase):
                         left += 1
             self.waiting[flag] = left > 0
 
+    def _document_paths(self) -> tuple[str, ...]:
+        """The lists of payable documents the hospitals confirm and the accountants approve:
+        monthly statements, annual clearings and, where the scenario plays the assistance fund,
+        assistance statements (SCENARIOS.md "Assistance": `auto` acts on them alike)."""
+        paths: tuple[str, ...] = ("/api/v1/statements", "/api/v1/annual/clearings")
+        if self.scenario.has_assistance:
+            paths += ("/api/v1/assistance/statements",)
+        return paths
+
     def _auto_confirm(self, today: date) -> None:
         if not self.waiting["computed"]:
             return
         left = 0
-        for path in ("/api/v1/statements", "/api/v1/annual/clearings"):
+        for path in self._document_paths():
             for document in list(self._pages("accountant", path, {"status": "COMPUTED"})):
                 if date_of(datetime.fromisoformat(document["computed_at"])) < today:
                     response = self._call(

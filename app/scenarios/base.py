@@ -97,6 +97,7 @@ class RunnerBase:
         self.waiting = {"batches": False, "computed": False, "confirmed": False, "failed": False}
         self.declared: dict[tuple[str, str], str] = {}
         self.requery_at: datetime | None = None
+        self.prepayment_approved: set[tuple[str, str]] = set()  # (region, year) approved once
 
     def _call(self, actor: str, method: str, path: str, body: Any = None) -> Any:
         response = self.client.request(method, path, json=body, headers=self.headers[actor])

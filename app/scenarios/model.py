@@ -21,6 +21,21 @@ EVENT_TYPES = (
     "repayment",
     "appropriation",
 )
+# SCENARIOS.md "Assistance" (SPEC-ASSISTANCE.md): the assistance fund's events.
+ASSISTANCE_EVENT_TYPES = (
+    "assistance_documents",
+    "assistance_document_reject",
+    "recipient",
+    "application",
+    "deduction",
+    "assistance_clear",
+    "assistance_notice_delivered",
+    "assistance_annual_clearing",
+    "care_grant",
+    "person_repayment",
+    "prepayment_approve",
+    "prepayment_receive",
+)
 EVENTS_MAX = 1_000_000
 SCENARIO_DAYS_MAX = 3 * 366
 
@@ -66,6 +81,14 @@ class InstitutionSpec(Open):
     bank_code: str
 
 
+class AssistanceFundSpec(BaseModel):
+    """A region's assistance fund ledger `610` and the day it is switched on (A1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    region: str
+    effective_from: date
+
+
 class CalendarSpec(BaseModel):
     date: date
     working: bool
@@ -87,6 +110,18 @@ class EventSpec(BaseModel):
         "assessment",
         "repayment",
         "appropriation",
+        "assistance_documents",
+        "assistance_document_reject",
+        "recipient",
+        "application",
+        "deduction",
+        "assistance_clear",
+        "assistance_notice_delivered",
+        "assistance_annual_clearing",
+        "care_grant",
+        "person_repayment",
+        "prepayment_approve",
+        "prepayment_receive",
     ]
     data: dict[str, Any]
 
@@ -103,6 +138,9 @@ class Scenario(BaseModel):
     calendar: list[CalendarSpec] = []
     bank: list[dict[str, Any]] = []
     annual_rules: list[dict[str, Any]] = []
+    assistance_funds: list[AssistanceFundSpec] = []
+    assistance_policies: list[dict[str, Any]] = []
+    recipients: list[dict[str, Any]] = []
     events: Annotated[list[EventSpec], Field(max_length=EVENTS_MAX)] = []
 
     def check(self) -> None:
@@ -110,6 +148,16 @@ class Scenario(BaseModel):
             raise ValueError("end must be after start")
         if (self.end - self.start).days > SCENARIO_DAYS_MAX:
             raise ValueError(f"a scenario spans at most {SCENARIO_DAYS_MAX} days")
+        assistance = [e.type for e in self.events if e.type in ASSISTANCE_EVENT_TYPES]
+        if (assistance or self.recipients or self.assistance_policies) and not (
+            self.assistance_funds
+        ):
+            raise ValueError("assistance events, recipients or policies need `assistance_funds`")
+
+    @property
+    def has_assistance(self) -> bool:
+        """The scenario plays the assistance fund (its result carries the assistance keys)."""
+        return bool(self.assistance_funds)
 
     def first_period(self) -> str:
         return f"{self.start.year:04d}-{self.start.month:02d}"

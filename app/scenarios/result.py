@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert
 from app.annual import service as annual
+from app.assistance import prepayments
 from app.bank.models import PaymentInstruction
 from app.clock import SHANGHAI
 from app.daily import service as daily
@@ -30,7 +31,16 @@ def build(session: Session, scenario: Scenario, rejected: list[dict[str, Any]]) 
         "alerts": alerts(session),
         "trial_balance": trial_balance(session),
     }
+    if scenario.has_assistance:
+        result.update(assistance(session))
     return result
+
+
+def assistance(session: Session) -> dict[str, Any]:
+    """The assistance fund's keys (SCENARIOS.md "Assistance") built so far."""
+    return {
+        "prepayments": prepayments.scenario_rows(session),
+    }
 
 
 def daily_lines(session: Session) -> list[dict[str, Any]]:

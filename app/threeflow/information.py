@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.annual.models import AnnualClearing
+from app.assistance.statement_models import AssistanceStatement
 from app.bank.models import PaymentInstruction
 from app.daily.models import DailyBatch, DailyLine
 from app.institutions.models import FundLedger
@@ -183,6 +184,27 @@ def _institutions(session: Session, report: Report) -> None:
         clearings_offset="offset",
         clearings_negative="negative",
         clearings_owed="owed",
+    )
+    # Assistance statements (610) post as clearings do (SPEC-ASSISTANCE A5): expense →
+    # payable the gross, payable → receivable the offset, a negative amount to the receivable.
+    a = AssistanceStatement
+    add(
+        session.execute(
+            select(
+                a.region_code,
+                a.insutype,
+                a.fixmedins_code.label("code"),
+                func.sum(a.lines_fen - a.negative_fen).label("added"),
+                func.sum(a.offset_fen).label("offset"),
+                func.sum(_when(a.amount_fen < 0, -a.amount_fen)).label("negative"),
+            )
+            .where(a.status.in_(APPROVED))
+            .group_by(a.region_code, a.insutype, a.fixmedins_code)
+        ),
+        clearings_added="added",
+        clearings_offset="offset",
+        clearings_negative="negative",
+        clearings_owed="added",
     )
     add(
         session.execute(

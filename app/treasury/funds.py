@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from app.institutions.rules import Policy
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
 from app.money import yuan
+from app.payables.service import Flow
 from app.treasury import rules
 from app.treasury.models import FundingRequest
 
@@ -93,8 +95,69 @@ def submit_checked(
     return ids, check
 
 
+def submit_in_order(
+    session: Session,
+    fund: FundLedger,
+    flows: Sequence[Flow[Any]],
+    *,
+    today: date,
+    now: datetime,
+) -> tuple[list[str], rules.Selection]:
+    """The assistance fund's submission (SPEC-ASSISTANCE A8, A10 "Funds check order"): its
+    approved documents of every flow, in approval order, each sent only when the account
+    (`bank` less what was sent and awaits a result) still covers it; the others stay APPROVED
+    without an instruction and are tried again at every later submission. A short day raises
+    `funds_short` with the shortfall and writes the day's funding request."""
+    institutions.lock_fund_ledger(session, fund.id)
+    before = available(session, fund)
+    candidates: list[rules.Candidate] = []
+    for rank, flow in enumerate(flows):
+
+        def collect(document: Any, amount_fen: int, rank: int = rank) -> bool:
+            candidates.append(
+                rules.Candidate(
+                    key=(rank, document.id),
+                    approved_at=document.approved_at,
+                    rank=rank,
+                    fixmedins_code=document.fixmedins_code or "",
+                    amount_fen=amount_fen,
+                )
+            )
+            return False  # a look only: nothing is sent in this pass
+
+        flow.submit_due(session, fund, today=today, now=now, admit=collect)
+    selection = rules.select_covered(candidates, before)
+    chosen = {candidate.key for candidate in selection.sent}
+    ids: list[str] = []
+    for rank, flow in enumerate(flows):
+
+        def admit(document: Any, amount_fen: int, rank: int = rank) -> bool:
+            return (rank, document.id) in chosen
+
+        ids += flow.submit_due(session, fund, today=today, now=now, admit=admit)
+    check = rules.FundsCheck(
+        mode="block",
+        available_fen=before,
+        due_fen=selection.sent_fen + selection.waiting_fen,
+        payments=len(candidates),
+    )
+    assert check.shortfall_fen == selection.shortfall_fen
+    outcome = (
+        f"已按审批顺序发送 {len(selection.sent)} 笔，{len(selection.waiting)} 笔"
+        f"（{yuan(selection.waiting_fen)} 元）暂缓，资金到账后于下次提交时重试"
+    )
+    record(session, fund, check, day=today, now=now, outcome=outcome)
+    return ids, selection
+
+
 def record(
-    session: Session, fund: FundLedger, check: rules.FundsCheck, *, day: date, now: datetime
+    session: Session,
+    fund: FundLedger,
+    check: rules.FundsCheck,
+    *,
+    day: date,
+    now: datetime,
+    outcome: str | None = None,
 ) -> FundingRequest | None:
     """A short check: the day's funding request (created or brought up to date) and the
     alert. A covered one: the fund ledger's open requests up to the day are covered."""
@@ -126,11 +189,12 @@ def record(
     request.updated_at = now
     request.covered_at = None
     session.flush()
-    outcome = (
-        "本次支付已暂缓，资金划入后重新提交"
-        if check.hold
-        else "已照常发送（预警模式），请尽快划入资金"
-    )
+    if outcome is None:
+        outcome = (
+            "本次支付已暂缓，资金划入后重新提交"
+            if check.hold
+            else "已照常发送（预警模式），请尽快划入资金"
+        )
     alerts.raise_alert(
         session,
         kind=ALERT_KIND,

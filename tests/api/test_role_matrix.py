@@ -170,6 +170,20 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/assistance/recipients/{psn_no}"): STAFF,
     ("PUT", "/api/v1/assistance/recipients/{psn_no}"): frozenset({OP}),
     ("POST", "/api/v1/assistance/recipient-imports"): frozenset({OP}),
+    # the assistance policy is reference data; the prepayment moves money (issue 21.6)
+    ("POST", "/api/v1/assistance/policies"): REFERENCE,
+    ("GET", "/api/v1/assistance/policies"): STAFF,
+    ("GET", "/api/v1/assistance/prepayments"): STAFF,
+    ("GET", "/api/v1/assistance/prepayments/{prepayment_id}"): STAFF,
+    ("POST", "/api/v1/assistance/prepayments/{prepayment_id}/approve"): frozenset({C}),
+    ("POST", "/api/v1/assistance/prepayments/{prepayment_id}/receive"): frozenset({C}),
+    ("GET", "/api/v1/assistance/prepayments/{prepayment_id}/calculation.xlsx"): STAFF,
+    # deduction data (issue 22.3): case workers record and import; staff read them and the
+    # person-year; hospitals get 403
+    ("POST", "/api/v1/assistance/deductions"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/deductions"): STAFF,
+    ("POST", "/api/v1/assistance/deduction-imports"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}"): STAFF,
     # assistance statements (issue 21.5): hospitals record documents of their settlements and
     # answer their statements, operators reject documents and recompute, accountants approve
     ("POST", "/api/v1/assistance/documents"): frozenset({H}),
@@ -206,6 +220,7 @@ SAMPLES = {
     "alert_id": "999999",
     "change_id": "999999",
     "psn_no": "P404",
+    "prepayment_id": "999999",
 }
 
 

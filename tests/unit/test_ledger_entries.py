@@ -333,6 +333,31 @@ CASES: dict[str, Case] = {
         {"statement_id": 8, "version": 2},
         {"period": "2026-04", "gross_fen": 5, "amount_fen": 5, "effective_at": LATER},
     ),
+    # SPEC-ASSISTANCE A8 (issue 21.6); the site is new: tests/unit/test_assistance_funds_order.py
+    "prepayment_received": (
+        entries.prepayment_received,
+        {
+            "region_code": REGION,
+            "year": 2027,
+            "prepayment_id": 7,
+            "transfer_fen": 310_313,
+            "effective_at": NOW,
+        },
+        Draft(
+            kind="prepayment",
+            key="prepayment:640100:610:2027",
+            region_code=REGION,
+            insutype="610",
+            lines=(
+                Line("bank:640100:610", "D", 310_313),
+                Line("appropriation:640100:610", "C", 310_313),
+            ),
+            effective_at=NOW,
+            business_ref="prepayment:7",
+        ),
+        {"region_code": "640200", "year": 2028},
+        {"transfer_fen": 1, "effective_at": LATER, "prepayment_id": 8},
+    ),
 }
 
 
@@ -528,6 +553,7 @@ def test_the_amount_never_makes_the_key(name: str, amount: int) -> None:
         "daily_revocation": "revoked_fen",
         "statement_approval": "audit_fen",
         "clearing_approval": "clearing_amount_fen",
+        "prepayment_received": "transfer_fen",
     }.get(name, "amount_fen")
     draft = build(name, **{field: amount})
     assert draft.key == CASES[name][2].key

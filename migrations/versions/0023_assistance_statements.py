@@ -2,8 +2,8 @@
 statements (documents per settlement, statements, their lines, the computed (hospital, period)
 record), and payment instructions of kind `assistance` (the kind and source kind widened)
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-30 07:04:44.131678
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -195,8 +195,8 @@ def downgrade() -> None:
     )
     if assistance:
         raise RuntimeError(
-            f"{assistance} assistance payment instruction(s) exist: 0019 knows only daily, "
-            "monthly and annual ones; remove them before going below 0020"
+            f"{assistance} assistance payment instruction(s) exist: 0022 knows only daily, "
+            "monthly and annual ones; remove them before going below 0023"
         )
     with op.batch_alter_table("payment_instruction", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payment_instruction_kind"), type_="check")
