@@ -63,6 +63,7 @@ def create_app(
             "/settlements/bulk": settings.bulk_body_limit_bytes,
             "/assistance/recipient-imports": settings.bulk_body_limit_bytes,
             "/assistance/deduction-imports": BODY_LIMIT_BYTES_UPLOAD,  # an XLSX or CSV file
+            "/assistance/documents/bulk": settings.bulk_body_limit_bytes,
             # the console's smart-audit import: the file, then its checked rows to confirm
             "/console/audits/import": settings.bulk_body_limit_bytes,
             "/console/audits/import/confirm": settings.bulk_body_limit_bytes,
@@ -91,6 +92,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.assistance.policies_router import router as assistance_policies_router
     from app.assistance.prepayments_router import router as prepayments_router
     from app.assistance.router import router as assistance_router
+    from app.assistance.statements_router import router as assistance_statements_router
     from app.auth.router import router as auth_router
     from app.bank.router import router as bank_router
     from app.bankrecon.router import router as bank_statements_router
@@ -126,6 +128,7 @@ def _include_routers(app: FastAPI) -> None:
         assistance_policies_router,
         prepayments_router,
         assistance_deductions_router,
+        assistance_statements_router,
         reports_router,
         compliance_router,
         jobs_router,

@@ -6,6 +6,7 @@ from app.assistance import deduction_models as assistance_deduction_models
 from app.assistance import models as assistance_models
 from app.assistance import person_models as assistance_person_models
 from app.assistance import policy_models as assistance_policy_models
+from app.assistance import statement_models as assistance_statement_models
 from app.auth import models as auth_models
 from app.bank import models as bank_models
 from app.bankrecon import models as bankrecon_models
@@ -28,6 +29,7 @@ __all__ = [
     "assistance_models",
     "assistance_person_models",
     "assistance_policy_models",
+    "assistance_statement_models",
     "auth_models",
     "bank_models",
     "bankrecon_models",

@@ -1,7 +1,7 @@
 """The calls between domains that go against the import order, made explicit in one place.
 
 The bank domain pays documents that other domains own (monthly statements, annual
-clearings, later the assistance fund's); it cannot import them (they import the bank). So each
+clearings, the assistance fund's); it cannot import them (they import the bank). So each
 kind of payable document registers here, at start-up, the function that follows its payment's
 result. `wire()` is called by `create_app`, by the job registry (every job and the command
 line) and by the tests; a payment result for a kind nobody registered is an error, never a
@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from app.annual import service as annual
 from app.assistance import person_payments
+from app.assistance import statements as assistance_statements
 from app.bank import service as bank
 from app.monthly import statements
 from app.payables.service import Flow
@@ -25,7 +26,10 @@ PAYABLES: tuple[Flow[Any], ...] = (statements.FLOW, annual.FLOW)
 # submission sends them one by one under the assistance funds check (treasury/funds.py).
 # The person payments (app/assistance/person_payments.py) are not a payables.Flow but take
 # the submission the same way (`kind.name`, `submit_due(..., admit)`, `on_payment_result`).
-ASSISTANCE_PAYABLES: tuple[Flow[Any], ...] = (cast(Flow[Any], person_payments.FLOW),)
+ASSISTANCE_PAYABLES: tuple[Flow[Any], ...] = (
+    assistance_statements.FLOW,
+    cast(Flow[Any], person_payments.FLOW),
+)
 
 
 def wire() -> None:

@@ -22,7 +22,9 @@ class PaymentInstruction(Base):
             "status IN ('QUEUED', 'ACCEPTED', 'SUCCESS', 'FAILED', 'RETURNED', 'UNKNOWN')",
             name="status",
         ),
-        CheckConstraint("kind IN ('daily', 'monthly', 'annual', 'person')", name="kind"),
+        CheckConstraint(
+            "kind IN ('daily', 'monthly', 'annual', 'assistance', 'person')", name="kind"
+        ),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         Index("ix_payment_instruction_open", "status", "sent_at"),
         Index("ix_payment_instruction_source", "source_kind", "source_id"),
@@ -31,7 +33,7 @@ class PaymentInstruction(Base):
     )
 
     instruction_id: Mapped[str] = mapped_column(String(30), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(12))
     region_code: Mapped[str] = mapped_column(String(6))
     insutype: Mapped[str] = mapped_column(String(3))
     fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
@@ -44,7 +46,7 @@ class PaymentInstruction(Base):
     purpose: Mapped[str] = mapped_column(String(100))
     requested_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10))
-    source_kind: Mapped[str] = mapped_column(String(16))  # daily_line | statement | clearing
+    source_kind: Mapped[str] = mapped_column(String(24))  # daily_line | statement | ...
     source_id: Mapped[int] = mapped_column(BigId)
     period: Mapped[str | None] = mapped_column(String(7))
     resend_of: Mapped[str | None] = mapped_column(String(30))
@@ -92,7 +94,7 @@ class BankReturn(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     instruction_id: Mapped[str] = mapped_column(String(30))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(12))
     region_code: Mapped[str] = mapped_column(String(6))
     insutype: Mapped[str] = mapped_column(String(3))
     fixmedins_code: Mapped[str] = mapped_column(String(30))

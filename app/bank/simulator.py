@@ -236,7 +236,7 @@ class BankSimulator(AccountBooks):
         payment to a person, P260817-6401610-42, is kind `person` (its third part is the
         person payment's number)."""
         parts = instruction_id.split("-")
-        kinds = {"D": "daily", "M": "monthly", "A": "annual", "P": "person"}
+        kinds = {"D": "daily", "M": "monthly", "A": "annual", "J": "assistance", "P": "person"}
         kind = kinds.get(parts[0][:1], "daily")
         return {"kind": kind, "insutype": parts[1][-3:], "fixmedins_code": parts[2]}
 

@@ -18,10 +18,9 @@ ACCOUNT_TYPES: dict[str, tuple[str, bool]] = {
     "appropriation": ("C", False),
     "expense": ("D", True),
 }
-# SPEC-ASSISTANCE A1: the assistance fund's expense may be region-level (`expense:R:610`, what
-# the person side posts) as well as per institution (the basic funds' form); the prepayment's
-# `actual` sums every expense account of the fund.
-REGION_LEVEL = frozenset({("expense", "610")})
+# Accounts kept per region although their type is kept per institution elsewhere: the
+# assistance fund's expense is the region's (SPEC-ASSISTANCE A1, `expense:REGION:610`).
+REGION_LEVEL: frozenset[tuple[str, str]] = frozenset({("expense", "610")})
 GENESIS_HASH = "0" * 64
 POSTINGS_PER_ENTRY_MAX = 64
 
@@ -37,9 +36,8 @@ def account_code(
     (the assistance fund's expense may also be region-level: `expense:640100:610`)."""
     if name not in ACCOUNT_TYPES:
         raise LedgerRuleError(f"unknown account {name!r}")
-    per_institution = ACCOUNT_TYPES[name][1]
-    optional = (name, insutype) in REGION_LEVEL
-    if not optional and per_institution != (fixmedins_code is not None):
+    per_institution = ACCOUNT_TYPES[name][1] and (name, insutype) not in REGION_LEVEL
+    if per_institution != (fixmedins_code is not None):
         raise LedgerRuleError(f"{name} is {'' if per_institution else 'not '}kept per institution")
     parts = [name, region_code, insutype] + ([fixmedins_code] if fixmedins_code else [])
     return ":".join(parts)

@@ -284,7 +284,7 @@ def list_receivables(
 @router.post("/receivables/{region_code}/{insutype}/{fixmedins_code}/repayments", status_code=201)
 def repay(
     region_code: str,
-    insutype: Literal["310", "390"],
+    insutype: Literal["310", "390", "610"],
     fixmedins_code: str,
     body: RepaymentIn,
     actor: Accountant,
@@ -292,7 +292,8 @@ def repay(
     clock: ClockDep,
     response: Response,
 ) -> ReceivableOut:
-    """Cash repaid by the institution (现金追款), with the incoming receipt number."""
+    """Cash repaid by the institution (现金追款), with the incoming receipt number; insutype
+    `610` repays a hospital's assistance receivable (a negative assistance statement)."""
     with session.begin():
         _, created = receivables.repay(
             session,

@@ -18,7 +18,7 @@ from app.ledger.models import LedgerAccount
 from app.ledger.rules import account_code, normal_balance
 from app.payables.machine import HOLDS_OFFSET
 
-OFFSET_HOLDER_TABLES = ("monthly_statement", "annual_clearing")
+OFFSET_HOLDER_TABLES = ("monthly_statement", "annual_clearing", "assistance_statement")
 OFFSET_HOLDERS = tuple(
     table(  # typed columns: PostgreSQL binds `= ANY(array)` of their type
         name,
@@ -46,7 +46,8 @@ def open_receivables(
             )
         ):
             balances[by_account[account]] = normal_balance(name, amount)
-    # Statements and annual clearings not yet approved hold their offsets (SPEC §5).
+    # Statements, annual clearings and assistance statements not yet approved hold their
+    # offsets (SPEC §5; an assistance statement only ever of the `610` receivable).
     for document in OFFSET_HOLDERS:
         for chunk in in_chunks(session, list(codes)):
             for code, amount in session.execute(

@@ -88,13 +88,16 @@ def add_document_actions(
     out: Callable[[Any], BaseModel],
     bodies: tuple[type[BaseModel], type[BaseModel]],
     docs: Mapping[str, str],
+    *,
+    path: str | None = None,
+    id_name: str | None = None,
 ) -> None:
     """Register the four action endpoints of the flow's kind on `router`: under
-    `/<name>s/{<name>_id}/` ("/statements/{statement_id}/confirm"), answering `out(document)`
-    (its return annotation is the response model), with the (confirm, dispute) request
-    bodies; `docs` gives each endpoint its description."""
+    `/<name>s/{<name>_id}/` ("/statements/{statement_id}/confirm"), or `path` and `id_name`
+    where given, answering `out(document)` (its return annotation is the response model),
+    with the (confirm, dispute) request bodies; `docs` gives each endpoint its description."""
     name = flow.kind.name
-    path, id_name = f"/{name}s", f"{name}_id"
+    path, id_name = path or f"/{name}s", id_name or f"{name}_id"
     out_type = inspect.signature(out, eval_str=True).return_annotation
     roles = {"confirm": Hospital, "dispute": Hospital, "recompute": Operator}
     body_of = dict(zip(("confirm", "dispute"), bodies, strict=True))

@@ -77,6 +77,18 @@ class AutoActions(RunnerBase):
                     else:
                         left += 1
             self.waiting[flag] = left > 0
+        if self.scenario.has_assistance:
+            self._auto_approve_person_payments(today)
+
+    def _auto_approve_person_payments(self, today: date) -> None:
+        """SCENARIOS.md "Assistance": each payment to a person is approved at 09:00 on the first
+        working day after it was recorded; one the bank failed is re-approved as a failed
+        document is (the next working day's 09:00)."""
+        path = "/api/v1/assistance/person-payments"
+        for status in ("PENDING_APPROVAL", "FAILED"):
+            for payment in list(self._pages("accountant", path, {"status": status})):
+                if date_of(datetime.fromisoformat(payment["recorded_at"])) < today:
+                    self._call("accountant", "POST", f"{path}/{payment['id']}/approve")
 
     def _document_paths(self) -> tuple[str, ...]:
         """The lists of payable documents the hospitals confirm and the accountants approve:

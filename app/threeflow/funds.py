@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.annual.models import AnnualClearing
+from app.assistance.statement_models import AssistanceStatement
 from app.bank.models import PaymentInstruction
 from app.daily.models import DailyBatch, DailyLine
 from app.ledger.models import JournalEntry, LedgerPosting
@@ -143,6 +144,12 @@ def _documents_paid(session: Session, report: Report) -> None:
     for model, amount_column, kind, label in (
         (MonthlyStatement, MonthlyStatement.net_fen, "statement", "statements"),
         (AnnualClearing, AnnualClearing.actual_fen, "clearing", "clearings"),
+        (
+            AssistanceStatement,
+            AssistanceStatement.amount_fen,
+            "assistance_statement",
+            "assistance_statements",
+        ),
     ):
         paying = (
             select(

@@ -7,10 +7,13 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from app.annual.models import AnnualClearing
+from app.assistance.person_models import PersonClaim, PersonPayment, PersonRepayment
+from app.assistance.person_status import PersonPaymentStatus
+from app.assistance.statement_models import AssistanceStatement
 from app.bank.models import PaymentInstruction
 from app.daily.models import DailyBatch, DailyLine
 from app.institutions.models import FundLedger
@@ -184,6 +187,27 @@ def _institutions(session: Session, report: Report) -> None:
         clearings_negative="negative",
         clearings_owed="owed",
     )
+    # Assistance statements (610) post as clearings do (SPEC-ASSISTANCE A5): expense →
+    # payable the gross, payable → receivable the offset, a negative amount to the receivable.
+    a = AssistanceStatement
+    add(
+        session.execute(
+            select(
+                a.region_code,
+                a.insutype,
+                a.fixmedins_code.label("code"),
+                func.sum(a.lines_fen - a.negative_fen).label("added"),
+                func.sum(a.offset_fen).label("offset"),
+                func.sum(_when(a.amount_fen < 0, -a.amount_fen)).label("negative"),
+            )
+            .where(a.status.in_(APPROVED))
+            .group_by(a.region_code, a.insutype, a.fixmedins_code)
+        ),
+        clearings_added="added",
+        clearings_offset="offset",
+        clearings_negative="negative",
+        clearings_owed="added",
+    )
     add(
         session.execute(
             select(
@@ -195,6 +219,7 @@ def _institutions(session: Session, report: Report) -> None:
         ),
         repayments="repaid",
     )
+    _persons(session, add)
     payable = _balances(session, "payable")
     receivable = _balances(session, "receivable")
     keys = set(docs) | {k for k in payable if k[2]} | {k for k in receivable if k[2]}
@@ -229,3 +254,58 @@ def _institutions(session: Session, report: Report) -> None:
                     f"its documents say it was owed {owed} fen",
                 )
             )
+
+
+# A person payment posts at approval (SPEC-ASSISTANCE A6) and stays posted whatever the bank does.
+_PERSON_APPROVED = tuple(
+    status.value
+    for status in PersonPaymentStatus
+    if status not in (PersonPaymentStatus.PENDING_APPROVAL, PersonPaymentStatus.REJECTED)
+)
+
+
+def _persons(session: Session, add: Any) -> None:
+    """Persons paid by the assistance fund (slot `P<psn_no>` of the 610 accounts, A1), as
+    clearings are: an approved payment adds its amount to `payable` and takes its deducted part
+    to the receivable (A6); a negative clearing result (a claim) is owed back and a cash
+    repayment repays it (A7). What the documents say the person was owed is the approved
+    amounts less the claims."""
+    p, c, r = PersonPayment, PersonClaim, PersonRepayment
+    add(
+        session.execute(
+            select(
+                p.region_code,
+                literal("610").label("insutype"),
+                (literal("P") + p.psn_no).label("code"),
+                func.sum(p.amount_fen).label("added"),
+                func.sum(p.deducted_fen).label("offset"),
+            )
+            .where(p.status.in_(_PERSON_APPROVED))
+            .group_by(p.region_code, p.psn_no)
+        ),
+        clearings_added="added",
+        clearings_offset="offset",
+        clearings_owed="added",
+    )
+    add(
+        session.execute(
+            select(
+                c.region_code,
+                literal("610").label("insutype"),
+                (literal("P") + c.psn_no).label("code"),
+                (-func.sum(c.amount_fen)).label("claimed"),
+            ).group_by(c.region_code, c.psn_no)
+        ),
+        clearings_owed="claimed",
+    )
+    add(
+        session.execute(
+            select(
+                r.region_code,
+                literal("610").label("insutype"),
+                (literal("P") + r.psn_no).label("code"),
+                func.sum(r.amount_fen).label("repaid"),
+            ).group_by(r.region_code, r.psn_no)
+        ),
+        repayments="repaid",
+    )

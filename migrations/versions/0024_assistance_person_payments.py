@@ -4,7 +4,7 @@ claims (negative clearing results), recoveries, cash repayments; the bank's inst
 `person` (payee type person)
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-11-30 07:09:44.604655
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -29,7 +29,7 @@ def _instruction_kinds(allowed: str) -> None:
 
 
 def upgrade() -> None:
-    _instruction_kinds("'daily', 'monthly', 'annual', 'person'")
+    _instruction_kinds("'daily', 'monthly', 'annual', 'assistance', 'person'")
     op.create_table(
         "person_claim",
         sa.Column("id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False),
@@ -227,7 +227,7 @@ def downgrade() -> None:
     )
     if persons:
         raise RuntimeError(
-            f"{persons} payment instruction(s) to persons exist: 0022 knows no kind 'person'"
+            f"{persons} payment instruction(s) to persons exist: 0023 knows no kind 'person'"
         )
     with op.batch_alter_table("person_payment_year", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_payment_year_payment_id"))
@@ -253,4 +253,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_person_claim_person")
 
     op.drop_table("person_claim")
-    _instruction_kinds("'daily', 'monthly', 'annual'")
+    _instruction_kinds("'daily', 'monthly', 'annual', 'assistance'")

@@ -29,6 +29,7 @@ from app.jobcontext import JobContext
 from app.ledger import entries
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
+from app.threeflow import service as threeflow
 from app.treasury import funds
 from jobs import submission
 from tests.support import builders
@@ -129,6 +130,15 @@ T1 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 T2 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 
 
+def _books_agree_with_the_documents(session: Session) -> None:
+    """The three-flow check's information flow (payable and tie-out per person slot) finds no
+    difference: the ledger's person accounts are what the payments, claims and repayments say."""
+    session.expire_all()
+    report = threeflow.check(session)
+    differences = [d for d in report.differences if d.check in ("payable", "hospital_tie_out")]
+    assert not differences, threeflow.render(report)
+
+
 def test_a9_row_6_the_application_is_deducted_whole_and_settled(
     client: TestClient, session: Session, world: dict[str, dict[str, str]]
 ) -> None:
@@ -184,6 +194,7 @@ def test_a9_row_6_the_application_is_deducted_whole_and_settled(
         {"region": "640100", "psn_no": P1, "balance": "1200.00"},
         {"region": "640100", "psn_no": P2, "balance": "0.00"},
     ]
+    _books_agree_with_the_documents(session)
 
 
 def test_no_deduction_before_the_notice_nor_from_cash_claims(
@@ -396,6 +407,7 @@ def test_cash_repayment_allocation_replay_and_beyond_receivable(
     )
     assert _balance(session, "receivable") == 40_000
     assert _balance(session, "bank", None) == 40_000
+    _books_agree_with_the_documents(session)
     rows = client.get(
         f"{BASE}/person-receivables", params={"region": "640100"}, headers=world["op"]
     ).json()
@@ -512,6 +524,7 @@ def test_paid_through_the_bank_and_a_failed_payment_resent(
     assert _balance(session, "payable") == 0
     assert _balance(session, "in_transit", None) == 0
     assert _balance(session, "bank", None) == 100_000 - 60_000
+    _books_agree_with_the_documents(session)
 
 
 def test_a_returned_payment_is_reapproved_and_resent(

@@ -195,6 +195,18 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/assistance/deductions"): STAFF,
     ("POST", "/api/v1/assistance/deduction-imports"): frozenset({OP}),
     ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}"): STAFF,
+    # assistance statements (issue 21.5): hospitals record documents of their settlements and
+    # answer their statements, operators reject documents and recompute, accountants approve
+    ("POST", "/api/v1/assistance/documents"): frozenset({H}),
+    ("POST", "/api/v1/assistance/documents/bulk"): frozenset({H}),
+    ("POST", "/api/v1/assistance/documents/reject"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/statements"): EVERYONE,
+    ("GET", "/api/v1/assistance/statements/export.xlsx"): STAFF,
+    ("GET", "/api/v1/assistance/statements/{statement_id}"): EVERYONE,
+    ("POST", "/api/v1/assistance/statements/{statement_id}/confirm"): frozenset({H}),
+    ("POST", "/api/v1/assistance/statements/{statement_id}/dispute"): frozenset({H}),
+    ("POST", "/api/v1/assistance/statements/{statement_id}/recompute"): frozenset({OP}),
+    ("POST", "/api/v1/assistance/statements/{statement_id}/approve"): frozenset({C}),
 }
 
 SAMPLES = {

@@ -88,18 +88,18 @@ def _a9_postings(session: Session) -> None:
         now=at(date(2026, 1, 12)),
     )
     person = code("receivable", "H001")
-    _move(session, "s-mar", code("expense", "H001"), code("bank"), 800_000, at(date(2026, 4, 9)))
-    _move(session, "s-may", code("expense", "H001"), code("bank"), 1_200_000, at(date(2026, 6, 9)))
-    _move(session, "topup", code("expense", "H001"), code("bank"), 50_000, at(date(2026, 5, 22)))
-    _move(session, "clear-1", person, code("expense", "H001"), 180_000, at(date(2026, 7, 2)))
-    _move(session, "appl", code("expense", "H001"), person, 60_000, at(date(2026, 8, 17)))
-    _move(session, "clear-2", person, code("expense", "H001"), 88_749, at(date(2026, 11, 3)))
+    _move(session, "s-mar", code("expense"), code("bank"), 800_000, at(date(2026, 4, 9)))
+    _move(session, "s-may", code("expense"), code("bank"), 1_200_000, at(date(2026, 6, 9)))
+    _move(session, "topup", code("expense"), code("bank"), 50_000, at(date(2026, 5, 22)))
+    _move(session, "clear-1", person, code("expense"), 180_000, at(date(2026, 7, 2)))
+    _move(session, "appl", code("expense"), person, 60_000, at(date(2026, 8, 17)))
+    _move(session, "clear-2", person, code("expense"), 88_749, at(date(2026, 11, 3)))
     _move(session, "cash", code("bank"), person, 100_000, at(date(2026, 11, 20)))
     # after midnight of 1 January in Shanghai (still 2026 in UTC): the new year's, not counted
     _move(
         session,
         "new-year",
-        code("expense", "H001"),
+        code("expense"),
         code("bank"),
         10_000,
         at(date(2027, 1, 1), 0, 10),
@@ -216,7 +216,7 @@ def test_carried_above_due_transfers_nothing_and_posts_nothing(
     _move(
         session,
         "s",
-        code("expense", "H001"),
+        code("expense"),
         code("bank"),
         1_000_000,
         at(date(2026, 12, 31), 23, 59),

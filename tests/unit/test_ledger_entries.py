@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.ledger import entries
+from app.ledger import assistance_entries, entries
 from app.ledger.rules import Draft, LedgerRuleError, Line, account_code
 
 REGION, INSUTYPE, CODE = "640100", "310", "H001"
@@ -300,6 +300,38 @@ CASES: dict[str, Case] = {
         ),
         {"reference": "AP-2", "region_code": "640200", "insutype": "390"},
         {"amount_fen": 1, "effective_at": LATER},
+    ),
+    "assistance_statement_approval": (
+        assistance_entries.assistance_statement_approval,
+        {
+            "statement_id": 7,
+            "version": 1,
+            "region_code": REGION,
+            "fixmedins_code": CODE,
+            "period": "2026-03",
+            "gross_fen": 800_000,
+            "offset_fen": 30_000,
+            "amount_fen": 770_000,
+            "effective_at": NOW,
+        },
+        Draft(
+            kind="assistance_statement_approval",
+            key="assistance_statement:7:v1:approval",
+            region_code=REGION,
+            insutype="610",
+            fixmedins_code=CODE,
+            period="2026-03",
+            lines=(
+                Line(account_code("expense", REGION, "610"), "D", 800_000),
+                Line(account_code("payable", REGION, "610", CODE), "C", 800_000),
+                Line(account_code("payable", REGION, "610", CODE), "D", 30_000),
+                Line(account_code("receivable", REGION, "610", CODE), "C", 30_000),
+            ),
+            effective_at=NOW,
+            business_ref="assistance_statement:7",
+        ),
+        {"statement_id": 8, "version": 2},
+        {"period": "2026-04", "gross_fen": 5, "amount_fen": 5, "effective_at": LATER},
     ),
     # SPEC-ASSISTANCE A8 (issue 21.6); the site is new: tests/unit/test_assistance_funds_order.py
     "prepayment_received": (
@@ -646,3 +678,28 @@ def test_each_rule_posts_its_sides(
     accounts = Counter((line.account.split(":")[0], line.side) for line in draft.lines)
     assert {name for name, side in accounts if side == "D"} == debits
     assert {name for name, side in accounts if side == "C"} == credits
+
+
+def test_an_assistance_statement_below_zero_swaps_and_makes_the_receivable() -> None:
+    """A5: a negative amount swaps expense and payable and moves it to the receivable; the
+    region's expense has no institution."""
+    draft = build(
+        "assistance_statement_approval", gross_fen=-50_000, offset_fen=0, amount_fen=-50_000
+    )
+    expense = account_code("expense", REGION, "610")
+    payable = account_code("payable", REGION, "610", CODE)
+    receivable = account_code("receivable", REGION, "610", CODE)
+    assert expense == "expense:640100:610"
+    assert draft.lines == (
+        Line(payable, "D", 50_000),
+        Line(expense, "C", 50_000),
+        Line(receivable, "D", 50_000),
+        Line(payable, "C", 50_000),
+    )
+    zero = {"gross_fen": 0, "offset_fen": 0, "amount_fen": 0}
+    assert (
+        assistance_entries.assistance_statement_approval(
+            **{**CASES["assistance_statement_approval"][1], **zero}
+        )
+        is None
+    )

@@ -4,7 +4,7 @@ flow and the submission sends it."""
 from __future__ import annotations
 
 from app.bank import service as bank
-from app.wiring import PAYABLES, wire
+from app.wiring import ASSISTANCE_PAYABLES, PAYABLES, wire
 
 
 def test_each_kind_is_registered_under_its_own_name() -> None:
@@ -14,3 +14,13 @@ def test_each_kind_is_registered_under_its_own_name() -> None:
     for flow in PAYABLES:
         handler = bank._PAYMENT_RESULT_HANDLERS[flow.kind.name]
         assert handler == flow.on_payment_result
+
+
+def test_the_assistance_kinds_are_registered_apart_from_the_basic_submission() -> None:
+    """The 610 fund's documents reach their flow's result handler but are never sent by the
+    basic funds' submission (it iterates PAYABLES only)."""
+    wire()
+    assert [flow.kind.name for flow in ASSISTANCE_PAYABLES] == ["assistance_statement"]
+    for flow in ASSISTANCE_PAYABLES:
+        assert flow not in PAYABLES
+        assert bank._PAYMENT_RESULT_HANDLERS[flow.kind.name] == flow.on_payment_result
