@@ -140,6 +140,11 @@ class EnrollmentOut(BaseModel):
     end_date: date | None
 
 
+# A person paid by the assistance fund takes the institution slot of the 610 accounts as
+# `P<psn_no>` (SPEC-ASSISTANCE A1): an institution code starting with P could be a person's.
+PERSON_SLOT_PREFIX = "P"
+
+
 class InstitutionIn(Strict):
     code: InstitutionCode
     name: Name
@@ -150,6 +155,17 @@ class InstitutionIn(Strict):
     bank_code: BankCode
     med_type_prefixes: Annotated[list[MedTypePrefix], Field(min_length=1, max_length=20)] = ["2"]
     enrollments: Annotated[list[EnrollmentIn], Field(max_length=10)] = []
+
+    @field_validator("code")
+    @classmethod
+    def _not_a_person_slot(cls, value: str) -> str:
+        if value.startswith(PERSON_SLOT_PREFIX):
+            raise PydanticCustomError(
+                "person_slot_reserved",
+                "an institution code may not start with P: P<psn_no> is a person's place in the "
+                "assistance fund's accounts (SPEC-ASSISTANCE A1)",
+            )
+        return value
 
 
 class InstitutionPatch(Strict):

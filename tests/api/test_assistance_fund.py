@@ -143,3 +143,30 @@ def test_no_enrolment_and_no_settlement_for_610(client: TestClient, session: Ses
         headers=hospital,
     )
     assert upload.status_code == 422 and "insutype" in _fields(upload)
+
+
+def test_an_institution_code_may_not_take_a_persons_slot(
+    client: TestClient, session: Session
+) -> None:
+    """P<psn_no> is a person's place in the 610 accounts (A1): hospital PP1 would share
+    `payable:R:610:PP1` with person P1 (found by review)."""
+    builders.fund(session, insutype="310")
+    headers = _headers(session)
+    body = {
+        "code": "PP1",
+        "name": "某医院",
+        "level": 2,
+        "region_code": "640100",
+        "bank_account": "6222000000000009",
+        "bank_account_name": "某医院",
+        "bank_code": "102871000011",
+    }
+    refused = client.post("/api/v1/institutions", json=body, headers=headers["op"])
+    assert refused.status_code == 422, refused.text
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("code", "person_slot_reserved")
+    ]
+    created = client.post(
+        "/api/v1/institutions", json={**body, "code": "HP1"}, headers=headers["op"]
+    )
+    assert created.status_code == 201, created.text
