@@ -3,18 +3,27 @@ M institutions (seeding by COPY, not timed); batch generation time and peak memo
 the limit of a bare INSERT … SELECT … GROUP BY over the same table.
 
 Run: .venv/bin/python -m bench.daily [--settlements 1000000] [--institutions 10000]
+     [--rounds 3 [--before FOLDER]] (interleaved rounds, see `rounds`)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
 
+import psycopg
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
+from app import migrate
 from app.clock import SHANGHAI
 from app.daily import generation as daily_generation
 from app.daily import service as daily
@@ -22,7 +31,7 @@ from app.db import insert_rows, make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
 from app.settlements.uploads import SETTLEMENT
 from app.workdays.rules import WorkCalendar
-from bench.common import Timer, fresh_postgres, seed_region
+from bench.common import ADMIN_URL, Timer, fresh_postgres, seed_region
 
 DAY = date(2026, 10, 12)
 NOW = datetime(2026, 10, 13, tzinfo=UTC)
@@ -82,49 +91,58 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(settlements: int, count: int) -> dict[str, float]:
-    with fresh_postgres() as url:
-        _seed(url, settlements, count)
-        engine = make_engine(url)
-        factory = make_sessionmaker(engine)
-        with engine.begin() as connection:  # the same warm cache for both
-            connection.execute(text("SELECT count(*), sum(fund_amount_fen) FROM settlement"))
-            connection.execute(
-                text(
-                    "CREATE TABLE bare_line (fixmedins_code text, settlements bigint, fund bigint, amount bigint)"
-                )
+def measure(url: str, settlements: int, count: int) -> dict[str, float]:
+    """One generation (committed) and the bare aggregate, on a seeded database."""
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    with engine.begin() as connection:  # the same warm cache for both
+        connection.execute(text("SELECT count(*), sum(fund_amount_fen) FROM settlement"))
+        connection.execute(
+            text(
+                "CREATE TABLE bare_line (fixmedins_code text, settlements bigint, fund bigint, amount bigint)"
             )
-        posting = {"seconds": 0.0}
-        original = daily_generation._post_generation
+        )
+    posting = {"seconds": 0.0}
+    original = daily_generation._post_generation
 
-        def timed_posting(*args, **kwargs):  # type: ignore[no-untyped-def]
-            started = time.perf_counter()
-            original(*args, **kwargs)
-            posting["seconds"] += time.perf_counter() - started
+    def timed_posting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        original(*args, **kwargs)
+        posting["seconds"] += time.perf_counter() - started
 
-        daily_generation._post_generation = timed_posting  # type: ignore[assignment]
-        rss_before = _rss_mb()
-        timer = Timer()
-        with transaction(factory) as session:
-            fund = institutions.get_fund_ledger(session, "640100", "310")
-            batch = daily.generate(session, fund, DAY, now=NOW, calendar=WorkCalendar())
-            assert batch is not None and batch.settlement_count == settlements
-            assert batch.line_count == count
-        generation = timer.seconds
-        rss_after = _rss_mb()
-        timer = Timer()
-        with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
-                    " sum((fund_amount_fen * 6000 + 5000) / 10000) FROM settlement"
-                    " WHERE region_code = '640100' AND insutype = '310' AND setl_date <= :d"
-                    " GROUP BY fixmedins_code"
-                ),
-                {"d": DAY},
+    daily_generation._post_generation = timed_posting  # type: ignore[assignment]
+    rss_before = _rss_mb()
+    timer = Timer()
+    with transaction(factory) as session:
+        fund = institutions.get_fund_ledger(session, "640100", "310")
+        batch = daily.generate(session, fund, DAY, now=NOW, calendar=WorkCalendar())
+        assert batch is not None and batch.settlement_count == settlements
+        assert batch.line_count == count
+    generation = timer.seconds
+    daily_generation._post_generation = original  # type: ignore[assignment]
+    rss_after = _rss_mb()
+    timer = Timer()
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
+                " sum((fund_amount_fen * 6000 + 5000) / 10000) FROM settlement"
+                " WHERE region_code = '640100' AND insutype = '310' AND setl_date <= :d"
+                " GROUP BY fixmedins_code"
+            ),
+            {"d": DAY},
+        )
+    bare = timer.seconds
+    with engine.begin() as connection:  # the postings are all there, once, and balanced
+        entries, postings, net = connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM journal_entry), count(*),"
+                " coalesce(sum(CASE side WHEN 'D' THEN amount_fen ELSE -amount_fen END), 0)"
+                " FROM ledger_posting"
             )
-        bare = timer.seconds
-        engine.dispose()
+        ).one()
+        assert (entries, postings, net) == (count, 2 * count, 0), (entries, postings, net)
+    engine.dispose()
     return {
         "generation": generation,
         "posting": posting["seconds"],
@@ -134,21 +152,127 @@ def run(settlements: int, count: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--settlements", type=int, default=1_000_000)
-    parser.add_argument("--institutions", type=int, default=10_000)
-    args = parser.parse_args()
-    result = run(args.settlements, args.institutions)
+def run(settlements: int, count: int) -> dict[str, float]:
+    with fresh_postgres() as url:
+        _seed(url, settlements, count)
+        return measure(url, settlements, count)
+
+
+# Rounds (issue 20.3): both variants' databases are seeded once as templates, each round copies
+# a template to a fresh database (not timed) and measures one variant in a process of its own;
+# the variants take turns. "before" is another checkout's `app` (e.g. `git archive main`)
+# with this bench directory, run from its folder.
+
+
+def _database(name: str) -> str:
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def _admin(*statements: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        for statement in statements:
+            admin.execute(statement)
+
+
+def seed_template(name: str, settlements: int, count: int) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    migrate.upgrade(_database(name))
+    _seed(_database(name), settlements, count)
+    with psycopg.connect(
+        make_url(_database(name))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False),
+        autocommit=True,
+    ) as connection:
+        connection.execute(
+            "VACUUM (FREEZE, ANALYZE)"
+        )  # every copy starts clean: no hint bits to set
+
+
+def one_round(template: str, database: str, settlements: int, count: int) -> dict[str, float]:
+    _admin(
+        f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
+        f'CREATE DATABASE "{database}" TEMPLATE "{template}" STRATEGY FILE_COPY',
+        "CHECKPOINT",  # the copy's writes are done before the clock starts
+    )
+    try:
+        return measure(_database(database), settlements, count)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _row(label: str, settlements: int, count: int, result: dict[str, float]) -> str:
     lines_only = result["generation"] - result["posting"]
-    print(
-        f"| {args.settlements:,} | {args.institutions:,} | {result['generation']:.2f} s | "
+    return (
+        f"| {label}{settlements:,} | {count:,} | {result['generation']:.2f} s | "
         f"{result['posting']:.2f} s | {lines_only:.2f} s | {result['bare']:.2f} s | "
         f"{result['generation'] / result['bare']:.1f} | {lines_only / result['bare']:.1f} | "
         f"{result['rss_before']:.0f} → {result['rss_after']:.0f} MB |"
     )
 
 
+def rounds(args: argparse.Namespace) -> None:
+    here = Path(__file__).resolve().parent.parent
+    variants = {"after": here}
+    if args.before:
+        variants = {"before": Path(args.before).resolve(), "after": here}
+    size = ["--settlements", str(args.settlements), "--institutions", str(args.institutions)]
+
+    def child(folder: Path, *extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.daily", *size, *extra],
+            cwd=folder,
+            env={**os.environ, "PYTHONPATH": str(folder)},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout
+
+    for variant, folder in variants.items():
+        child(folder, "--seed-template", f"{args.database}_tpl_{variant}")
+    results: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}
+    for number in range(args.rounds):
+        for variant, folder in variants.items():
+            output = child(
+                folder, "--round", f"{args.database}_tpl_{variant}", "--database", args.database
+            )
+            result = json.loads(output.strip().splitlines()[-1])
+            results[variant].append(result)
+            print(
+                _row(f"round {number + 1} {variant}: ", args.settlements, args.institutions, result)
+            )
+            sys.stdout.flush()
+    for variant in variants:
+        _admin(f'DROP DATABASE IF EXISTS "{args.database}_tpl_{variant}" WITH (FORCE)')
+        ratios = sorted(r["generation"] / r["bare"] for r in results[variant])
+        print(
+            f"{variant}: ratios {' / '.join(f'{r:.2f}' for r in ratios)}, median {ratios[len(ratios) // 2]:.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--settlements", type=int, default=1_000_000)
+    parser.add_argument("--institutions", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (see above)")
+    parser.add_argument("--before", help="folder of the checkout measured as 'before'")
+    parser.add_argument("--database", default="fl_dailyperf", help="database name of the rounds")
+    parser.add_argument("--seed-template", help=argparse.SUPPRESS)
+    parser.add_argument("--round", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_template:
+        seed_template(args.seed_template, args.settlements, args.institutions)
+    elif args.round:
+        result = one_round(args.round, args.database, args.settlements, args.institutions)
+        print(json.dumps(result))
+    elif args.rounds:
+        rounds(args)
+    else:
+        result = run(args.settlements, args.institutions)
+        print(_row("", args.settlements, args.institutions, result))
+
+
 if __name__ == "__main__":
-    time.sleep(0)
     main()

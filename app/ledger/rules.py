@@ -182,3 +182,26 @@ def chain_tail(key: str, request_digest: str, effective_at: datetime, recorded_a
             recorded_at.astimezone(UTC).isoformat(),
         )
     )
+
+
+def chain_hashes(
+    prev_hash: str,
+    entries: Iterable[tuple[str, str, datetime]],
+    recorded_at: datetime,
+) -> list[str]:
+    """The chain hashes of consecutive entries (key, request digest, effective time) recorded
+    at one time, in one pass: each is `chain_hash` of the one before; the times' text is
+    computed once per distinct time (a batch's entries mostly share theirs)."""
+    recorded = recorded_at.astimezone(UTC).isoformat()
+    times: dict[datetime, str] = {}
+    hashes = []
+    sha256 = hashlib.sha256
+    for key, digest, effective_at in entries:
+        effective = times.get(effective_at)
+        if effective is None:
+            effective = times[effective_at] = effective_at.astimezone(UTC).isoformat()
+        prev_hash = sha256(
+            f"{prev_hash}\x1f{key}\x1f{digest}\x1f{effective}\x1f{recorded}".encode()
+        ).hexdigest()
+        hashes.append(prev_hash)
+    return hashes
