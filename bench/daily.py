@@ -87,6 +87,13 @@ def _seed(url: str, settlements: int, count: int) -> None:
     engine.dispose()
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a PostgreSQL backend on this host: on a shared machine
+    the wall clock counts the other processes' turns, the CPU time only the work."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -112,17 +119,25 @@ def measure(url: str, settlements: int, count: int) -> dict[str, float]:
 
     daily_generation._post_generation = timed_posting  # type: ignore[assignment]
     rss_before = _rss_mb()
-    timer = Timer()
+    client = time.process_time()
     with transaction(factory) as session:
+        pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        server = _backend_cpu(pid)
+        timer = Timer()
         fund = institutions.get_fund_ledger(session, "640100", "310")
         batch = daily.generate(session, fund, DAY, now=NOW, calendar=WorkCalendar())
         assert batch is not None and batch.settlement_count == settlements
         assert batch.line_count == count
-    generation = timer.seconds
+    generation = timer.seconds  # the commit included
+    generation_client = time.process_time() - client
+    generation_cpu = generation_client + _backend_cpu(pid) - server
     daily_generation._post_generation = original  # type: ignore[assignment]
     rss_after = _rss_mb()
-    timer = Timer()
+    client = time.process_time()
     with engine.begin() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        server = _backend_cpu(pid)
+        timer = Timer()
         connection.execute(
             text(
                 "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
@@ -133,6 +148,7 @@ def measure(url: str, settlements: int, count: int) -> dict[str, float]:
             {"d": DAY},
         )
     bare = timer.seconds
+    bare_cpu = time.process_time() - client + _backend_cpu(pid) - server
     with engine.begin() as connection:  # the postings are all there, once, and balanced
         entries, postings, net = connection.execute(
             text(
@@ -147,6 +163,9 @@ def measure(url: str, settlements: int, count: int) -> dict[str, float]:
         "generation": generation,
         "posting": posting["seconds"],
         "bare": bare,
+        "generation_cpu": generation_cpu,
+        "generation_client_cpu": generation_client,
+        "bare_cpu": bare_cpu,
         "rss_before": rss_before,
         "rss_after": rss_after,
     }
@@ -209,6 +228,13 @@ def _row(label: str, settlements: int, count: int, result: dict[str, float]) -> 
         f"{result['posting']:.2f} s | {lines_only:.2f} s | {result['bare']:.2f} s | "
         f"{result['generation'] / result['bare']:.1f} | {lines_only / result['bare']:.1f} | "
         f"{result['rss_before']:.0f} → {result['rss_after']:.0f} MB |"
+        + (
+            f" CPU {result['generation_cpu']:.2f} s (Python"
+            f" {result['generation_client_cpu']:.2f} s) / {result['bare_cpu']:.2f} s ="
+            f" {result['generation_cpu'] / result['bare_cpu']:.1f} |"
+            if "generation_cpu" in result
+            else ""
+        )
     )
 
 
@@ -247,6 +273,11 @@ def rounds(args: argparse.Namespace) -> None:
     for variant in variants:
         _admin(f'DROP DATABASE IF EXISTS "{args.database}_tpl_{variant}" WITH (FORCE)')
         ratios = sorted(r["generation"] / r["bare"] for r in results[variant])
+        cpu = sorted(r["generation_cpu"] / r["bare_cpu"] for r in results[variant])
+        print(
+            f"{variant}: CPU ratios {' / '.join(f'{r:.2f}' for r in cpu)},"
+            f" median {cpu[len(cpu) // 2]:.2f}"
+        )
         print(
             f"{variant}: ratios {' / '.join(f'{r:.2f}' for r in ratios)}, median {ratios[len(ratios) // 2]:.2f}"
         )

@@ -88,13 +88,17 @@ class Draft:
 
 
 def check_balanced(lines: Iterable[Line]) -> None:
-    lines = list(lines)
+    lines = lines if isinstance(lines, tuple | list) else list(lines)
     if len(lines) < 2:
         raise LedgerRuleError("an entry has at least two postings")
     if len(lines) > POSTINGS_PER_ENTRY_MAX:
         raise LedgerRuleError(f"an entry has at most {POSTINGS_PER_ENTRY_MAX} postings")
-    debit = sum(line.amount_fen for line in lines if line.side == "D")
-    credit = sum(line.amount_fen for line in lines if line.side == "C")
+    debit = credit = 0  # one pass: every draft of a batch is checked (10,000 a daily batch)
+    for line in lines:
+        if line.side == "D":
+            debit += line.amount_fen
+        else:
+            credit += line.amount_fen
     if debit != credit:
         raise LedgerRuleError(f"unbalanced entry: debits {debit} fen, credits {credit} fen")
 
