@@ -74,7 +74,8 @@ def post_many(session: Session, drafts: Sequence[Draft], *, now: datetime) -> li
         by_fund[f"{draft.region_code}:{draft.insutype}"].append((index, draft))
     for fund_key in sorted(by_fund):
         indexed = by_fund[fund_key]
-        posted = _post_fund(session, fund_key, [draft for _, draft in indexed], now)
+        with bulk.paused_gc():
+            posted = _post_fund(session, fund_key, [draft for _, draft in indexed], now)
         for (index, _), result in zip(indexed, posted, strict=True):
             results[index] = result
     return [results[index] for index in range(len(drafts))]
@@ -99,8 +100,9 @@ def _lock_chain(session: Session, fund_key: str) -> tuple[int | None, str]:
 
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
+    connection = session.connection()  # Core rows: a replayed batch returns thousands
     for chunk in in_chunks(session, list(keys)):
-        rows = session.execute(
+        rows = connection.execute(
             select(JournalEntry.idempotency_key, JournalEntry.id, JournalEntry.request_hash).where(
                 any_of(session, JournalEntry.idempotency_key, chunk)
             )
