@@ -3,7 +3,7 @@ M institutions (seeding by COPY, not timed); batch generation time and peak memo
 the limit of a bare INSERT … SELECT … GROUP BY over the same table.
 
 Run: .venv/bin/python -m bench.daily [--settlements 1000000] [--institutions 10000]
-     [--rounds 3 [--before FOLDER]] (interleaved rounds, see `rounds`)
+     [--rounds 3 [--before FOLDER]] (interleaved rounds, see `rounds`) [--second-day]
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ from bench.common import ADMIN_URL, Timer, fresh_postgres, seed_region
 
 DAY = date(2026, 10, 12)
 NOW = datetime(2026, 10, 13, tzinfo=UTC)
+PREVIOUS = DAY - timedelta(days=1)
+# `--second-day`: the day before is seeded too and its batch generated (not timed): the
+# measured batch finds every account existing (the balance-update path), as on any day but a
+# fund's first.
+SECOND_DAY = False
 
 
 def _seed(url: str, settlements: int, count: int) -> None:
@@ -43,11 +48,13 @@ def _seed(url: str, settlements: int, count: int) -> None:
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
         seed_region(session, "640100", ("310",), count, NOW)
-    start = datetime.combine(DAY, clock_time(8), tzinfo=SHANGHAI)
+    days = (PREVIOUS, DAY) if SECOND_DAY else (DAY,)
     chunk = 100_000
-    for first in range(0, settlements, chunk):
+    for first in range(0, settlements * len(days), chunk):
         rows = []
-        for i in range(first, min(settlements, first + chunk)):
+        for i in range(first, min(settlements * len(days), first + chunk)):
+            day = days[i // settlements]
+            start = datetime.combine(day, clock_time(8), tzinfo=SHANGHAI)
             fund_fen = 100_000 + (i * 7919) % 900_000
             rows.append(
                 {
@@ -60,7 +67,7 @@ def _seed(url: str, settlements: int, count: int) -> None:
                     "med_type": "21",
                     "insuplc_admdvs": "640104",
                     "setl_time": start + timedelta(seconds=i % 36000),
-                    "setl_date": DAY,
+                    "setl_date": day,
                     "medfee_sumamt_fen": fund_fen + 10_000,
                     "hifp_pay_fen": fund_fen,
                     "hifob_pay_fen": 0,
@@ -72,7 +79,7 @@ def _seed(url: str, settlements: int, count: int) -> None:
                     "clr_way": None,
                     "region_code": "640100",
                     "period": "2026-10",
-                    "batch_date": DAY,
+                    "batch_date": day,
                     "ratio_bp": 6000,
                     "daily_amount_fen": (fund_fen * 6000 + 5000) // 10000,
                     "content_hash": "0" * 64,
@@ -83,7 +90,9 @@ def _seed(url: str, settlements: int, count: int) -> None:
         with transaction(factory) as session:
             insert_rows(session, SETTLEMENT, rows)
     with engine.begin() as connection:
-        connection.execute(text("SELECT setval('settlement_id_seq', :n)"), {"n": settlements})
+        connection.execute(
+            text("SELECT setval('settlement_id_seq', :n)"), {"n": settlements * len(days)}
+        )
         connection.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -110,6 +119,14 @@ def measure(url: str, settlements: int, count: int) -> dict[str, float]:
                 "CREATE TABLE bare_line (fixmedins_code text, settlements bigint, fund bigint, amount bigint)"
             )
         )
+    if SECOND_DAY:
+        with transaction(factory) as session:
+            fund = institutions.get_fund_ledger(session, "640100", "310")
+            daily.generate(session, fund, PREVIOUS, now=NOW, calendar=WorkCalendar())
+        with engine.connect() as connection:  # a day later: autovacuum has been by
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "VACUUM ANALYZE"
+            )
     posting = {"seconds": 0.0}
     original = daily_generation._post_generation
 
@@ -147,9 +164,10 @@ def measure(url: str, settlements: int, count: int) -> dict[str, float]:
                 "INSERT INTO bare_line SELECT fixmedins_code, count(*), sum(fund_amount_fen),"
                 " sum((fund_amount_fen * 6000 + 5000) / 10000) FROM settlement"
                 " WHERE region_code = '640100' AND insutype = '310' AND setl_date <= :d"
-                " GROUP BY fixmedins_code"
+                + (" AND batch_date > :previous" if SECOND_DAY else "")
+                + " GROUP BY fixmedins_code"
             ),
-            {"d": DAY},
+            {"d": DAY, "previous": PREVIOUS},
         )
     bare = timer.seconds
     bare_cpu = time.process_time() - client + _backend_cpu(pid) - server
@@ -161,7 +179,12 @@ def measure(url: str, settlements: int, count: int) -> dict[str, float]:
                 " FROM ledger_posting"
             )
         ).one()
-        assert (entries, postings, net) == (count, 2 * count, 0), (entries, postings, net)
+        batches = 2 if SECOND_DAY else 1
+        assert (entries, postings, net) == (batches * count, 2 * batches * count, 0), (
+            entries,
+            postings,
+            net,
+        )
     engine.dispose()
     return {
         "generation": generation,
@@ -248,6 +271,7 @@ def rounds(args: argparse.Namespace) -> None:
     if args.before:
         variants = {"before": Path(args.before).resolve(), "after": here}
     size = ["--settlements", str(args.settlements), "--institutions", str(args.institutions)]
+    size += ["--second-day"] if args.second_day else []
 
     def child(folder: Path, *extra: str) -> str:
         done = subprocess.run(
@@ -294,9 +318,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (see above)")
     parser.add_argument("--before", help="folder of the checkout measured as 'before'")
     parser.add_argument("--database", default="fl_dailyperf", help="database name of the rounds")
+    parser.add_argument("--second-day", action="store_true", help="measure the second batch")
     parser.add_argument("--seed-template", help=argparse.SUPPRESS)
     parser.add_argument("--round", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global SECOND_DAY
+    SECOND_DAY = args.second_day
     if args.seed_template:
         seed_template(args.seed_template, args.settlements, args.institutions)
     elif args.round:
