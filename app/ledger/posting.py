@@ -228,24 +228,30 @@ def _post_fund(
     ]
 
 
+# (column, PostgreSQL type) of the rows `_insert_entries` writes by binary COPY.
 ENTRY_COLUMNS = (
-    "id",
-    "kind",
-    "idempotency_key",
-    "request_hash",
-    "business_ref",
-    "region_code",
-    "insutype",
-    "fixmedins_code",
-    "period",
-    "effective_at",
-    "recorded_at",
-    "reverses_entry_id",
-    "memo",
-    "prev_hash",
-    "entry_hash",
+    ("id", "int8"),
+    ("kind", "text"),
+    ("idempotency_key", "text"),
+    ("request_hash", "text"),
+    ("business_ref", "text"),
+    ("region_code", "text"),
+    ("insutype", "text"),
+    ("fixmedins_code", "text"),
+    ("period", "text"),
+    ("effective_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("reverses_entry_id", "int8"),
+    ("memo", "text"),
+    ("prev_hash", "text"),
+    ("entry_hash", "text"),
 )
-POSTING_COLUMNS = ("entry_id", "account_id", "side", "amount_fen")
+POSTING_COLUMNS = (
+    ("entry_id", "int8"),
+    ("account_id", "int8"),
+    ("side", "text"),
+    ("amount_fen", "int8"),
+)
 
 
 def _insert_entries(
@@ -296,8 +302,12 @@ def _insert_entries(
         prev_hash = entry_hash
         for line in draft.lines:
             posting_rows.append((entry_id, account_ids[line.account], line.side, line.amount_fen))
-    bulk.copy_rows(session, POSTING, POSTING_COLUMNS, posting_rows)
-    bulk.copy_rows(session, ENTRY, ENTRY_COLUMNS, entry_rows)
+    for table, columns, rows in (
+        (POSTING, POSTING_COLUMNS, posting_rows),
+        (ENTRY, ENTRY_COLUMNS, entry_rows),
+    ):
+        names, types = zip(*columns, strict=True)
+        bulk.copy_rows(session, table, names, types, rows)
     if not postgres:
         _apply_deltas(session, {account_ids[code]: d for code, d in deltas.items() if d})
     return entry_ids, prev_hash

@@ -93,10 +93,10 @@ def test_a_replay_with_other_content_posts_nothing(session: Session) -> None:
 
 def test_accounts_moved_by_nothing_in_a_batch_still_post(session: Session) -> None:
     # in_transit is debited and credited the same amount: its net movement is zero, whether
-    # it exists before (looked up) or not (created at zero).
+    # it exists before (looked up) or not (created at zero). Entries and postings by COPY.
     def batch(prefix: str) -> list[Draft]:
         drafts = []
-        for i in range(ENTRIES // 2):
+        for i in range(ENTRIES):
             code = f"H{i:04d}"
             drafts.append(
                 Draft(
@@ -104,7 +104,8 @@ def test_accounts_moved_by_nothing_in_a_batch_still_post(session: Session) -> No
                     key=f"{prefix}:{i}",
                     region_code="640100",
                     insutype="310",
-                    fixmedins_code=code,
+                    fixmedins_code=code if i % 2 else None,  # NULLs through the COPY too
+                    period="2026-10" if i % 3 else None,
                     lines=(
                         Line(acct("payable", code), "D", 10),
                         Line(acct("in_transit"), "C", 10),
@@ -120,8 +121,10 @@ def test_accounts_moved_by_nothing_in_a_batch_still_post(session: Session) -> No
     ledger.post_many(session, batch("first"), now=NOW)
     ledger.post_many(session, batch("second"), now=NOW)
     assert ledger.balance(session, acct("in_transit")) == 0
-    assert ledger.balance(session, acct("bank")) == -ENTRIES * 10
+    assert ledger.balance(session, acct("bank")) == -2 * ENTRIES * 10
     assert ledger.balance(session, acct("payable", "H0001")) == -20
+    stored = session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == "first:2"))
+    assert stored is not None and (stored.fixmedins_code, stored.period) == (None, "2026-10")
     assert ledger.verify(session).ok
 
 
