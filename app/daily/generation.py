@@ -217,34 +217,40 @@ def _post_generation(
     after batching since the last batch reverse it."""
     if batch.line_count == 0 and not reversed_by_institution:
         return
-    drafts = []
-    lines = session.execute(
-        select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.fund_total_fen).where(
-            DailyLine.batch_id == batch.id
-        )
-    ).all()
-    for line_id, code, fund_total in lines:
-        drafts.append(
-            entries.daily_accrual(
-                region_code=batch.region_code,
-                insutype=batch.insutype,
-                business_date=batch.business_date,
-                fixmedins_code=code,
-                line_id=line_id,
-                fund_total_fen=fund_total,
-                effective_at=now,
+    with ledger.paused_gc():  # 10,000 drafts: no full collections while they are built
+        drafts = []
+        # Core rows, not ORM ones (10,000 lines: the ORM's result costs ~10 µs a row).
+        lines = (
+            session.connection()
+            .execute(
+                select(DailyLine.id, DailyLine.fixmedins_code, DailyLine.fund_total_fen).where(
+                    DailyLine.batch_id == batch.id
+                )
             )
+            .all()
         )
-    for code, amount in sorted(reversed_by_institution.items()):
-        drafts.append(
-            entries.daily_revocation(
-                region_code=batch.region_code,
-                insutype=batch.insutype,
-                business_date=batch.business_date,
-                fixmedins_code=code,
-                batch_id=batch.id,
-                revoked_fen=amount,
-                effective_at=now,
+        for line_id, code, fund_total in lines:
+            drafts.append(
+                entries.daily_accrual(
+                    region_code=batch.region_code,
+                    insutype=batch.insutype,
+                    business_date=batch.business_date,
+                    fixmedins_code=code,
+                    line_id=line_id,
+                    fund_total_fen=fund_total,
+                    effective_at=now,
+                )
             )
-        )
-    ledger.post_many(session, [d for d in drafts if d is not None], now=now)
+        for code, amount in sorted(reversed_by_institution.items()):
+            drafts.append(
+                entries.daily_revocation(
+                    region_code=batch.region_code,
+                    insutype=batch.insutype,
+                    business_date=batch.business_date,
+                    fixmedins_code=code,
+                    batch_id=batch.id,
+                    revoked_fen=amount,
+                    effective_at=now,
+                )
+            )
+        ledger.post_many(session, [d for d in drafts if d is not None], now=now)

@@ -17,9 +17,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from app.db import any_of, dialect_insert, in_chunks, insert_rows, reserve_ids
+from app.db import any_of, dialect_insert, in_chunks, reserve_ids
 from app.errors import Conflict, NotFound
-from app.ledger import entries, fastpost, rules
+from app.ledger import bulk, entries, fastpost, rules
 from app.ledger.journal import entry_lines, get_entry
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerChain, LedgerPosting
 from app.ledger.rules import Draft
@@ -74,7 +74,8 @@ def post_many(session: Session, drafts: Sequence[Draft], *, now: datetime) -> li
         by_fund[f"{draft.region_code}:{draft.insutype}"].append((index, draft))
     for fund_key in sorted(by_fund):
         indexed = by_fund[fund_key]
-        posted = _post_fund(session, fund_key, [draft for _, draft in indexed], now)
+        with bulk.paused_gc():
+            posted = _post_fund(session, fund_key, [draft for _, draft in indexed], now)
         for (index, _), result in zip(indexed, posted, strict=True):
             results[index] = result
     return [results[index] for index in range(len(drafts))]
@@ -99,8 +100,9 @@ def _lock_chain(session: Session, fund_key: str) -> tuple[int | None, str]:
 
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
+    connection = session.connection()  # Core rows: a replayed batch returns thousands
     for chunk in in_chunks(session, list(keys)):
-        rows = session.execute(
+        rows = connection.execute(
             select(JournalEntry.idempotency_key, JournalEntry.id, JournalEntry.request_hash).where(
                 any_of(session, JournalEntry.idempotency_key, chunk)
             )
@@ -226,79 +228,101 @@ def _post_fund(
     ]
 
 
+# (column, PostgreSQL type) of the rows `_insert_entries` writes by binary COPY.
+ENTRY_COLUMNS = (
+    ("id", "int8"),
+    ("kind", "text"),
+    ("idempotency_key", "text"),
+    ("request_hash", "text"),
+    ("business_ref", "text"),
+    ("region_code", "text"),
+    ("insutype", "text"),
+    ("fixmedins_code", "text"),
+    ("period", "text"),
+    ("effective_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("reverses_entry_id", "int8"),
+    ("memo", "text"),
+    ("prev_hash", "text"),
+    ("entry_hash", "text"),
+)
+POSTING_COLUMNS = (
+    ("entry_id", "int8"),
+    ("account_id", "int8"),
+    ("side", "text"),
+    ("amount_fen", "int8"),
+)
+
+
 def _insert_entries(
     session: Session, fresh: Sequence[tuple[int, Draft, str]], prev_hash: str, now: datetime
 ) -> tuple[list[int], str]:
     """Postings first, then their entries: the database checks each entry's balance when the
-    entry is inserted, and the postings' deferred foreign key at commit."""
-    account_ids = ensure_accounts(
-        session, [line.account for _, draft, _ in fresh for line in draft.lines]
-    )
+    entry is inserted, and the postings' deferred foreign key at commit. Set-based whatever
+    the number of entries: the accounts (and their balances) in one or two statements, the
+    chain hashes in one pass, postings and entries by COPY on PostgreSQL (issue 20.3)."""
+    deltas: dict[str, int] = defaultdict(int)
+    for _, draft, _ in fresh:
+        for line in draft.lines:
+            deltas[line.account] += line.amount_fen if line.side == "D" else -line.amount_fen
+    assert sum(deltas.values()) == 0, "posted entries net to zero"
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # accounts created with their balance, existing ones moved: one pass
+        account_ids = bulk.accounts_with_deltas(
+            session, fresh[0][1].region_code, fresh[0][1].insutype, deltas
+        )
+    else:
+        account_ids = ensure_accounts(session, list(deltas))
     entry_ids = reserve_ids(session, ENTRY, len(fresh))
+    hashes = rules.chain_hashes(
+        prev_hash, [(draft.key, digest, draft.effective_at) for _, draft, digest in fresh], now
+    )
     entry_rows = []
     posting_rows = []
-    deltas: dict[int, int] = defaultdict(int)
-    for entry_id, (_, draft, digest) in zip(entry_ids, fresh, strict=True):
-        entry_hash = rules.chain_hash(prev_hash, draft.key, digest, draft.effective_at, now)
+    for entry_id, entry_hash, (_, draft, digest) in zip(entry_ids, hashes, fresh, strict=True):
         entry_rows.append(
-            {
-                "id": entry_id,
-                "kind": draft.kind,
-                "idempotency_key": draft.key,
-                "request_hash": digest,
-                "business_ref": draft.business_ref,
-                "region_code": draft.region_code,
-                "insutype": draft.insutype,
-                "fixmedins_code": draft.fixmedins_code,
-                "period": draft.period,
-                "effective_at": draft.effective_at,
-                "recorded_at": now,
-                "reverses_entry_id": draft.reverses_entry_id,
-                "memo": draft.memo[:300],
-                "prev_hash": prev_hash,
-                "entry_hash": entry_hash,
-            }
+            (
+                entry_id,
+                draft.kind,
+                draft.key,
+                digest,
+                draft.business_ref,
+                draft.region_code,
+                draft.insutype,
+                draft.fixmedins_code,
+                draft.period,
+                draft.effective_at,
+                now,
+                draft.reverses_entry_id,
+                draft.memo[:300],
+                prev_hash,
+                entry_hash,
+            )
         )
         prev_hash = entry_hash
         for line in draft.lines:
-            account_id = account_ids[line.account]
-            posting_rows.append(
-                {
-                    "entry_id": entry_id,
-                    "account_id": account_id,
-                    "side": line.side,
-                    "amount_fen": line.amount_fen,
-                }
-            )
-            deltas[account_id] += line.amount_fen if line.side == "D" else -line.amount_fen
-    assert sum(deltas.values()) == 0, "posted entries net to zero"
-    insert_rows(session, POSTING, posting_rows)
-    insert_rows(session, ENTRY, entry_rows)
-    _apply_deltas(session, {a: d for a, d in deltas.items() if d})
+            posting_rows.append((entry_id, account_ids[line.account], line.side, line.amount_fen))
+    for table, columns, rows in (
+        (POSTING, POSTING_COLUMNS, posting_rows),
+        (ENTRY, ENTRY_COLUMNS, entry_rows),
+    ):
+        names, types = zip(*columns, strict=True)
+        bulk.copy_rows(session, table, names, types, rows)
+    if not postgres:
+        _apply_deltas(session, {account_ids[code]: d for code, d in deltas.items() if d})
     return entry_ids, prev_hash
 
 
 def _apply_deltas(session: Session, deltas: dict[int, int]) -> None:
-    """balance_fen += delta per account, in account order (a stable lock order)."""
+    """balance_fen += delta per account, in account order (a stable lock order). SQLite;
+    PostgreSQL moves them with the accounts (`bulk.accounts_with_deltas`)."""
     if not deltas:
-        return
-    ordered = sorted(deltas.items())
-    if session.get_bind().dialect.name == "postgresql" and len(ordered) > 20:
-        # One statement with two array parameters instead of one UPDATE per account.
-        session.execute(
-            text(
-                "UPDATE ledger_account SET balance_fen = ledger_account.balance_fen + d.delta "
-                "FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta) "
-                "WHERE ledger_account.id = d.id"
-            ),
-            {"ids": [a for a, _ in ordered], "deltas": [d for _, d in ordered]},
-        )
         return
     session.execute(
         update(ACCOUNT)
         .where(ACCOUNT.c.id == bindparam("account_id"))
         .values(balance_fen=ACCOUNT.c.balance_fen + bindparam("delta")),
-        [{"account_id": a, "delta": d} for a, d in ordered],
+        [{"account_id": a, "delta": d} for a, d in sorted(deltas.items())],
     )
 
 

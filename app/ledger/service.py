@@ -20,6 +20,7 @@ from app.ledger.balances import (
     balances,
     trial_balance,
 )
+from app.ledger.bulk import paused_gc
 from app.ledger.journal import entry_lines, get_entry, list_entries
 from app.ledger.models import JournalEntry
 from app.ledger.posting import LedgerConflict, Posted, ensure_accounts, post, post_many, reverse
@@ -40,6 +41,7 @@ __all__ = [
     "entry_lines",
     "get_entry",
     "list_entries",
+    "paused_gc",
     "post",
     "post_many",
     "reverse",
