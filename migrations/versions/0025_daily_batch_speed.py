@@ -8,8 +8,8 @@ daily batch moves every institution's payable and expense: 20,000 rows at 10,000
 pages get it when the table is rewritten (`VACUUM FULL ledger_account`, optional). SQLite
 has no fillfactor: nothing to do there.
 
-Revision ID: 0023
-Revises: 0019
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-11-30 07:20:00.000000
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0023"
-down_revision: str | None = "0019"
+revision: str = "0025"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
