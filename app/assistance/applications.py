@@ -73,6 +73,9 @@ def record_application(
     (`application_amount`). (row, True) recorded; (row, False) the same again; the reference
     with other content, or an invoice in another live application, is a conflict."""
     content = data.model_dump(mode="json")
+    # The person's lock first: two applications at once would both compute their marginal
+    # amount over the same baseline (found by review); the same one twice is then a replay.
+    claims.lock_person(session, data.psn_no)
     existing = person_payments.replay_of(session, PaymentKind.APPLICATION, data.reference, content)
     if existing is not None:
         return existing, False
@@ -141,6 +144,7 @@ def record_care_grant(
     when the policy lists diseases (422), once per person ever, a rejected one not counting
     (409). Amount: the given one, else the policy's `care_grant` (5,000.00 by default)."""
     content = data.model_dump(mode="json")
+    claims.lock_person(session, data.psn_no)  # before the replay check and the once-ever rule
     existing = person_payments.replay_of(session, PaymentKind.GRANT, data.reference, content)
     if existing is not None:
         return existing, False
@@ -154,7 +158,6 @@ def record_care_grant(
     diseases = care_grant_policy.care_grant_diseases(session, recipient.region_code, today)
     if diseases and data.disease not in diseases:
         raise Invalid.field("disease", "disease_not_listed", "the policy does not list it")
-    claims.lock_person(session, data.psn_no)
     earlier = session.scalar(
         select(PersonPayment.reference).where(
             PersonPayment.psn_no == data.psn_no,

@@ -48,6 +48,7 @@ def add_claim(
     and is posted receivable:P → expense. Idempotent on the clearing's reference: the same
     claim again returns it, another one under that reference is a conflict."""
     assert amount_fen > 0, "a claim is what the person owes: > 0"
+    lock_person(session, psn_no)  # before the look-up: the same claim twice at once is a replay
     existing = session.scalar(select(PersonClaim).where(PersonClaim.reference == reference))
     if existing is not None:
         same = (existing.psn_no, existing.region_code, existing.year, existing.amount_fen) == (
@@ -59,7 +60,6 @@ def add_claim(
         if not same:
             raise Conflict(f"clearing {reference} has another claim", code="claim-conflict")
         return existing
-    lock_person(session, psn_no)
     claim = PersonClaim(
         reference=reference,
         psn_no=psn_no,

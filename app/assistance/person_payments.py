@@ -138,6 +138,7 @@ def add_top_up(
     (for the clearing service); the same again returns it."""
     assert amount_fen > 0
     content = {"psn_no": psn_no, "region_code": region_code, "amount": yuan(amount_fen)}
+    claims.lock_person(session, psn_no)  # before the look-up: the same top-up twice is a replay
     existing = replay_of(session, PaymentKind.TOP_UP, reference, content)
     if existing is not None:
         return existing

@@ -37,6 +37,9 @@ class AssistanceStatementKind(payables.Kind[AssistanceStatement]):
     instruction kind `assistance`."""
 
     name, model, amount = "assistance_statement", AssistanceStatement, "amount_fen"
+    # A returned payment (退票) is owed again and nothing else takes it (the basic monthly
+    # computation takes only 310/390 returns): the accountant re-approves it for resending.
+    resend_returned = True
 
     def components(self, statement: AssistanceStatement) -> dict[str, Any]:
         return {

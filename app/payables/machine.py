@@ -3,6 +3,7 @@ approval and after a bank payment result. Monthly statements and annual clearing
 so will the assistance fund's statements and its payments to persons (SPEC-ASSISTANCE).
 
     COMPUTED ─confirm→ CONFIRMED ─approve→ APPROVED ─bank SUCCESS→ PAID ─bank RETURNED→ RETURNED
+                                                                (re-approve: resend_returned kinds)
        │  ↑                   │                │ ↑
     dispute recompute         │          FAILED│ │re-approve
        ↓  │                   │                ↓ │
@@ -47,7 +48,10 @@ DOCUMENT: Machine[DocumentStatus] = Machine(
         S.APPROVED: {S.PAID, S.FAILED},
         S.FAILED: {S.APPROVED},  # re-approved: resent with a new instruction id
         S.PAID: {S.RETURNED},
-        S.RETURNED: set(),
+        # re-approved for resending, only by a kind whose returns nothing else takes
+        # (`Kind.resend_returned`: assistance statements; SPEC §4 takes the others' returns
+        # into the next monthly statement)
+        S.RETURNED: {S.APPROVED},
         S.SETTLED: set(),
         S.RECEIVABLE: set(),
     },
@@ -69,7 +73,9 @@ assert set(STATUS_NAMES) == set(S), "every status has a name"
 
 # Documents not yet approved hold the offset they took from the receivable (SPEC §5).
 HOLDS_OFFSET = (S.COMPUTED, S.DISPUTED, S.CONFIRMED)
-# Nothing more happens to a document in these (its money has moved or never will).
+# Nothing more happens to a document in these (its money has moved or never will) — for the
+# kinds whose returns the next monthly statement takes; a RETURNED document of a kind with
+# `resend_returned` (assistance statements) may still be re-approved and resent.
 FINAL = (S.PAID, S.SETTLED, S.RECEIVABLE, S.RETURNED)
 # Done for good: the annual clearing's deadline alert leaves these out.
 DONE = (S.PAID, S.SETTLED, S.RECEIVABLE)

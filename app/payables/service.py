@@ -55,6 +55,10 @@ class Kind(Generic[D]):
     name: str  # "statement": the trail's entity and action prefix, the instruction's source
     model: type[D]
     amount: str  # the column paid when > 0 ("net_fen", "actual_fen")
+    # A payment the bank returned (退票) is owed again. Monthly statements and annual
+    # clearings leave it to the next monthly statement's `returned` part (SPEC §4): False.
+    # A kind with nothing that takes returns re-approves and resends the document itself.
+    resend_returned: bool = False
 
     def components(self, document: D) -> dict[str, Any]:
         """What a recompute may change: the trail's before and after."""
@@ -249,14 +253,16 @@ class Flow(Generic[D]):
         """Approve a confirmed document (maker–checker), posting it (SPEC §6); or re-approve
         a failed payment for resending. Approving twice posts once."""
         document: Any = self.get(session, document_id, actor=actor, lock=True, fund_lock=True)
-        if document.status == S.FAILED:
+        resendable = (S.FAILED, S.RETURNED) if self.kind.resend_returned else (S.FAILED,)
+        if document.status in resendable:
             refusal = self.approval_refusal(document, actor)
             if refusal is not None:
                 raise Forbidden(refusal)
+            before = {"status": document.status}
             self._move(document, S.APPROVED)
             document.approved_at, document.approved_by = now, actor.name
             session.flush()
-            before, after = {"status": "FAILED"}, {"status": "APPROVED"}
+            after = {"status": "APPROVED"}
             self._record(session, document, "reapprove", (before, after), actor, now)
             return document
         if document.status != S.CONFIRMED:
@@ -307,7 +313,7 @@ class Flow(Generic[D]):
             instruction_id, resend_of = first_id, None
             if document.instruction_id is not None:
                 current = session.get(PaymentInstruction, document.instruction_id)
-                if current is None or current.status != "FAILED":
+                if current is None or current.status not in ("FAILED", "RETURNED"):
                     continue  # sent already, awaiting its result
                 resends = (
                     session.scalar(

@@ -312,6 +312,43 @@ def test_a_failed_payment_is_reapproved_and_resent(
     assert _statement(client, headers, "H001", "2026-03")["status"] == "PAID"
 
 
+def test_a_returned_payment_is_reapproved_and_resent(
+    client: TestClient, headers: dict, session: Session
+) -> None:
+    """A payment the bank returns (退票) is owed again; nothing else takes a 610 return (the
+    basic monthly computation takes 310/390 ones), so the accountant re-approves the
+    statement and it is resent under a new id (found by review: it stayed owed for ever)."""
+    _settle(session, "H001", "S1", date(2026, 3, 10), "8000.00")
+    _documents(client, headers, "H001", "S1", ALL)
+    _basic(session, "H001", "2026-03")
+    [statement_id] = _compute(session, date(2026, 4, 16))
+    _act(client, headers, "H001", statement_id, "confirm")
+    _act(client, headers, "acc", statement_id, "approve")
+    [first] = _pay(session, date(2026, 4, 20))
+    instruction = bank.find(session, first)
+    assert instruction is not None
+    bank.apply_result(
+        session,
+        instruction,
+        "RETURNED",
+        instruction.amount_fen,
+        instruction.payee_account,
+        {"receipt_no": "HD" + first.replace("-", "")},
+        {"code": "R01", "reason": "账户已销户"},
+        at(date(2026, 4, 22), 15),
+    )
+    session.commit()
+    assert _statement(client, headers, "H001", "2026-03")["status"] == "RETURNED"
+    assert _balance(session, "payable", "H001") == 800_000  # owed again
+    assert _pay(session, date(2026, 4, 23)) == []  # not before it is re-approved
+    again = _act(client, headers, "acc", statement_id, "approve")
+    assert again["status"] == "APPROVED"
+    assert _pay(session, date(2026, 4, 23)) == [f"{first}-R1"]
+    assert _statement(client, headers, "H001", "2026-03")["status"] == "PAID"
+    assert _balance(session, "payable", "H001") == 0
+    assert ledger.trial_balance(session, region_code=REGION).balanced
+
+
 # --- documents: carried, rejected -----------------------------------------------------------------
 
 
