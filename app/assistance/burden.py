@@ -52,6 +52,12 @@ class Burden:
         return subject(self.region_code, self.psn_no, self.year)
 
 
+@dataclass(frozen=True)
+class Reminded:
+    over_line: int  # person-years over their line
+    raised: list[str]  # the subjects raised now (the others had theirs)
+
+
 def _floored(expression: ColumnElement[int]) -> ColumnElement[int]:
     return case((expression > 0, expression), else_=0)
 
@@ -185,7 +191,7 @@ def remind(
     on: date,
     now: datetime,
     psn_nos: Collection[str] | None = None,
-) -> dict[str, int | list[str]]:
+) -> Reminded:
     """Raise the reminder of every person-year of `year` over its line that has none yet
     (one per person-year, ever: an acknowledged or resolved one is not raised again).
     Returns the subjects raised now and how many were over the line."""
@@ -201,4 +207,4 @@ def remind(
             continue
         raise_alert(session, kind=KIND, subject=burden.subject, detail=detail(burden), now=now)
         raised.append(burden.subject)
-    return {"over_line": len(over), "raised": raised}
+    return Reminded(over_line=len(over), raised=raised)
