@@ -6,11 +6,14 @@ daily job finds them set-based. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.alerts.models import Alert
@@ -206,3 +209,36 @@ def test_the_alerts_page_shows_the_reminder_in_chinese(
     page = html.unescape(client.get("/console/alerts?state=all").text)
     assert "救助对象自付费用超过综合减负线" in page
     assert "2026 年个人自付费用 8000.01 元，超过上年度家庭收入 20000.00 元的 40%" in page
+
+
+@contextmanager
+def _selects(session: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def count(*args: Any) -> None:
+        if args[2].lstrip().upper().startswith("SELECT"):
+            seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_check_is_set_based_not_per_person(
+    client: TestClient, session: Session, headers: dict
+) -> None:
+    settle(client, headers, "S1", "2026-03-10", inscp="9000.00", hifp="0.00")
+    remind(session)
+    with _selects(session) as one_person:
+        assert remind(session) == {"over_line": 1, "raised": []}
+    for psn_no in ("P3", "P4", "P5"):
+        income(session, psn_no, "1000.00")
+        settle(client, headers, f"S-{psn_no}", "2026-03-11", inscp="900.00", hifp="0.00",
+               psn_no=psn_no)  # fmt: skip
+    assert len(remind(session)["raised"]) == 3
+    with _selects(session) as four_persons:
+        assert remind(session) == {"over_line": 4, "raised": []}
+    assert len(four_persons) == len(one_person)
