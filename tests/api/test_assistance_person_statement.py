@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from app.assistance import claims
+from app.assistance.recovery import Resolution
 from app.clock import SimulatedClock
 from tests.support.assistance import a9_settlements, assistance_world
 
@@ -224,3 +226,24 @@ def test_the_xlsx_has_the_same_content_in_chinese(client: TestClient, headers: d
     admin = client.get(URL.format(psn_no="P1", year=2026) + ".xlsx", headers=headers["admin"])
     admin_sheet = load_workbook(io.BytesIO(admin.content)).worksheets[0]
     assert admin_sheet.cell(rows["身份证号"], 2).value == "640102198001011234"
+
+
+def test_the_open_receivable_is_the_persons_now(
+    client: TestClient, session: Session, headers: dict
+) -> None:
+    made = datetime(2026, 7, 2, 2, 0, tzinfo=UTC)
+    claims.add_claim(
+        session,
+        reference="C-2026-1",
+        psn_no="P1",
+        region_code="640100",
+        year=2026,
+        amount_fen=180_000,
+        resolution=Resolution.NEXT_PERIOD,
+        made_at=made,
+        now=made,
+    )  # A9 row 5: 下期抵扣 1,800.00
+    session.commit()
+    assert _get(client, headers, "operator").json()["receivable"] == "1800.00"
+    other_year = client.get(URL.format(psn_no="P1", year=2027), headers=headers["auditor"])
+    assert other_year.json()["receivable"] == "1800.00"  # what is owed now, whatever the year
