@@ -89,6 +89,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.annual.router import router as annual_router
     from app.assistance.deductions_router import router as assistance_deductions_router
     from app.assistance.person_router import router as assistance_person_router
+    from app.assistance.person_statement_router import router as person_statement_router
     from app.assistance.policies_router import router as assistance_policies_router
     from app.assistance.prepayments_router import router as prepayments_router
     from app.assistance.router import router as assistance_router
@@ -128,6 +129,7 @@ def _include_routers(app: FastAPI) -> None:
         assistance_policies_router,
         prepayments_router,
         assistance_deductions_router,
+        person_statement_router,
         assistance_statements_router,
         reports_router,
         compliance_router,

@@ -15,6 +15,7 @@ from app.workdays.rules import WorkCalendar
 from jobs import (
     alerts_check,
     annual_clearing,
+    assistance_burden,
     assistance_prepayment,
     audit_finalize,
     bank_statement,
@@ -172,6 +173,19 @@ register(
         False,
         "the assistance fund's yearly prepayment (预付款), on the first working day on or "
         "after the policy's prepayment day (SPEC-ASSISTANCE A8)",
+    )
+)
+
+register(
+    JobSpec(
+        "assistance_burden",
+        time(6, 10),
+        False,
+        0,
+        assistance_burden.run,
+        False,
+        "the burden reminder (综合减负提醒): one alert per person-year whose self-paid cost "
+        "exceeds the burden line of last year's income (SPEC-ASSISTANCE A8)",
     )
 )
 

@@ -181,6 +181,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/assistance/clearings/{reference}/notice-delivered"): frozenset({OP}),
     ("POST", "/api/v1/assistance/person-repayments"): frozenset({C}),
     ("GET", "/api/v1/assistance/person-receivables"): STAFF,
+    # the person's statement of a year (issue 22.6): staff; hospitals never see persons here
+    ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}/statement"): STAFF,
+    ("GET", "/api/v1/assistance/persons/{psn_no}/years/{year}/statement.xlsx"): STAFF,
     # the assistance policy is reference data; the prepayment moves money (issue 21.6)
     ("POST", "/api/v1/assistance/policies"): REFERENCE,
     ("GET", "/api/v1/assistance/policies"): STAFF,

@@ -15,6 +15,7 @@ JOBS: Final[dict[str, tuple[str, str]]] = {
     "annual_clearing": ("年度清算", "为年度数据齐备的机构计算年度清算"),
     "month_start_summary": ("月初汇总", "每月 5 日起汇总上月成功的日拨付（按支付日）"),
     "bank_statement": ("银行对账", "每日 06:00 取前一工作日各支出户的银行对账单并与账簿核对"),
+    "assistance_burden": ("综合减负提醒", "每日 06:10 检查救助对象本年自付费用是否超过综合减负线"),
 }
 
 ALERT_KINDS: Final[dict[str, str]] = {
@@ -35,6 +36,7 @@ ALERT_KINDS: Final[dict[str, str]] = {
     "bank_statement_difference": "银行对账不符",
     "bank_statement_invalid": "银行对账单无法读取",
     "bank_statement_missing": "银行对账单未提供",
+    "assistance_burden": "救助对象自付费用超过综合减负线",
 }
 
 AUDIT_STEPS: Final[dict[str, str]] = {
