@@ -231,7 +231,8 @@ def policy_in_force(versions: Iterable[Policy], on: date) -> Policy | None:
 
 
 def parse_month_day(text: str) -> tuple[int, int]:
-    """ "01-10" -> (1, 10); a day that every year has (so not "02-29"), else 422."""
+    """ "01-10" -> (1, 10); a day of January (A8: the prepayment is computed in January),
+    else 422."""
     parts = text.split("-")
     if len(parts) != 2 or not all(len(part) == 2 and part.isdigit() for part in parts):
         raise Invalid.field("prepayment_day", "month_day_format", 'a day such as "01-10"')
@@ -240,4 +241,8 @@ def parse_month_day(text: str) -> tuple[int, int]:
         date(2001, month, day)
     except ValueError:
         raise Invalid.field("prepayment_day", "month_day_format", "no such day") from None
+    if month != 1:
+        # A8: the prepayment of year Y is computed in January of Y (found by review: a
+        # December day computed it at the end of the year it was meant to fund)
+        raise Invalid.field("prepayment_day", "prepayment_in_january", 'a day of January: "01-DD"')
     return month, day

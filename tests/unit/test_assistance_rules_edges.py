@@ -268,9 +268,14 @@ def test_invalid_rules_are_refused() -> None:
 
 def test_month_day_parsing() -> None:
     assert parse_month_day("01-10") == (1, 10)
-    for text in ["1-10", "02-29", "13-01", "01/10", "0110", ""]:
+    assert parse_month_day("01-31") == (1, 31)
+    for text in ["1-10", "02-29", "13-01", "01/10", "0110", "", "01-32"]:
         with pytest.raises(Invalid):
             parse_month_day(text)
+    for text in ["12-10", "03-01"]:
+        with pytest.raises(Invalid) as refused:
+            parse_month_day(text)
+        assert refused.value.errors[0].rule == "prepayment_in_january"
 
 
 def test_clearing_resolution() -> None:
