@@ -12,6 +12,7 @@ from app.auth.deps import Accountant, Hospital, Operator, Reader, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
 from app.institutions import service as institutions
+from app.institutions.models import ASSISTANCE_INSUTYPE
 from app.monthly import advances, audits_router, declarations, export, receivables, statements
 from app.monthly.models import Declaration, MonthlyStatement, ProcurementAdvance
 from app.monthly.schemas import (
@@ -252,9 +253,11 @@ def list_receivables(
     principal: Reader,
     session: SessionDep,
     region_code: str | None = None,
-    insutype: Literal["310", "390"] | None = None,
+    insutype: Literal["310", "390", "610"] | None = None,
     fixmedins_code: str | None = None,
 ) -> list[ReceivableOut]:
+    """Per institution and insurance type: its enrolled basic funds and, where its region
+    has the assistance fund `610` (no enrolment needed: SPEC-ASSISTANCE A5), that one too."""
     if principal.is_hospital:
         if fixmedins_code is not None:  # another institution's code: 404, never its data
             scope(principal, fixmedins_code)
@@ -263,16 +266,22 @@ def list_receivables(
     for institution in institutions.list_institutions(
         session, region_code=region_code, after_code=None, limit=10_000, only_code=fixmedins_code
     ):
-        for enrollment in institutions.enrollments(session, institution.code):
-            if insutype and enrollment.insutype != insutype:
+        types = [
+            enrollment.insutype
+            for enrollment in institutions.enrollments(session, institution.code)
+        ]
+        if institutions.find_fund_ledger(session, institution.region_code, ASSISTANCE_INSUTYPE):
+            types.append(ASSISTANCE_INSUTYPE)
+        for kind in types:
+            if insutype and kind != insutype:
                 continue
             owed, open_amount = receivables.balance(
-                session, institution.region_code, enrollment.insutype, institution.code
+                session, institution.region_code, kind, institution.code
             )
             result.append(
                 ReceivableOut(
                     region_code=institution.region_code,
-                    insutype=enrollment.insutype,
+                    insutype=kind,
                     fixmedins_code=institution.code,
                     balance=owed,
                     open=open_amount,

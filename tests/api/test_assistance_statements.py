@@ -470,6 +470,13 @@ def test_a_revocation_after_the_line_is_a_negative_line_then_a_receivable(
     )
     assert repaid.status_code == 201, repaid.text
     assert (repaid.json()["balance"], repaid.json()["open"]) == ("5000.00", "5000.00")
+    # the hospital sees its assistance receivable beside its basic ones (found by review)
+    listed = client.get(
+        "/api/v1/receivables", params={"insutype": "610"}, headers=headers["H001"]
+    ).json()
+    assert [(r["insutype"], r["fixmedins_code"], r["balance"]) for r in listed] == [
+        ("610", "H001", "5000.00")
+    ]
 
     _settle(session, "H001", "S2", date(2026, 5, 20), "12000.00")
     _documents(client, headers, "H001", "S2", ALL)
