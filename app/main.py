@@ -87,6 +87,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
+    from app.assistance.clearings_router import router as assistance_clearings_router
     from app.assistance.deductions_router import router as assistance_deductions_router
     from app.assistance.person_router import router as assistance_person_router
     from app.assistance.policies_router import router as assistance_policies_router
@@ -129,6 +130,7 @@ def _include_routers(app: FastAPI) -> None:
         prepayments_router,
         assistance_deductions_router,
         assistance_statements_router,
+        assistance_clearings_router,
         reports_router,
         compliance_router,
         jobs_router,

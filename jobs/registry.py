@@ -16,6 +16,7 @@ from jobs import (
     alerts_check,
     annual_clearing,
     assistance_prepayment,
+    assistance_suggestions,
     audit_finalize,
     bank_statement,
     daily_batch,
@@ -172,6 +173,19 @@ register(
         False,
         "the assistance fund's yearly prepayment (预付款), on the first working day on or "
         "after the policy's prepayment day (SPEC-ASSISTANCE A8)",
+    )
+)
+
+register(
+    JobSpec(
+        "assistance_suggestions",
+        time(6, 0),
+        False,
+        0,
+        assistance_suggestions.run,
+        False,
+        "real-time clearing suggestions (实时清算提示): person-years changed since their last "
+        "clearing with a difference (SPEC-ASSISTANCE A7); nothing clears by itself",
     )
 )
 
