@@ -113,7 +113,9 @@ def list_clearings(
 def get_clearing(reference: ReferencePath, _: Staff, session: SessionDep) -> ClearingDetailOut:
     """A result with the snapshot of its inputs (its sha256 is `snapshot_hash`)."""
     row = clearings.get(session, reference)
-    return ClearingDetailOut(**clearing_out(row).model_dump(), snapshot=json.loads(row.snapshot))
+    shown = clearing_out(row)
+    fields = {name: getattr(shown, name) for name in ClearingOut.model_fields}
+    return ClearingDetailOut(**fields, snapshot=json.loads(row.snapshot))
 
 
 @router.get("/clearings/{reference}/notice")
