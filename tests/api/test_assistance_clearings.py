@@ -13,15 +13,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.assistance import claims, clearings, suggestions
 from app.assistance.clearing_snapshot import canonical, sha256
 from app.assistance.person_models import PersonClaim, PersonPayment
 from app.clock import SimulatedClock
+from app.config import Settings
+from app.jobcontext import JobContext
 from app.ledger import service as ledger
 from app.ledger.rules import account_code
+from jobs import assistance_suggestions
 from jobs.registry import JOBS
 from tests.support.assistance import settle
 from tests.support.clearing import BASE, at, clearing_world, figures
@@ -262,7 +265,12 @@ def test_a_rejected_top_up_takes_its_result_back(
 
 
 def test_suggestions_and_clearing_them_in_a_batch(
-    client: TestClient, session: Session, headers: dict, clock: SimulatedClock
+    client: TestClient,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    headers: dict,
+    clock: SimulatedClock,
 ) -> None:
     h = headers
     _s1_s2(client, h, clock)  # P1: +500.00
@@ -270,11 +278,17 @@ def test_suggestions_and_clearing_them_in_a_batch(
     settle(client, h, "S4", "2026-05-20", inscp="1000.00", hifp="0.00", maf="800.00",
            psn_no="P2")  # fmt: skip
     at(clock, "2026-05-21T06:00")
-    found = suggestions.refresh(session, "640100", now=clock.now())
-    session.commit()
-    assert sorted((s.psn_no, s.year, s.difference_fen) for s in found) == [
-        ("P1", 2026, 50_000),
-        ("P2", 2026, 80_000),
+    ctx = JobContext(
+        session_factory=session_factory,
+        engine=engine,
+        clock=clock,
+        settings=Settings(environment="test", database_url="sqlite://"),
+    )
+    assert assistance_suggestions.run(ctx, date(2026, 5, 21)) == {"suggestions": {"640100": 2}}
+    listed = client.get(f"{BASE}/clearing-suggestions?region=640100", headers=h["accountant"])
+    assert [(s["psn_no"], s["year"], s["difference"]) for s in listed.json()] == [
+        ("P1", 2026, "500.00"),
+        ("P2", 2026, "800.00"),
     ]
     at(clock, "2026-05-21T10:00")
     too_long = client.post(
