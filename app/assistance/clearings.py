@@ -28,7 +28,8 @@ from app.assistance.policy import Holding
 from app.assistance.recovery import ClearingMode, Resolution, clearing_resolution
 from app.auth.principal import Principal
 from app.db import any_of, in_chunks
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Invalid, NotFound
+from app.institutions.models import Region
 from app.money import yuan
 from app.trail import service as trail
 
@@ -204,6 +205,8 @@ def clear_year(
     """定时清算 of a region and year: every recipient of the region with at least one item in
     the year gets a result (zero included), reference `Y<year>:<psn_no>`; negative results are
     `next_period` claims. A second trigger of the same region and year is 409."""
+    if session.get(Region, region_code) is None:
+        raise Invalid.field("region", "region_exists", f"no region {region_code}")
     already = session.scalar(
         select(AnnualClearingRun).where(
             AnnualClearingRun.region_code == region_code, AnnualClearingRun.year == year

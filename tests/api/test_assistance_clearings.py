@@ -350,6 +350,13 @@ def test_clearing_refusals(
     assert {e["field"] for e in bad.json()["errors"]} >= {"reference", "resolution"}
     assert client.post(CLEARINGS, json={"reference": "C-9", "psn_no": "P1", "year": 2026},
                        headers=h["accountant"]).status_code == 403  # fmt: skip
+    nowhere = client.post(
+        f"{BASE}/annual-clearings", json={"region": "999999", "year": 2026}, headers=h["admin"]
+    )
+    assert nowhere.status_code == 422
+    assert [(e["field"], e["rule"]) for e in nowhere.json()["errors"]] == [
+        ("region", "region_exists")
+    ]
     # an annual result's reference is not a real-time one's
     at(clock, "2027-01-05T10:00")
     annual = client.post(
