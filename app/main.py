@@ -87,6 +87,7 @@ def create_app(
 def _include_routers(app: FastAPI) -> None:
     from app.alerts.router import router as alerts_router
     from app.annual.router import router as annual_router
+    from app.assistance.clearings_router import router as assistance_clearings_router
     from app.assistance.deductions_router import router as assistance_deductions_router
     from app.assistance.person_router import router as assistance_person_router
     from app.assistance.person_statement_router import router as person_statement_router
@@ -131,6 +132,7 @@ def _include_routers(app: FastAPI) -> None:
         assistance_deductions_router,
         person_statement_router,
         assistance_statements_router,
+        assistance_clearings_router,
         reports_router,
         compliance_router,
         jobs_router,

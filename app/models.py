@@ -2,6 +2,7 @@
 
 from app.alerts import models as alerts_models
 from app.annual import models as annual_models
+from app.assistance import clearing_models as assistance_clearing_models
 from app.assistance import deduction_models as assistance_deduction_models
 from app.assistance import models as assistance_models
 from app.assistance import person_models as assistance_person_models
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "alerts_models",
     "annual_models",
+    "assistance_clearing_models",
     "assistance_deduction_models",
     "assistance_models",
     "assistance_person_models",

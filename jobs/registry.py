@@ -17,6 +17,7 @@ from jobs import (
     annual_clearing,
     assistance_burden,
     assistance_prepayment,
+    assistance_suggestions,
     audit_finalize,
     bank_statement,
     daily_batch,
@@ -173,6 +174,19 @@ register(
         False,
         "the assistance fund's yearly prepayment (预付款), on the first working day on or "
         "after the policy's prepayment day (SPEC-ASSISTANCE A8)",
+    )
+)
+
+register(
+    JobSpec(
+        "assistance_suggestions",
+        time(6, 0),
+        False,
+        0,
+        assistance_suggestions.run,
+        False,
+        "real-time clearing suggestions (实时清算提示): person-years changed since their last "
+        "clearing with a difference (SPEC-ASSISTANCE A7); nothing clears by itself",
     )
 )
 

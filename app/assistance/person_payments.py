@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.assistance import claims, recipients, recovery
+from app.assistance import claims, clearing_takeback, recipients, recovery
 from app.assistance.person_models import ApplicationInvoice, PersonPayment
 from app.assistance.person_status import (
     PERSON_PAYMENT,
@@ -280,6 +280,8 @@ def reject(
         .where(ApplicationInvoice.payment_id == payment.id)
         .values(active_invoice_no=None)
     )
+    if payment.kind == PaymentKind.TOP_UP:  # its clearing result is taken back (A7)
+        clearing_takeback.take_back(session, payment.reference, now)
     session.flush()
     _trail(
         session,

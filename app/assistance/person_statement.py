@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.assistance import claims, policy_source, recipients
+from app.assistance.clearing_models import AssistanceClearing
 from app.assistance.items import invoice_key, settlement_key
 from app.assistance.models import Recipient
 from app.assistance.person_models import ApplicationInvoice, PersonPayment, PersonPaymentYear
@@ -32,11 +33,25 @@ PAYER_FIELDS = ("hifp", "hifob", "hifmi", "cvlserv", "hifes", "oth", "maf")
 
 
 def clearings_of(session: Session, psn_no: str, year: int) -> list[dict[str, Any]]:
-    """SEAM (issue 22 part 2, the clearing helper): the person-year's clearing results, each
-    {reference, kind ('realtime'|'annual'), made_at, difference_fen, resolution, status},
-    oldest first. None stored yet: the integrator fills this in."""
-    del session, psn_no, year
-    return []
+    """The person-year's clearing results, oldest first, each {reference, kind ('realtime'|
+    'annual'), made_at, difference_fen, resolution, status ('有效', or '已撤回' when its
+    top-up was rejected and the result taken back)}."""
+    rows = session.scalars(
+        select(AssistanceClearing)
+        .where(AssistanceClearing.psn_no == psn_no, AssistanceClearing.year == year)
+        .order_by(AssistanceClearing.made_at, AssistanceClearing.reference)
+    )
+    return [
+        {
+            "reference": row.reference,
+            "kind": row.mode,
+            "made_at": row.made_at,
+            "difference_fen": row.difference_fen,
+            "resolution": row.resolution,
+            "status": "已撤回" if row.taken_back_at is not None else "有效",
+        }
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

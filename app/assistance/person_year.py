@@ -5,7 +5,7 @@ table), the pure `rules.compute_year` over them, and granted and difference besi
 The policy comes from `policy_for(day)`, the version in force on that day in the person's
 region (None: none in force, every category pays 0); app/assistance/policy_source.py provides
 it for the API. Applications' invoices and amounts come from `application_items`; earlier
-clearing results are still a seam (`_clearings_granted`) until the clearing is built.
+clearing results from `clearing_models` (`_clearings_granted`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.assistance import application_items, deductions, items, recipients
+from app.assistance.clearing_models import AssistanceClearing
 from app.assistance.deduction_models import DeductionRecord
 from app.assistance.items import StoredItem
 from app.assistance.policy import Policy
@@ -91,10 +93,16 @@ def _applications_granted(session: Session, psn_no: str, year: int) -> int:
 
 
 def _clearings_granted(session: Session, psn_no: str, year: int) -> int:
-    """SEAM (issue 22 part 2): Σ the person-year's earlier clearing results (signed; a
-    rejected top-up's result taken back). None stored yet."""
-    del session, psn_no, year
-    return 0
+    """Σ the person-year's earlier clearing results (signed; a rejected top-up's result
+    taken back)."""
+    total = session.scalar(
+        select(func.sum(AssistanceClearing.difference_fen)).where(
+            AssistanceClearing.psn_no == psn_no,
+            AssistanceClearing.year == year,
+            AssistanceClearing.taken_back_at.is_(None),
+        )
+    )
+    return int(total or 0)
 
 
 def _rule_deduction(record: DeductionRecord) -> Deduction:

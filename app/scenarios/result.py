@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.alerts.models import Alert
 from app.annual import service as annual
-from app.assistance import claims, person_reads, prepayments
+from app.assistance import claims, clearings, person_reads, prepayments
 from app.assistance import statements as assistance_statements
 from app.bank.models import PaymentInstruction
 from app.clock import SHANGHAI
@@ -38,8 +38,10 @@ def build(session: Session, scenario: Scenario, rejected: list[dict[str, Any]]) 
 
 
 def assistance(session: Session) -> dict[str, Any]:
-    """The assistance fund's keys (SCENARIOS.md "Assistance") built so far."""
+    """The assistance fund's keys (SCENARIOS.md "Assistance")."""
     return {
+        "assistance_persons": clearings.scenario_rows_assistance_persons(session),
+        "assistance_clearings": clearings.scenario_rows_assistance_clearings(session),
         "assistance_statements": assistance_statements.scenario_rows(session),
         "person_payments": person_reads.scenario_rows_person_payments(session),
         "person_receivables": claims.scenario_rows_person_receivables(session),

@@ -9,9 +9,12 @@ from datetime import time, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from app.assistance.person_models import PersonRepayment
+from app.assistance.policy_models import PrepaymentRow
 from app.bank.models import PaymentInstruction
 from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.clock import at_shanghai
+from app.institutions.models import ASSISTANCE_INSUTYPE as ASSISTANCE
 from app.monthly.models import ProcurementAdvance, Repayment
 from app.threeflow.report import PAID, Difference, Report, _between
 from app.treasury.models import Appropriation
@@ -161,4 +164,20 @@ def _expected_amounts(session: Session, region: str, insutype: str) -> dict[tupl
         )
     ):
         expected.setdefault(("C", receipt_no), amount)
+    if insutype == ASSISTANCE:
+        # the assistance fund: persons' cash repayments (A7) and the prepayment's transfer (A8)
+        for receipt_no, amount in session.execute(
+            select(PersonRepayment.receipt_no, PersonRepayment.amount_fen).where(
+                PersonRepayment.region_code == region
+            )
+        ):
+            expected.setdefault(("C", receipt_no), amount)
+        for transfer_ref, amount in session.execute(
+            select(PrepaymentRow.bank_reference, PrepaymentRow.transfer_fen).where(
+                PrepaymentRow.region_code == region,
+                PrepaymentRow.bank_reference.is_not(None),
+                PrepaymentRow.transfer_fen > 0,
+            )
+        ):
+            expected.setdefault(("C", str(transfer_ref)), amount)
     return expected

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -247,3 +248,29 @@ def test_the_open_receivable_is_the_persons_now(
     assert _get(client, headers, "operator").json()["receivable"] == "1800.00"
     other_year = client.get(URL.format(psn_no="P1", year=2027), headers=headers["auditor"])
     assert other_year.json()["receivable"] == "1800.00"  # what is owed now, whatever the year
+
+
+def test_the_statement_lists_the_years_clearings(client: TestClient, headers: dict) -> None:
+    """A real-time clearing of the year (A7) shows in the statement and in granted; the
+    year's difference is then 0."""
+    body = {"reference": "C-9", "psn_no": "P1", "year": 2026, "resolution": "next_period"}
+    cleared = client.post("/api/v1/assistance/clearings", json=body, headers=headers["operator"])
+    assert cleared.status_code == 201, cleared.text
+    statement = _get(client, headers, "operator").json()
+    assert [
+        (c["reference"], c["kind"], c["difference"], c["resolution"], c["status"])
+        for c in statement["clearings"]
+    ] == [("C-9", "realtime", "-1300.00", "next_period", "有效")]
+    assert statement["granted_parts"]["clearings"] == "-1300.00"
+    assert (statement["due"], statement["granted"], statement["difference"]) == (
+        "19300.00",
+        "19300.00",
+        "0.00",
+    )
+    book = client.get(URL.format(psn_no="P1", year=2026) + ".xlsx", headers=headers["operator"])
+    assert book.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(book.content)).active
+    assert sheet is not None
+    rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
+    (clearing,) = [row for row in rows if row and row[0] == "C-9"]
+    assert clearing[1:4] == ["实时清算", clearing[2], -1300]  # mode, time, difference

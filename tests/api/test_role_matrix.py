@@ -210,6 +210,15 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/assistance/statements/{statement_id}/dispute"): frozenset({H}),
     ("POST", "/api/v1/assistance/statements/{statement_id}/recompute"): frozenset({OP}),
     ("POST", "/api/v1/assistance/statements/{statement_id}/approve"): frozenset({C}),
+    # individual clearing (issue 22.4): case workers clear, the admin runs the annual
+    # clearing, staff read results, notices and suggestions
+    ("POST", "/api/v1/assistance/clearings"): frozenset({OP}),
+    ("GET", "/api/v1/assistance/clearings"): STAFF,
+    ("GET", "/api/v1/assistance/clearings/{reference}"): STAFF,
+    ("GET", "/api/v1/assistance/clearings/{reference}/notice"): STAFF,
+    ("POST", "/api/v1/assistance/annual-clearings"): frozenset({A}),
+    ("GET", "/api/v1/assistance/clearing-suggestions"): STAFF,
+    ("POST", "/api/v1/assistance/clearing-suggestions/clear"): frozenset({OP}),
 }
 
 SAMPLES = {
