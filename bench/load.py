@@ -41,6 +41,7 @@ import json
 import math
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -458,26 +459,48 @@ def server(url: str, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes
             time.sleep(0.2)
         yield base, process
     finally:
+        workers_left = _children(process.pid)
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        # the workers may outlive the master for a while (requests still queued): the
+        # database must not be dropped under them
+        deadline = time.monotonic() + 30
+        while (
+            workers_left := [p for p in workers_left if _alive(p)]
+        ) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in workers_left:
+            os.kill(pid, signal.SIGKILL)
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children += [int(child) for child in handle.read().split()]
+    except OSError:
+        pass
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its children (the uvicorn workers), from /proc."""
     total = 0.0
     ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                pids += [int(child) for child in handle.read().split()]
-    except OSError:
-        return math.nan
-    for one in pids:
+    for one in [pid, *_children(pid)]:
         try:
             with open(f"/proc/{one}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
