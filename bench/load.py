@@ -433,7 +433,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(
+    url: str, workers: int, limit_concurrency: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = dict(
         os.environ,
@@ -444,6 +446,8 @@ def server(url: str, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--log-level", "warning", "--no-access-log"]
+    if limit_concurrency:  # uvicorn answers 503 beyond this many connections and tasks
+        command += ["--limit-concurrency", str(limit_concurrency)]
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -775,6 +779,11 @@ def main() -> int:
     parser.add_argument("--p99-limit", type=float, default=1000, help="breaking p99 (ms)")
     parser.add_argument("--history", type=int, default=8, help="working days of history")
     parser.add_argument("--fresh-days", type=int, default=2, help="pay dates kept for the load")
+    parser.add_argument(
+        "--limit-concurrency",
+        type=int,
+        help="uvicorn's --limit-concurrency (per worker; default: none, as deployed)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -790,15 +799,18 @@ def main() -> int:
         requests = Requests(fixture, tag=f"{datetime.now(UTC):%H%M%S}")
         args.url = url
         levels = []
-        with server(url, args.workers) as (base, process):
+        with server(url, args.workers, args.limit_concurrency) as (base, process):
             for rate in rates:
                 log(f"level {rate:g}/s for {args.seconds:g} s …")
                 level = run_level(base, process.pid, fixture, requests, rate, args)
                 levels.append(level)
                 log(table([level]))
                 log(f"  {level.extra} late dispatches: {level.late_dispatch}")
+    limit = (
+        f", uvicorn --limit-concurrency {args.limit_concurrency}" if args.limit_concurrency else ""
+    )
     print(
-        f"\n{len(fixture.codes)} hospitals, uvicorn × {args.workers}, {args.seconds:g} s per level, "
+        f"\n{len(fixture.codes)} hospitals, uvicorn × {args.workers}{limit}, {args.seconds:g} s per level, "
         f"cap {args.cap} in flight, timeout {args.timeout:g} s; set-up rows {fixture.counts}\n"
     )
     print(table(levels))
