@@ -696,6 +696,45 @@ async def drive(
     return samples, {"late_dispatch": late}
 
 
+@dataclass
+class Floor:
+    kind: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+    server_cpu_ms: float  # the uvicorn processes' CPU per request
+
+
+def measure_floor(base: str, server_pid: int, requests: Requests, count: int) -> list[Floor]:
+    """Each kind `count` times, one request at a time (closed loop, no concurrency): the
+    latency floor and the server's CPU per request, which bound the rate the service can
+    take on this machine (cores ÷ CPU per request)."""
+    floors = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for kind in MIX:
+            for _ in range(10):  # warm-up (both workers): not counted
+                method, path, headers, body = requests.build(kind)
+                client.request(method, path, headers=headers, content=body)
+            took = []
+            cpu = _cpu_seconds(server_pid)
+            for _ in range(count):
+                method, path, headers, body = requests.build(kind)
+                start = time.perf_counter()
+                response = client.request(method, path, headers=headers, content=body)
+                took.append((time.perf_counter() - start) * 1000)
+                assert response.status_code in EXPECTED[kind], (kind, response.text[:300])
+            cpu = (_cpu_seconds(server_pid) - cpu) * 1000 / count
+            took.sort()
+            floors.append(Floor(kind, count, percentile(took, 50), percentile(took, 95), cpu))
+    return floors
+
+
+def mix_cpu_ms(floors: Sequence[Floor], mix: dict[str, int]) -> float:
+    """The server's CPU per request of the mix: each kind's weighted by its share."""
+    weight = sum(mix.values())
+    return sum(f.server_cpu_ms * mix[f.kind] / weight for f in floors)
+
+
 def run_level(
     base: str,
     server_pid: int,
@@ -784,6 +823,9 @@ def main() -> int:
         type=int,
         help="uvicorn's --limit-concurrency (per worker; default: none, as deployed)",
     )
+    parser.add_argument(
+        "--floor", type=int, default=50, help="requests per kind one at a time first (0: none)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -800,6 +842,7 @@ def main() -> int:
         args.url = url
         levels = []
         with server(url, args.workers, args.limit_concurrency) as (base, process):
+            floors = measure_floor(base, process.pid, requests, args.floor) if args.floor else []
             for rate in rates:
                 log(f"level {rate:g}/s for {args.seconds:g} s …")
                 level = run_level(base, process.pid, fixture, requests, rate, args)
@@ -813,6 +856,20 @@ def main() -> int:
         f"\n{len(fixture.codes)} hospitals, uvicorn × {args.workers}{limit}, {args.seconds:g} s per level, "
         f"cap {args.cap} in flight, timeout {args.timeout:g} s; set-up rows {fixture.counts}\n"
     )
+    if floors:
+        print("| kind, one request at a time | count | p50 ms | p95 ms | server CPU per request |")
+        print("|---|---|---|---|---|")
+        for f in floors:
+            print(
+                f"| {f.kind} | {f.count} | {_ms(f.p50_ms)} | {_ms(f.p95_ms)} | {f.server_cpu_ms:.1f} ms |"
+            )
+        cpu = mix_cpu_ms(floors, MIX)
+        cores = os.cpu_count() or 1
+        print(
+            f"\nthe mix: {cpu:.1f} ms of server CPU per request; {cores} cores ÷ that ="
+            f" {cores * 1000 / cpu:,.0f} requests/s at most for the service alone (PostgreSQL"
+            " and the driver share the same cores)\n"
+        )
     print(table(levels))
     print()
     print(
@@ -834,7 +891,8 @@ def main() -> int:
     else:
         print(f"\nbreaking point: {point[0]:g}/s ({'; '.join(point[1])})")
     if args.json:
-        args.json.write_text(json.dumps([_as_dict(level) for level in levels], indent=2))
+        figures = {"floor": [vars(f) for f in floors], "levels": [_as_dict(lv) for lv in levels]}
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 

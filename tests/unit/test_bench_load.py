@@ -14,11 +14,13 @@ from app.config import DEV_BANK_SECRET
 from bench.load import (
     MIX,
     Fixture,
+    Floor,
     Requests,
     Sample,
     breaking_point,
     broken,
     kind_counts,
+    mix_cpu_ms,
     percentile,
     schedule,
     summarize,
@@ -151,3 +153,8 @@ def test_requests_are_unique_uploads_spread_over_hospitals_and_signed_callbacks(
         assert body is not None
         event_id = signing.verify([DEV_BANK_SECRET], headers, body, datetime.now(UTC))
         assert event_id == json.loads(body)["event_id"]
+
+
+def test_the_mix_cpu_weights_each_kind_by_its_share() -> None:
+    floors = [Floor(kind, 10, 1.0, 2.0, 10.0 if kind == "upload" else 2.0) for kind in MIX]
+    assert mix_cpu_ms(floors, MIX) == pytest.approx(0.70 * 10.0 + 0.30 * 2.0)
