@@ -434,7 +434,10 @@ def _free_port() -> int:
 
 @contextmanager
 def server(
-    url: str, workers: int, limit_concurrency: int | None = None
+    url: str,
+    workers: int,
+    limit_concurrency: int | None = None,
+    factory: str = "app.main:create_app",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = dict(
@@ -443,7 +446,7 @@ def server(
         FUNDLEDGER_LOG_LEVEL="WARNING",
         FUNDLEDGER_BANK_SECRET=DEV_BANK_SECRET,
     )
-    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--log-level", "warning", "--no-access-log"]
     if limit_concurrency:  # uvicorn answers 503 beyond this many connections and tasks
@@ -824,6 +827,11 @@ def main() -> int:
         help="uvicorn's --limit-concurrency (per worker; default: none, as deployed)",
     )
     parser.add_argument(
+        "--app",
+        default="app.main:create_app",
+        help="the application factory uvicorn serves (another one only for experiments)",
+    )
+    parser.add_argument(
         "--floor", type=int, default=50, help="requests per kind one at a time first (0: none)"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -841,7 +849,7 @@ def main() -> int:
         requests = Requests(fixture, tag=f"{datetime.now(UTC):%H%M%S}")
         args.url = url
         levels = []
-        with server(url, args.workers, args.limit_concurrency) as (base, process):
+        with server(url, args.workers, args.limit_concurrency, args.app) as (base, process):
             floors = measure_floor(base, process.pid, requests, args.floor) if args.floor else []
             for rate in rates:
                 log(f"level {rate:g}/s for {args.seconds:g} s …")
