@@ -196,8 +196,8 @@ def _summary(kind: str, samples: list[Sample], seconds: float) -> KindSummary:
 
 
 def summarize(rate: float, seconds: float, samples: list[Sample]) -> LevelSummary:
-    """Per kind and in all: count, errors by status, latency percentiles (every answered
-    request, errors included), achieved rate = answers with the expected status over the
+    """Per kind and in all: count, errors by status, latency percentiles (every request sent:
+    errors included, a timeout with its time; drops have none), achieved rate = answers with the expected status over the
     time from the first due moment to the last such answer (at least the level's length)."""
     kinds = sorted({s.kind for s in samples}, key=lambda k: (-MIX.get(k, 0), k))
     return LevelSummary(
