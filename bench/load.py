@@ -527,6 +527,7 @@ class WaitSampler:
         self.samples = 0
         self.states: Counter[str] = Counter()
         self.waits: Counter[str] = Counter()
+        self.idle_after: Counter[str] = Counter()  # idle in transaction: the last statement
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -542,21 +543,27 @@ class WaitSampler:
         with psycopg.connect(self.url, autocommit=True) as connection:
             while not self._stop.wait(self.every):
                 rows = connection.execute(
-                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+                    "SELECT state, wait_event_type, wait_event, left(query, 48)"
+                    " FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     " AND backend_type = 'client backend'"
                 ).fetchall()
                 self.samples += 1
-                for state, wait_type, wait in rows:
+                for state, wait_type, wait, query in rows:
                     self.states[state or "?"] += 1
                     if state == "active":
                         self.waits[f"{wait_type}:{wait}" if wait_type else "CPU (no wait)"] += 1
+                    elif state == "idle in transaction":
+                        self.idle_after[" ".join((query or "").split())] += 1
 
     def summary(self) -> dict[str, Any]:
         n = max(self.samples, 1)
         return {
             "backends": {state: round(count / n, 1) for state, count in self.states.most_common()},
             "active_waits": {w: round(count / n, 1) for w, count in self.waits.most_common(6)},
+            "idle_in_transaction_after": {
+                q: round(count / n, 1) for q, count in self.idle_after.most_common(5)
+            },
         }
 
 
