@@ -18,7 +18,15 @@ from app.clock import business_date
 from app.console import statuses
 from app.console.display import period_cn
 from app.console.fund import book as books
-from app.console.fund import documents, messages, money, money_queries, payees, queue
+from app.console.fund import (
+    assistance,
+    documents,
+    messages,
+    money,
+    money_queries,
+    payees,
+    queue,
+)
 from app.console.fund.access import Accountant, Staff, can_write
 from app.console.fund.queue_model import QueueContext, QueueFilter, QueueRow
 from app.console.listing import Filter, read_query
@@ -51,7 +59,7 @@ def _queue_filters(session: Session) -> list[Filter]:
     return [
         Filter("kind", "单据", "select", options=queue.KIND_OPTIONS),
         Filter("region", "统筹区", "select", options=regions),
-        Filter("insutype", "险种", "select", options=list(statuses.INSUTYPES.items())),
+        Filter("insutype", "险种", "select", options=list(statuses.FUND_NAMES.items())),
     ]
 
 
@@ -279,4 +287,4 @@ def _submission_state(working: bool, now: Any, deadline: books.Deadline) -> str:
 
 
 # The accountant's routers, installed by app.console.pages before the console's 404 page.
-ROUTERS = (router, documents.router, money.router, payees.router)
+ROUTERS = (router, documents.router, money.router, payees.router, assistance.router)
