@@ -41,9 +41,7 @@ def statement_summaries(session: Session, ids: list[int]) -> dict[int, Summary]:
             hospitals=1,
             status=s.status,
         )
-        for s in session.scalars(
-            select(AssistanceStatement).where(AssistanceStatement.id.in_(ids))
-        )
+        for s in session.scalars(select(AssistanceStatement).where(AssistanceStatement.id.in_(ids)))
     }
 
 

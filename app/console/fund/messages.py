@@ -38,7 +38,8 @@ RULES: Final = {
     "amount_max": "金额超出允许的上限。",
 }
 CONFLICT_CODES: Final = {
-    "no-bank-account": "该救助对象在登记册中没有收款账户，审批后无法拨付：请街镇经办先登记其银行账户。",
+    "no-bank-account": "该救助对象在登记册中没有收款账户，审批后无法拨付："
+    "请街镇经办先登记其银行账户。",
 }
 DUPLICATE: Final = {
     "appropriate": "该凭证号已登记过另一笔金额的划拨：同一凭证号不能登记两次。",

@@ -17,7 +17,6 @@ from app.auth.principal import Principal
 from app.clock import business_date
 from app.console import statuses
 from app.console.display import period_cn
-from app.console.fund import book as books
 from app.console.fund import (
     assistance,
     documents,
@@ -27,6 +26,7 @@ from app.console.fund import (
     payees,
     queue,
 )
+from app.console.fund import book as books
 from app.console.fund.access import Accountant, Staff, can_write
 from app.console.fund.queue_model import QueueContext, QueueFilter, QueueRow
 from app.console.listing import Filter, read_query

@@ -78,6 +78,7 @@ def failed_groups(ctx: QueueContext, source: Source, wanted: QueueFilter) -> lis
     ).all()
     groups = []
     for region, first, count, amount in rows:
+        assert first is not None, "a failed statement was approved"
         aware = first if first.tzinfo else first.replace(tzinfo=UTC)
         due = deadlines.payment_deadline(shanghai(aware).date(), ctx.book.calendar)
         where = (s.region_code == region,)

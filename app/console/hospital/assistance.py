@@ -54,7 +54,8 @@ OUTCOME = {
     "FAILED": "银行拨付失败，等待基金财务重新审批后重发。",
     "RETURNED": "银行退票，由后续单据重新拨付。",
     "SETTLED": "金额为零，已结清。",
-    "RECEIVABLE": "金额为负，形成本院应退还医疗救助基金的应收款，由以后的救助结算单抵扣或现金退还。",
+    "RECEIVABLE": "金额为负，形成本院应退还医疗救助基金的应收款，"
+    "由以后的救助结算单抵扣或现金退还。",
 }
 
 COLUMNS = [
@@ -71,7 +72,10 @@ COLUMNS = [
 
 def _filters() -> list[Filter]:
     options = [(s.value, label(s.value, "assistance_statement")[0]) for s in DocumentStatus]
-    return [Filter("period", "结算期", "month"), Filter("status", "状态", "select", options=options)]
+    return [
+        Filter("period", "结算期", "month"),
+        Filter("status", "状态", "select", options=options),
+    ]
 
 
 def _code(principal: Hospital) -> str:
@@ -117,7 +121,9 @@ def _components(s: Any) -> list[Component]:
             s.lines_fen,
             f"{s.settlements} 笔材料齐全的一站式结算中本院垫付的医疗救助基金（maf_pay）合计。",
         ),
-        Component("减：撤销结算冲回", -s.negative_fen, "已在以前救助结算单中支付、之后撤销的结算。"),
+        Component(
+            "减：撤销结算冲回", -s.negative_fen, "已在以前救助结算单中支付、之后撤销的结算。"
+        ),
         Component("减：下期抵扣", -s.offset_fen, "抵扣本院尚欠医疗救助基金的应收款。"),
     ]
     assert sum(row.amount for row in rows) == s.amount_fen, "components sum to the amount"
