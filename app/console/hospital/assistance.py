@@ -47,6 +47,7 @@ DONE = {
     "confirmed": "已确认本救助结算单。基金财务审批后从医疗救助基金拨付。",
     "disputed": "已提出异议，救助结算单退回医保经办机构复核后重新计算。",
     "recorded": "材料已登记。三项材料齐全的结算纳入下一张救助结算单。",
+    "none": "未登记：请勾选要登记的材料。",
 }
 OUTCOME = {
     "APPROVED": "已审批，等待银行拨付。",
@@ -107,6 +108,7 @@ def statement_list(request: Request, principal: Hospital, session: SessionDep) -
             "rows": page,
             "pending": queries.pending(session, _code(principal)),
             "names": names,
+            "notices": notices(request, DONE),
             "errors": query.errors,
             **page_urls(query, PATH, page, more),
         },
@@ -145,8 +147,10 @@ def _detail(
         outcome = OUTCOME[statement.status]
     elif statement.amount_fen > 0:
         outcome = "救助拨付金额为正：确认并经基金财务审批后，从医疗救助基金拨付到本院账户。"
+    elif statement.amount_fen == 0:
+        outcome = "救助拨付金额为零：确认并经基金财务审批后即结清，不发生拨付。"
     else:
-        outcome = "救助拨付金额不为正：审批后结清或形成应收款。"
+        outcome = "救助拨付金额为负：审批后形成本院应退还医疗救助基金的应收款。"
     return render(
         request,
         "hospital/assistance_statement.html",
