@@ -148,3 +148,13 @@ def test_a_hospital_records_documents_and_confirms_its_statement(
     accountant.goto(f"{live.url}/console/fund/assistance-statements/{live.ids['other']}")
     assert "审批通过" in accountant.inner_text("#approve")
     accountant.screenshot(path=str(shots / "accountant-assistance-statement.png"), full_page=True)
+    accountant.click("nav.main-nav >> text=待审批")
+    href = f"/console/fund/assistance-statements/{live.ids['other']}"
+    row = accountant.locator("table.queue tbody tr", has=accountant.locator(f'a[href="{href}"]'))
+    assert "救助结算单" in row.inner_text() and "医疗救助" in row.inner_text()
+    _no_overflow(accountant)
+    accountant.screenshot(path=str(shots / "accountant-queue.png"), full_page=True)
+    row.locator("button:has-text('审批通过')").click()
+    accountant.wait_for_load_state()
+    assert "已审批：救助结算单 2026年3月" in accountant.inner_text("main")
+    assert _status(live, AssistanceStatement, live.ids["other"]) == "SETTLED"  # amount 0
