@@ -182,6 +182,10 @@ def test_an_accountant_approves_and_rejects_person_payments(
     acc = _as(app, "acc")
     page = acc.get("/console/fund/assistance/payments")
     assert page.status_code == 200 and APPLICATION in page.text and "王救助" in page.text
+    queue = acc.get("/console/fund/queue", params={"kind": "person_payment"}).text
+    assert "救助金支付" in queue and f"人员 {PERSON}" in queue and "支付给个人" in queue
+    assert "2026-04-02（周四） 09:00" in queue  # the auto-approval: 09:00 the next working day
+    assert "¥600.00" in queue
     blank = _post(acc, f"/console/fund/assistance/payments/{ids['payment']}/reject")
     assert blank.status_code == 422 and "请填写驳回原因" in blank.text
     approved = _post(

@@ -224,6 +224,8 @@ def present(rows: list[QueueRow], book: books.FundBook, today: date) -> None:
 
 
 def _title(row: QueueRow) -> str:
+    if row.source is not None and row.source.document.entity == "person_payment":
+        return f"人员 {row.fixmedins_code}"
     if row.business_date is not None:
         return row.business_date.isoformat()
     if row.period is not None:

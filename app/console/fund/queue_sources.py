@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.annual.models import AnnualClearing, AnnualRule
+from app.assistance.person_models import PersonPayment
 from app.assistance.statement_models import AssistanceStatement
 from app.clock import SHANGHAI, period_end, shanghai
 from app.console.fund import actions, assistance_queries, queries, queue_assistance
@@ -302,9 +303,8 @@ ASSISTANCE_STATEMENT = Document(
 )
 
 
-# Payments to persons are approved and rejected on their own page (救助支付审批,
-# app/console/fund/assistance.py): no queue source, but the same approve route, notices and
-# "done today" as every document.
+# Payments to persons: approved in the queue or on their own page (救助支付审批,
+# app/console/fund/assistance.py), rejected there with a reason.
 PERSON_PAYMENT = Document(
     entity="person_payment",
     label="救助金支付",
@@ -400,6 +400,26 @@ SOURCES: tuple[Source, ...] = (
         queue_assistance.confirmed_groups,
         queue_assistance.rows,
         AssistanceStatement.id,
+    ),
+    Source(
+        "person_payment_failed",
+        8,
+        PERSON_PAYMENT,
+        "拨付失败待重新审批",
+        "审批后第 5 个工作日内拨付",
+        queue_assistance.person_failed_groups,
+        queue_assistance.person_rows,
+        PersonPayment.id,
+    ),
+    Source(
+        "person_payment",
+        9,
+        PERSON_PAYMENT,
+        "待审批",
+        "登记后次一工作日 09:00 自动审批",
+        queue_assistance.person_groups,
+        queue_assistance.person_rows,
+        PersonPayment.id,
     ),
 )
 
