@@ -7,6 +7,7 @@ statement is a 404 page, as in the API."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -250,8 +251,7 @@ def record_documents(
     rules: recording a recorded one changes nothing, a rejected one is replaced)."""
     chosen = [name for name in DOCUMENT_TYPES if name in (document or [])]
     text = setl_id.strip()[: SETL_ID_CHARS_MAX + 1]
-    target = back if back == PATH or back.startswith(f"{PATH}/") else PATH
-    target = target.partition("?")[0]
+    target = back if re.fullmatch(rf"{PATH}(/[0-9]{{1,18}})?", back) else PATH
     if not chosen or not text or len(text) > SETL_ID_CHARS_MAX:
         return see_other(f"{target}?done=none#documents")
     request_ = documents.Request(_code(principal), text, chosen)
