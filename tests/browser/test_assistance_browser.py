@@ -7,6 +7,7 @@ temporary folder) to be looked at."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,7 +107,8 @@ def test_a_case_worker_finds_a_person_and_opens_a_year(
     page.click("text=打印本年度救助明细表")
     assert "医疗救助年度明细表" in page.inner_text("main")
     page.screenshot(path=str(shots / "operator-assistance-print.png"), full_page=True)
-    page.pdf(path=str(shots / "operator-assistance-print.pdf"), format="A4")
+    pdf = page.pdf(path=str(shots / "operator-assistance-print.pdf"), format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # one A4 sheet
     assert not live.outside, live.outside
 
 
