@@ -164,7 +164,7 @@ def approve(
     try:
         with transaction(request.app.state.session_factory) as session:
             summary = kind.summaries(session, [doc_id]).get(doc_id)
-            reapproval = summary is not None and summary.status == "FAILED"
+            reapproval = summary is not None and summary.status in ("FAILED", "RETURNED")
             kind.approve(session, doc_id, principal, clock.now())
     except DomainError as error:
         text = messages.refusal_text(error, doing="approve", entity=kind.entity)
