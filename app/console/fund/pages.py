@@ -218,7 +218,7 @@ def present(rows: list[QueueRow], book: books.FundBook, today: date) -> None:
             },
             cutoff=cutoff,
             maker=maker_name(row.maker),
-            approve_label="重新审批" if row.status == "FAILED" else "审批通过",
+            approve_label="重新审批" if row.status in ("FAILED", "RETURNED") else "审批通过",
             refusal_text=messages.MAKER_CHECKER_SHORT if row.refusal else None,
         )
 
