@@ -213,6 +213,7 @@ def prepare_fund_day(base: str, folder: Path) -> dict[str, str]:
         "fund-statement": f"/console/fund/statements/{statement_id}",
         "fund-payments": "/console/fund/payments",
         "fund-funds": "/console/fund/funds",
+        "fund-assistance-payments": "/console/fund/assistance/payments",
     }
 
 
@@ -226,6 +227,7 @@ HOSPITAL_PAGES = [
     ("hospital-clearings", "/console/hospital/clearings"),
     ("hospital-account", "/console/hospital/account?from=2026-09-01&to=2026-10-31"),
     ("hospital-declarations", "/console/hospital/declarations?period=2026-09"),
+    ("hospital-assistance-statements", "/console/hospital/assistance-statements"),
 ]
 
 
@@ -278,6 +280,7 @@ OFFICE_PAGES = {
         ("/console/institutions", "operator-institutions"),
         ("/console/institutions/H640103", "operator-institution"),
         ("/console/fund-ledgers/640100/310", "operator-fund-ledger"),
+        ("/console/assistance/persons", "operator-assistance-persons"),
     ],
     "auditor": [
         ("/console/ledger/accounts?region=640100&insutype=310", "auditor-accounts"),

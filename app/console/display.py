@@ -146,7 +146,7 @@ def status_text(value: str, kind: str | None = None) -> str:
 
 
 def insutype(code: str) -> str:
-    return f"{statuses.INSUTYPES.get(code, code)}（{code}）"
+    return f"{statuses.FUND_NAMES.get(code, code)}（{code}）"
 
 
 def role(name: str) -> str:

@@ -17,10 +17,12 @@ NAV: Final[dict[str, list[tuple[str, str]]]] = {
         ("年度清算", "/console/hospital/clearings"),
         ("往来对账单", "/console/hospital/account"),
         ("对账与申报", "/console/hospital/declarations"),
+        ("救助结算单", "/console/hospital/assistance-statements"),
     ],
     "accountant": [
         HOME,
         ("待审批", "/console/fund/queue"),
+        ("救助支付审批", "/console/fund/assistance/payments"),
         ("支付监控", "/console/fund/payments"),
         ("资金", "/console/fund/funds"),
         ("收款账户变更", "/console/fund/payees"),
@@ -35,6 +37,7 @@ NAV: Final[dict[str, list[tuple[str, str]]]] = {
         ("招采垫付", "/console/advances"),
         ("年度考核", "/console/assessments"),
         ("机构", "/console/institutions"),
+        ("救助对象", "/console/assistance/persons"),
     ],
     "auditor": [
         HOME,
@@ -48,6 +51,7 @@ NAV: Final[dict[str, list[tuple[str, str]]]] = {
         ("告警", "/console/alerts"),
         ("任务", "/console/jobs"),
         ("用户", "/console/users"),
+        ("救助对象", "/console/assistance/persons"),
     ],
     "admin": [
         HOME,

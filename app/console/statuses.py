@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.assistance.person_status import STATUS_NAMES as PERSON_PAYMENT_NAMES
 from app.daily.rules import BatchStatus, LineStatus
 from app.scheduling.rules import Outcome, RunStatus
 from app.settlements.rules import DayReconciliation, SettlementStatus
@@ -81,6 +82,31 @@ BY_KIND: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "FAILED": ("拨付失败", RED),
         "RETURNED": ("已退票", RED),
     },
+    "assistance_statement": {
+        "APPROVED": ("已审批待拨付", BLUE),
+        "FAILED": ("拨付失败", RED),
+        "RETURNED": ("已退票", RED),
+    },
+    # payments to persons of the assistance fund (app/assistance/person_status.py's names)
+    "person_payment": {
+        status: (PERSON_PAYMENT_NAMES[status], colour)
+        for status, colour in (
+            ("PENDING_APPROVAL", AMBER),
+            ("NOT_SENT", BLUE),
+            ("PENDING", BLUE),
+            ("PAID", GREEN),
+            ("FAILED", RED),
+            ("RETURNED", RED),
+            ("SETTLED", GREEN),
+            ("REJECTED", GREY),
+        )
+    },
+    # assistance documents of a settlement (材料)
+    "assistance_document": {
+        "RECORDED": ("已登记", GREEN),
+        "REJECTED": ("被驳回", RED),
+        "MISSING": ("未登记", AMBER),
+    },
     "instruction": {"FAILED": ("支付失败", RED)},
     "job": {RunStatus.FAILED: ("运行失败", RED)},
 }
@@ -95,6 +121,9 @@ def label(value: str, kind: str | None = None) -> tuple[str, str]:
 
 
 INSUTYPES: Final = {"310": "职工医保", "390": "居民医保"}
+# Every fund's name, the assistance fund's included (INSUTYPES stays the basic funds: filters
+# and charts of the basic flows list those only).
+FUND_NAMES: Final = {**INSUTYPES, "610": "医疗救助"}
 ROLES: Final = {
     "hospital": "医院财务",
     "operator": "医保经办",

@@ -139,6 +139,21 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/console/fund/payees"): STAFF,
     ("POST", "/console/fund/payees/{code}/{change_id}/approve"): frozenset({AC}),
     ("POST", "/console/fund/payees/{code}/{change_id}/reject"): frozenset({AC}),
+    # medical assistance: case workers (operators) keep the persons, staff read them, hospitals
+    # never see a person; accountants approve payments to persons and assistance statements;
+    # a hospital confirms its own assistance statements and records their documents
+    ("GET", "/console/assistance/persons"): STAFF,
+    ("GET", "/console/assistance/persons/{psn_no}"): STAFF,
+    ("GET", "/console/assistance/persons/{psn_no}/years/{year}/print"): STAFF,
+    ("POST", "/console/assistance/claims/{reference}/notice-delivered"): OPERATE,
+    ("GET", "/console/fund/assistance/payments"): STAFF,
+    ("POST", "/console/fund/assistance/payments/{payment_id}/reject"): frozenset({AC}),
+    ("GET", "/console/fund/assistance-statements/{statement_id}"): STAFF,
+    ("GET", "/console/hospital/assistance-statements"): frozenset({HO}),
+    ("GET", "/console/hospital/assistance-statements/{statement_id}"): frozenset({HO}),
+    ("POST", "/console/hospital/assistance-statements/{statement_id}/confirm"): frozenset({HO}),
+    ("POST", "/console/hospital/assistance-statements/{statement_id}/dispute"): frozenset({HO}),
+    ("POST", "/console/hospital/assistance-documents"): frozenset({HO}),
 }
 
 # Samples: GETs read things that exist (200), POSTs name things that do not (nothing written).
@@ -156,6 +171,7 @@ GET_SAMPLES = {
     "settlement_id": "999999",
     "item_id": "999999",
     "attachment_id": "999999",
+    "psn_no": "P404",  # not in the register: the person pages answer 404
 }
 POST_SAMPLES = {
     "code": "H404",
@@ -174,6 +190,8 @@ POST_SAMPLES = {
     "clearing_id": "999999",
     "item_id": "999999",
     "change_id": "999999",
+    "reference": "CL404",
+    "payment_id": "999999",
 }
 NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist)
     "/console/{rest:path}",
@@ -185,6 +203,10 @@ NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist
     "/console/hospital/clearings/{clearing_id}",
     "/console/hospital/clearings/{clearing_id}/print",
     "/console/audit-attachments/{attachment_id}",
+    "/console/assistance/persons/{psn_no}",
+    "/console/assistance/persons/{psn_no}/years/{year}/print",
+    "/console/fund/assistance-statements/{statement_id}",  # the sample is a monthly one
+    "/console/hospital/assistance-statements/{statement_id}",
 }
 
 

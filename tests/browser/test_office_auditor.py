@@ -31,6 +31,7 @@ SAMPLES = {
     "settlement_id": "999999",
     "item_id": "999999",
     "attachment_id": "999999",
+    "psn_no": "P404",  # the assistance pages' own tests show the auditor a real person
 }
 
 
@@ -87,6 +88,9 @@ def test_the_auditor_sees_no_write_control_on_any_page(live: LiveServer, chromiu
         "/console/fund/batches/999999/lines/H001": 404,
         "/console/fund/clearings/999999": 404,
         "/console/audit-attachments/999999": 404,
+        "/console/assistance/persons/P404": 404,
+        "/console/assistance/persons/P404/years/2026/print": 404,
+        f"/console/fund/assistance-statements/{live.ids['statement']}": 404,  # a monthly one
     }, not_read
     assert len(visited) >= 26  # grows with every new page
     assert live.outside == []

@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.annual import service as annual
+from app.assistance import person_payments
+from app.assistance import statements as assistance_statements
 from app.auth.principal import Principal
 from app.daily import service as daily
 from app.institutions import payees
@@ -95,3 +97,24 @@ def reject_payee_change(
     session: Session, code: str, change_id: int, note: str, actor: Principal, now: datetime
 ) -> None:
     payees.reject(session, code, change_id, note, actor=actor, now=now)
+
+
+def approve_assistance_statement(
+    session: Session, statement_id: int, actor: Principal, now: datetime
+) -> None:
+    """Approve a confirmed assistance statement (the 610 fund), or re-approve a failed one."""
+    assistance_statements.FLOW.approve(session, statement_id, actor=actor, now=now)
+
+
+def approve_person_payment(
+    session: Session, payment_id: int, actor: Principal, now: datetime
+) -> None:
+    """Approve a payment to a person (maker–checker; the person's delivered claims deducted),
+    or re-approve a failed or returned one for a resend."""
+    person_payments.approve(session, payment_id, actor=actor, now=now)
+
+
+def reject_person_payment(
+    session: Session, payment_id: int, reason: str, actor: Principal, now: datetime
+) -> None:
+    person_payments.reject(session, payment_id, reason, actor=actor, now=now)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import at_shanghai
-from app.console.statuses import INSUTYPES
+from app.console.statuses import FUND_NAMES
 from app.institutions import rules as institution_rules
 from app.institutions import service as institutions
 from app.institutions.models import FundLedger, PolicyVersion, Region
@@ -59,12 +59,12 @@ class FundBook:
     def label(self, region_code: str, insutype: str) -> str:
         """`银川市（640100）职工医保`."""
         region = self.region_names.get(region_code, region_code)
-        return f"{region}（{region_code}）{INSUTYPES.get(insutype, insutype)}"
+        return f"{region}（{region_code}）{FUND_NAMES.get(insutype, insutype)}"
 
     def short(self, region_code: str, insutype: str) -> str:
         """`银川市 职工医保` (lists, where the codes are in the filters)."""
         region = self.region_names.get(region_code, region_code)
-        return f"{region} {INSUTYPES.get(insutype, insutype)}"
+        return f"{region} {FUND_NAMES.get(insutype, insutype)}"
 
     def ordered(self) -> list[FundLedger]:
         return sorted(self.funds.values(), key=lambda f: (f.region_code, f.insutype))

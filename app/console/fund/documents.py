@@ -63,6 +63,11 @@ ACTIONS = {
     "clearing.dispute": "医院提出异议",
     "clearing.recompute": "重新计算",
     "clearing.approve": "审批",
+    "assistance_statement.confirm": "医院确认",
+    "assistance_statement.dispute": "医院提出异议",
+    "assistance_statement.recompute": "重新计算",
+    "assistance_statement.approve": "审批",
+    "assistance_statement.reapprove": "重新审批",
 }
 SYSTEM = "系统（自动）"
 BANK = "银行"

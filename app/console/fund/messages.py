@@ -17,6 +17,10 @@ MAKER_CHECKER: Final = {
     "须由另一位基金财务审批。",
     "clearing": "本清算单由您计算或修改：按“制单与审批分离”（复核）的规定，不能由您审批，"
     "须由另一位基金财务审批。",
+    "assistance_statement": "本救助结算单由您计算或修改：按“制单与审批分离”（复核）的规定，"
+    "不能由您审批，须由另一位基金财务审批。",
+    "person_payment": "本笔救助金由您登记：按“制单与审批分离”（复核）的规定，不能由您审批或驳回，"
+    "须由另一位基金财务处理。",
 }
 # The same refusal, short enough for a row of a list.
 MAKER_CHECKER_SHORT: Final = "您是本单据的制单人（制单与审批分离），须由另一位基金财务审批。"
@@ -33,6 +37,10 @@ RULES: Final = {
     "amount_positive": "金额必须大于零。",
     "amount_max": "金额超出允许的上限。",
 }
+CONFLICT_CODES: Final = {
+    "no-bank-account": "该救助对象在登记册中没有收款账户，审批后无法拨付："
+    "请街镇经办先登记其银行账户。",
+}
 DUPLICATE: Final = {
     "appropriate": "该凭证号已登记过另一笔金额的划拨：同一凭证号不能登记两次。",
     "repay": "该收款回单号已登记过（机构或金额不同）：同一回单号不能登记两次。",
@@ -44,6 +52,10 @@ def refusal_text(error: DomainError, *, doing: str, entity: str | None = None) -
     repay) on a document of `entity`."""
     if isinstance(error, Forbidden) and doing == "approve" and entity in MAKER_CHECKER:
         return MAKER_CHECKER[entity]
+    if isinstance(error, Forbidden) and doing == "reject" and entity == "person_payment":
+        return MAKER_CHECKER[entity]
+    if isinstance(error, Conflict) and error.code in CONFLICT_CODES:
+        return CONFLICT_CODES[error.code]
     if isinstance(error, Conflict) and doing in ("approve", "reject"):
         return NOT_WAITING
     if isinstance(error, Conflict) and doing in DUPLICATE:

@@ -17,8 +17,16 @@ from app.auth.principal import Principal
 from app.clock import business_date
 from app.console import statuses
 from app.console.display import period_cn
+from app.console.fund import (
+    assistance,
+    documents,
+    messages,
+    money,
+    money_queries,
+    payees,
+    queue,
+)
 from app.console.fund import book as books
-from app.console.fund import documents, messages, money, money_queries, payees, queue
 from app.console.fund.access import Accountant, Staff, can_write
 from app.console.fund.queue_model import QueueContext, QueueFilter, QueueRow
 from app.console.listing import Filter, read_query
@@ -51,7 +59,7 @@ def _queue_filters(session: Session) -> list[Filter]:
     return [
         Filter("kind", "单据", "select", options=queue.KIND_OPTIONS),
         Filter("region", "统筹区", "select", options=regions),
-        Filter("insutype", "险种", "select", options=list(statuses.INSUTYPES.items())),
+        Filter("insutype", "险种", "select", options=list(statuses.FUND_NAMES.items())),
     ]
 
 
@@ -156,7 +164,7 @@ def approve(
     try:
         with transaction(request.app.state.session_factory) as session:
             summary = kind.summaries(session, [doc_id]).get(doc_id)
-            reapproval = summary is not None and summary.status == "FAILED"
+            reapproval = summary is not None and summary.status in ("FAILED", "RETURNED")
             kind.approve(session, doc_id, principal, clock.now())
     except DomainError as error:
         text = messages.refusal_text(error, doing="approve", entity=kind.entity)
@@ -210,12 +218,14 @@ def present(rows: list[QueueRow], book: books.FundBook, today: date) -> None:
             },
             cutoff=cutoff,
             maker=maker_name(row.maker),
-            approve_label="重新审批" if row.status == "FAILED" else "审批通过",
+            approve_label="重新审批" if row.status in ("FAILED", "RETURNED") else "审批通过",
             refusal_text=messages.MAKER_CHECKER_SHORT if row.refusal else None,
         )
 
 
 def _title(row: QueueRow) -> str:
+    if row.source is not None and row.source.document.entity == "person_payment":
+        return f"人员 {row.fixmedins_code}"
     if row.business_date is not None:
         return row.business_date.isoformat()
     if row.period is not None:
@@ -279,4 +289,4 @@ def _submission_state(working: bool, now: Any, deadline: books.Deadline) -> str:
 
 
 # The accountant's routers, installed by app.console.pages before the console's 404 page.
-ROUTERS = (router, documents.router, money.router, payees.router)
+ROUTERS = (router, documents.router, money.router, payees.router, assistance.router)

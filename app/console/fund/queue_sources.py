@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.annual.models import AnnualClearing, AnnualRule
+from app.assistance.person_models import PersonPayment
+from app.assistance.statement_models import AssistanceStatement
 from app.clock import SHANGHAI, period_end, shanghai
-from app.console.fund import actions, queries
+from app.console.fund import actions, assistance_queries, queries, queue_assistance
 from app.console.fund.queue_model import (
     DAY_END_MINUTE,
     FAILED_DAYS_MAX,
@@ -286,7 +288,46 @@ CLEARING = Document(
 )
 
 
-DOCUMENTS: tuple[Document, ...] = (BATCH, STATEMENT, CLEARING)
+ASSISTANCE_STATEMENT = Document(
+    entity="assistance_statement",
+    label="救助结算单",
+    status_kind="assistance_statement",
+    path="/console/fund/assistance-statements/{id}",
+    summaries=assistance_queries.statement_summaries,
+    refusals=assistance_queries.statement_refusals,
+    done_actions={
+        "assistance_statement.approve": "审批",
+        "assistance_statement.reapprove": "重新审批",
+    },
+    approve=actions.approve_assistance_statement,
+)
+
+
+# Payments to persons: approved in the queue or on their own page (救助支付审批,
+# app/console/fund/assistance.py), rejected there with a reason.
+PERSON_PAYMENT = Document(
+    entity="person_payment",
+    label="救助金支付",
+    status_kind="person_payment",
+    path="/console/fund/assistance/payments#p{id}",
+    summaries=assistance_queries.payment_summaries,
+    refusals=assistance_queries.payment_refusals,
+    done_actions={
+        "person_payment.approve": "审批",
+        "person_payment.reapprove": "重新审批",
+        "person_payment.reject": "驳回",
+    },
+    approve=actions.approve_person_payment,
+)
+
+
+DOCUMENTS: tuple[Document, ...] = (
+    BATCH,
+    STATEMENT,
+    CLEARING,
+    ASSISTANCE_STATEMENT,
+    PERSON_PAYMENT,
+)
 
 
 SOURCES: tuple[Source, ...] = (
@@ -339,6 +380,46 @@ SOURCES: tuple[Source, ...] = (
         _clearing_groups,
         _clearing_rows,
         AnnualClearing.id,
+    ),
+    Source(
+        "assistance_statement_failed",
+        6,
+        ASSISTANCE_STATEMENT,
+        "拨付失败待重新审批",
+        "审批后第 5 个工作日内拨付",
+        queue_assistance.failed_groups,
+        queue_assistance.rows,
+        AssistanceStatement.id,
+    ),
+    Source(
+        "assistance_statement",
+        7,
+        ASSISTANCE_STATEMENT,
+        "待审批",
+        "与同期月度结算单同一期限",
+        queue_assistance.confirmed_groups,
+        queue_assistance.rows,
+        AssistanceStatement.id,
+    ),
+    Source(
+        "person_payment_failed",
+        8,
+        PERSON_PAYMENT,
+        "拨付失败待重新审批",
+        "审批后第 5 个工作日内拨付",
+        queue_assistance.person_failed_groups,
+        queue_assistance.person_rows,
+        PersonPayment.id,
+    ),
+    Source(
+        "person_payment",
+        9,
+        PERSON_PAYMENT,
+        "待审批",
+        "登记后次一工作日 09:00 自动审批",
+        queue_assistance.person_groups,
+        queue_assistance.person_rows,
+        PersonPayment.id,
     ),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.console.hospital import (
     account,
+    assistance,
     audits,
     clearings,
     daily,
@@ -21,4 +22,5 @@ ROUTERS = (
     clearings.router,
     account.router,
     declarations.router,
+    assistance.router,
 )

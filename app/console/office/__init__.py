@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.console.office import audits, calendar, institutions, jobs, ledger, records, users
+from app.console.office import (
+    assistance,
+    audits,
+    calendar,
+    institutions,
+    jobs,
+    ledger,
+    records,
+    users,
+)
 
 router = APIRouter()
-for module in (institutions, calendar, audits, records, jobs, ledger, users):
+for module in (institutions, calendar, audits, records, jobs, ledger, users, assistance):
     router.include_router(module.pages)

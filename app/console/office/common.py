@@ -79,6 +79,7 @@ NOTICES: dict[str, str] = {
     "active": "用户状态已更新。",
     "password": "密码已设置；该用户的登录会话已全部结束。",
     "revoked": "令牌已吊销。",
+    "notice_delivered": "已登记事前告知书送达；此后该笔追回可在下次救助金中抵扣。",
 }
 
 
