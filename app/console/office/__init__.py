@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.console.office import assistance_clearing as assistance_pages
 from app.console.office import audits, calendar, institutions, jobs, ledger, records, users
 
 router = APIRouter()
 for module in (institutions, calendar, audits, records, jobs, ledger, users):
     router.include_router(module.pages)
+router.include_router(assistance_pages.pages)  # 实时清算提示, 事前告知书
