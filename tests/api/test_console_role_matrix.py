@@ -75,6 +75,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/advances"): OPERATE,
     ("GET", "/console/assessments"): STAFF,
     ("POST", "/console/assessments"): OPERATE,
+    # medical assistance: clearing suggestions and the notice; operators clear and deliver
+    ("GET", "/console/assistance/clearing-suggestions"): STAFF,
+    ("POST", "/console/assistance/clearing-suggestions/clear"): OPERATE,
+    ("POST", "/console/assistance/clearing-suggestions/clear-all"): OPERATE,
+    ("GET", "/console/assistance/clearings/{reference}/notice"): STAFF,
+    ("POST", "/console/assistance/clearings/{reference}/notice-delivered"): OPERATE,
     # jobs and alerts
     ("GET", "/console/jobs"): STAFF,
     ("POST", "/console/jobs/{name}/run"): OPERATE,
@@ -156,6 +162,7 @@ GET_SAMPLES = {
     "settlement_id": "999999",
     "item_id": "999999",
     "attachment_id": "999999",
+    "reference": "RT-NONE",
 }
 POST_SAMPLES = {
     "code": "H404",
@@ -174,6 +181,7 @@ POST_SAMPLES = {
     "clearing_id": "999999",
     "item_id": "999999",
     "change_id": "999999",
+    "reference": "RT-NONE",
 }
 NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist)
     "/console/{rest:path}",
@@ -185,6 +193,7 @@ NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist
     "/console/hospital/clearings/{clearing_id}",
     "/console/hospital/clearings/{clearing_id}/print",
     "/console/audit-attachments/{attachment_id}",
+    "/console/assistance/clearings/{reference}/notice",
 }
 
 
