@@ -36,6 +36,7 @@ NAV: Final[dict[str, list[tuple[str, str]]]] = {
         ("申诉复审", "/console/appeals"),
         ("招采垫付", "/console/advances"),
         ("年度考核", "/console/assessments"),
+        ("救助清算", "/console/assistance/clearing-suggestions"),
         ("机构", "/console/institutions"),
         ("救助对象", "/console/assistance/persons"),
     ],

@@ -75,6 +75,12 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/console/advances"): OPERATE,
     ("GET", "/console/assessments"): STAFF,
     ("POST", "/console/assessments"): OPERATE,
+    # medical assistance: clearing suggestions and the notice; operators clear and deliver
+    ("GET", "/console/assistance/clearing-suggestions"): STAFF,
+    ("POST", "/console/assistance/clearing-suggestions/clear"): OPERATE,
+    ("POST", "/console/assistance/clearing-suggestions/clear-all"): OPERATE,
+    ("GET", "/console/assistance/clearings/{reference}/notice"): STAFF,
+    ("POST", "/console/assistance/clearings/{reference}/notice-delivered"): OPERATE,
     # jobs and alerts
     ("GET", "/console/jobs"): STAFF,
     ("POST", "/console/jobs/{name}/run"): OPERATE,
@@ -172,6 +178,7 @@ GET_SAMPLES = {
     "item_id": "999999",
     "attachment_id": "999999",
     "psn_no": "P404",  # not in the register: the person pages answer 404
+    "reference": "RT-NONE",
 }
 POST_SAMPLES = {
     "code": "H404",
@@ -207,6 +214,7 @@ NOT_FOUND = {  # allowed, and a 404 page by design (or the sample does not exist
     "/console/assistance/persons/{psn_no}/years/{year}/print",
     "/console/fund/assistance-statements/{statement_id}",  # the sample is a monthly one
     "/console/hospital/assistance-statements/{statement_id}",
+    "/console/assistance/clearings/{reference}/notice",
 }
 
 

@@ -17,7 +17,9 @@ from app.console.office import (
     records,
     users,
 )
+from app.console.office import assistance_clearing as assistance_pages
 
 router = APIRouter()
 for module in (institutions, calendar, audits, records, jobs, ledger, users, assistance):
     router.include_router(module.pages)
+router.include_router(assistance_pages.pages)  # 实时清算提示, 事前告知书
