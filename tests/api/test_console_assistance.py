@@ -71,6 +71,7 @@ def test_a_case_worker_finds_a_person_and_reads_the_year(app: FastAPI, ids: dict
     assert "¥9,100.00" in text  # granted: 8,000 + 500 advanced, 600 applied for
     assert "¥7,500.00" in text  # difference
     assert APPLICATION in text and CLAIM in text and "告知已送达" in text
+    assert f"/console/assistance/clearings/{CLAIM}/notice" in text  # its 事前告知书
     empty = op.get(PERSON_PAGE, params={"year": 2025})
     assert empty.status_code == 200 and "本年度没有救助费用记录" in empty.text
     printed = op.get(f"{PERSON_PAGE}/years/2026/print")
