@@ -54,7 +54,7 @@ class ClearSuggestionsIn(Strict):
     resolution: Resolution | None = None
 
 
-class ClearingOut(BaseModel):
+class AssistanceClearingOut(BaseModel):
     reference: str
     psn_no: str
     region: str
@@ -70,7 +70,7 @@ class ClearingOut(BaseModel):
     taken_back: bool = Field(description="its top-up was rejected: no longer in granted")
 
 
-class ClearingDetailOut(ClearingOut):
+class ClearingDetailOut(AssistanceClearingOut):
     snapshot: dict[str, Any] = Field(description="the inputs as computed at the clearing")
 
 
@@ -79,7 +79,7 @@ class AnnualClearingOut(BaseModel):
     year: int
     persons: int
     made_at: datetime
-    clearings: list[ClearingOut]
+    clearings: list[AssistanceClearingOut]
 
 
 class SuggestionOut(BaseModel):
@@ -95,7 +95,7 @@ class ClearedOut(BaseModel):
     year: int
     reference: str
     outcome: Literal["cleared", "replayed", "nothing-to-clear"]
-    clearing: ClearingOut | None
+    clearing: AssistanceClearingOut | None
 
 
 class NoticeItemOut(BaseModel):

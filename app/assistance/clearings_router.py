@@ -14,10 +14,10 @@ from app.assistance.clearing_models import AssistanceClearing, ClearingSuggestio
 from app.assistance.clearing_schemas import (
     AnnualClearingIn,
     AnnualClearingOut,
+    AssistanceClearingOut,
     ClearedOut,
     ClearIn,
     ClearingDetailOut,
-    ClearingOut,
     ClearSuggestionsIn,
     ModeValue,
     NoticeOut,
@@ -36,8 +36,8 @@ router = APIRouter(
 ReferencePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
 
 
-def clearing_out(row: AssistanceClearing) -> ClearingOut:
-    return ClearingOut(
+def clearing_out(row: AssistanceClearing) -> AssistanceClearingOut:
+    return AssistanceClearingOut(
         reference=row.reference,
         psn_no=row.psn_no,
         region=row.region_code,
@@ -67,7 +67,7 @@ def suggestion_out(row: ClearingSuggestion) -> SuggestionOut:
 @router.post("/clearings", status_code=201)
 def clear(
     body: ClearIn, actor: Operator, session: SessionDep, clock: ClockDep, response: Response
-) -> ClearingOut:
+) -> AssistanceClearingOut:
     """实时清算 (A7, A10): the person-year afresh; > 0 a top-up under the reference, < 0 a claim
     (`resolution`, default next_period). 201 made, 200 the same request again, 409
     `nothing-to-clear` (difference zero) or the reference with other data, 404 a person not
@@ -96,7 +96,7 @@ def list_clearings(
     psn_no: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,30}$")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
     mode: ModeValue | None = None,
-) -> Page[ClearingOut]:
+) -> Page[AssistanceClearingOut]:
     rows = clearings.listing(
         session,
         psn_no=psn_no,
@@ -114,7 +114,7 @@ def get_clearing(reference: ReferencePath, _: Staff, session: SessionDep) -> Cle
     """A result with the snapshot of its inputs (its sha256 is `snapshot_hash`)."""
     row = clearings.get(session, reference)
     shown = clearing_out(row)
-    fields = {name: getattr(shown, name) for name in ClearingOut.model_fields}
+    fields = {name: getattr(shown, name) for name in AssistanceClearingOut.model_fields}
     return ClearingDetailOut(**fields, snapshot=json.loads(row.snapshot))
 
 

@@ -16,10 +16,10 @@ from app.assistance.person_schemas import (
     ApplicationIn,
     CareGrantIn,
     ClaimOut,
+    PaymentRejectIn,
     PersonPaymentOut,
-    ReceivableOut,
-    RejectIn,
-    RepaymentIn,
+    PersonReceivableOut,
+    PersonRepaymentIn,
     RepaymentOut,
     YearAmountOut,
 )
@@ -158,7 +158,11 @@ def approve_person_payment(
 
 @router.post("/person-payments/{payment_id}/reject")
 def reject_person_payment(
-    payment_id: PaymentId, body: RejectIn, actor: Accountant, session: SessionDep, clock: ClockDep
+    payment_id: PaymentId,
+    body: PaymentRejectIn,
+    actor: Accountant,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> PersonPaymentOut:
     with session.begin():
         payment = person_payments.reject(
@@ -178,7 +182,11 @@ def notice_delivered(
 
 @router.post("/person-repayments", status_code=201)
 def record_person_repayment(
-    body: RepaymentIn, actor: Accountant, session: SessionDep, clock: ClockDep, response: Response
+    body: PersonRepaymentIn,
+    actor: Accountant,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
 ) -> RepaymentOut:
     """A cash repayment (现金追款): 201 recorded, 200 the same receipt again, 409 the receipt
     with other content, 422 `repayment_beyond_receivable`."""
@@ -203,10 +211,10 @@ def person_receivables(
     session: SessionDep,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     psn_no: PsnNo | None = None,
-) -> list[ReceivableOut]:
+) -> list[PersonReceivableOut]:
     """What each person owes (one row per recipient, zero included), by region and psn_no."""
     rows = claims.receivables(session, region_code=region, psn_no=psn_no)
     return [
-        ReceivableOut(region=row["region"], psn_no=row["psn_no"], balance=row["balance_fen"])
+        PersonReceivableOut(region=row["region"], psn_no=row["psn_no"], balance=row["balance_fen"])
         for row in rows
     ]

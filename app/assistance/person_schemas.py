@@ -71,11 +71,11 @@ class CareGrantIn(Strict):
     amount: YuanPositive | None = Field(default=None, description="default: the policy's")
 
 
-class RejectIn(Strict):
+class PaymentRejectIn(Strict):
     reason: Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class RepaymentIn(Strict):
+class PersonRepaymentIn(Strict):
     psn_no: PsnNo
     region: RegionCode
     amount: YuanPositive
@@ -108,7 +108,7 @@ class PersonPaymentOut(BaseModel):
     instruction_id: str | None
 
 
-class ReceivableOut(BaseModel):
+class PersonReceivableOut(BaseModel):
     region: str
     psn_no: str
     balance: YuanOut

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.assistance.policy import Band, Category, Policy, Rule, Visit, parse_month_day
 from app.assistance.policy_models import AssistancePolicyVersion
-from app.assistance.policy_schemas import PolicyIn
+from app.assistance.policy_schemas import AssistancePolicyIn
 from app.auth.principal import Principal
 from app.errors import Conflict, DomainError, FieldError, Invalid
 from app.institutions.models import Region
@@ -27,7 +27,7 @@ def _within(prefix: str, error: DomainError) -> Invalid:
     return Invalid(f"{prefix}: {error.detail}", errors=errors)
 
 
-def to_pure(data: PolicyIn) -> Policy:
+def to_pure(data: AssistancePolicyIn) -> Policy:
     """The body as the pure policy of policy.py; 422 naming the field otherwise."""
     rules: dict[tuple[Category, Visit], Rule] = {}
     for category_name, visits in data.categories.items():
@@ -62,7 +62,7 @@ def to_pure(data: PolicyIn) -> Policy:
     )
 
 
-def canonical(data: PolicyIn) -> dict[str, Any]:
+def canonical(data: AssistancePolicyIn) -> dict[str, Any]:
     return data.model_dump(mode="json")
 
 
@@ -72,7 +72,7 @@ def _hash(content: dict[str, Any]) -> str:
 
 
 def create(
-    session: Session, data: PolicyIn, *, actor: Principal, now: datetime
+    session: Session, data: AssistancePolicyIn, *, actor: Principal, now: datetime
 ) -> tuple[AssistancePolicyVersion, bool]:
     """Store a version: (row, True) created; (row, False) the same content again; other
     content for the same (region, effective_from) is a Conflict."""
@@ -128,7 +128,7 @@ def versions(session: Session, region_code: str | None = None) -> list[Assistanc
 
 
 def pure(row: AssistancePolicyVersion) -> Policy:
-    return to_pure(PolicyIn.model_validate(row.content))
+    return to_pure(AssistancePolicyIn.model_validate(row.content))
 
 
 def policy_on(session: Session, region_code: str, day: date) -> Policy | None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.assistance import policies
 from app.assistance.policy_models import AssistancePolicyVersion
-from app.assistance.policy_schemas import PolicyIn, PolicyOut
+from app.assistance.policy_schemas import AssistancePolicyIn, AssistancePolicyOut
 from app.auth.deps import ReferenceData, Staff
 from app.deps import ClockDep, SessionDep
 from app.http import StrictJSONRoute
@@ -19,16 +19,20 @@ router = APIRouter(
 )
 
 
-def policy_out(row: AssistancePolicyVersion) -> PolicyOut:
-    return PolicyOut.model_validate(
+def policy_out(row: AssistancePolicyVersion) -> AssistancePolicyOut:
+    return AssistancePolicyOut.model_validate(
         {**row.content, "created_at": row.created_at, "created_by": row.created_by}
     )
 
 
 @router.post("/policies", status_code=201)
 def create_policy(
-    body: PolicyIn, actor: ReferenceData, session: SessionDep, clock: ClockDep, response: Response
-) -> PolicyOut:
+    body: AssistancePolicyIn,
+    actor: ReferenceData,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+) -> AssistancePolicyOut:
     """A version of a region's assistance policy from its `effective_from`: 201 created,
     200 the same content again, 409 other content for the same region and date."""
     with session.begin():
@@ -43,6 +47,6 @@ def list_policies(
     principal: Staff,
     session: SessionDep,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-) -> list[PolicyOut]:
+) -> list[AssistancePolicyOut]:
     """Every version (of one region), by region and effective_from."""
     return [policy_out(row) for row in policies.versions(session, region)]

@@ -30,7 +30,7 @@ class RuleIn(Strict):
     cap: YuanNonNegative | None = Field(default=None, description="年度最高救助限额; null = 不设")
 
 
-class PolicyIn(Strict):
+class AssistancePolicyIn(Strict):
     """One effective-dated version of a region's assistance policy (A4, A6, A8)."""
 
     region: RegionCode
@@ -47,6 +47,6 @@ class PolicyIn(Strict):
     )
 
 
-class PolicyOut(PolicyIn):
+class AssistancePolicyOut(AssistancePolicyIn):
     created_at: datetime
     created_by: str

@@ -30,7 +30,7 @@ class BulkDocumentsIn(Strict):
     items: Annotated[list[DocumentsIn], Field(min_length=1, max_length=5000)]
 
 
-class RejectIn(Strict):
+class DocumentRejectIn(Strict):
     fixmedins_code: Code
     setl_id: SetlId
     document: DocumentName

@@ -15,9 +15,9 @@ from app.assistance.statement_schemas import (
     AssistanceStatementOut,
     BulkDocumentsIn,
     BulkDocumentsOut,
+    DocumentRejectIn,
     DocumentsIn,
     DocumentsOut,
-    RejectIn,
     StatementLineOut,
 )
 from app.auth.deps import Hospital, Operator, Reader, Staff
@@ -79,7 +79,7 @@ def record_documents_bulk(
 
 @router.post("/documents/reject")
 def reject_document(
-    body: RejectIn, actor: Operator, session: SessionDep, clock: ClockDep
+    body: DocumentRejectIn, actor: Operator, session: SessionDep, clock: ClockDep
 ) -> DocumentsOut:
     """An operator rejects one document (不真实) with a reason: the settlement is not payable
     until the hospital records it again."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.assistance import policies, prepayments
 from app.assistance.policy_models import PrepaymentRow
-from app.assistance.policy_schemas import PolicyIn
+from app.assistance.policy_schemas import AssistancePolicyIn
 from app.auth.principal import Principal
 from app.clock import SHANGHAI, SimulatedClock
 from app.config import Settings
@@ -58,7 +58,7 @@ def _world(session: Session, *, rate: str = "0.25") -> None:
     builders.fund(session, R, "610", effective_from=date(2026, 1, 1))
     policies.create(
         session,
-        PolicyIn.model_validate(
+        AssistancePolicyIn.model_validate(
             {
                 "region": R,
                 "effective_from": "2026-01-01",
@@ -247,7 +247,7 @@ def test_no_prepayment_for_a_fund_switched_on_in_the_year_or_without_policy(
     builders.fund(session, "640200", "610", effective_from=date(2026, 1, 1))  # no policy
     policies.create(
         session,
-        PolicyIn.model_validate({"region": R, "effective_from": "2026-01-01"}),
+        AssistancePolicyIn.model_validate({"region": R, "effective_from": "2026-01-01"}),
         actor=builders.ADMIN,
         now=builders.NOW,
     )

@@ -21,7 +21,7 @@ from app.assistance import (
     statement_computation,
 )
 from app.assistance.person_schemas import ApplicationIn
-from app.assistance.policy_schemas import PolicyIn
+from app.assistance.policy_schemas import AssistancePolicyIn
 from app.assistance.recovery import Resolution
 from app.assistance.schemas import RecipientIn
 from app.assistance.statement_models import DOCUMENT_TYPES, AssistanceStatement
@@ -95,7 +95,7 @@ def seed(session: Session) -> dict[str, int]:
     """The world; returns the ids the tests open (statements, the application)."""
     world(session)
     builders.fund(session, insutype="610", effective_from=date(2026, 1, 1))
-    policies.create(session, PolicyIn.model_validate(POLICY), actor=ADMIN, now=SEEDED)
+    policies.create(session, AssistancePolicyIn.model_validate(POLICY), actor=ADMIN, now=SEEDED)
     _recipient(session, PERSON, "王救助", bank=True)
     _recipient(session, OTHER, "李救助", bank=False)
     _settle(session, "H001", "A1", date(2026, 3, 10), "8000.00")
