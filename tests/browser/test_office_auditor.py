@@ -32,6 +32,7 @@ SAMPLES = {
     "item_id": "999999",
     "attachment_id": "999999",
     "psn_no": "P404",  # the assistance pages' own tests show the auditor a real person
+    "reference": "RT-NONE",  # no such clearing: its notice is a 404
 }
 
 
@@ -90,6 +91,7 @@ def test_the_auditor_sees_no_write_control_on_any_page(live: LiveServer, chromiu
         "/console/audit-attachments/999999": 404,
         "/console/assistance/persons/P404": 404,
         "/console/assistance/persons/P404/years/2026/print": 404,
+        "/console/assistance/clearings/RT-NONE/notice": 404,
         f"/console/fund/assistance-statements/{live.ids['statement']}": 404,  # a monthly one
     }, not_read
     assert len(visited) >= 26  # grows with every new page

@@ -151,9 +151,12 @@ def test_person_payments_are_wired() -> None:
     assert person_payments.FLOW in ASSISTANCE_PAYABLES  # the 14:30 submission takes them
 
 
-def test_the_assistance_expense_may_be_region_level() -> None:
+def test_the_assistance_expense_is_region_level() -> None:
+    """A1: `expense:R:610` has no institution or person; the basic funds' expense is kept per
+    institution."""
     assert account_code("expense", "640100", "610") == "expense:640100:610"
     assert account_code("expense", "640100", "310", "H001") == "expense:640100:310:H001"
-    assert account_code("expense", "640100", "610", "H001") == "expense:640100:610:H001"
+    with pytest.raises(LedgerRuleError):
+        account_code("expense", "640100", "610", "H001")
     with pytest.raises(LedgerRuleError):
         account_code("expense", "640100", "310")
