@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -161,18 +162,37 @@ def _check_import(session: Session, data: ImportIn) -> None:
             )
 
 
+@dataclass
+class _Seen:
+    """What one import has read or written of each person so far: a person listed on several
+    lines (one per category, or repeated) is read once, and holdings that a line leaves as
+    they are are not written again."""
+
+    people: dict[str, Recipient] = field(default_factory=dict)
+    held: dict[int, list[Holding]] = field(default_factory=dict)
+    new: set[str] = field(default_factory=set)
+
+
 def _import_line(
-    session: Session, index: int, item: Any, seen_new: set[str], *, now: datetime
+    session: Session, index: int, item: Any, seen: _Seen, *, now: datetime
 ) -> dict[str, str]:
     """Apply one line of a monthly list; its flag: new, updated or exited."""
-    recipient, created = _upsert_person(session, item.psn_no, item, now=now)
-    if created:
-        seen_new.add(item.psn_no)
-    held = holdings(session, recipient.id)
+    recipient = seen.people.get(item.psn_no)
+    if recipient is None:
+        recipient, created = _upsert_person(session, item.psn_no, item, now=now)
+        seen.people[item.psn_no] = recipient
+        if created:
+            seen.new.add(item.psn_no)
+    else:
+        _apply_fields(recipient, item)  # a later line of the same person: its fields win
+    held = seen.held.get(recipient.id)
+    if held is None:
+        held = holdings(session, recipient.id)
+    merged = held
     if item.exited_on is None:
         listed = [Holding(item.category, item.valid_from, None)]
-        _save_holdings(session, recipient.id, register.merge_holdings(held, listed))
-        flag = "new" if item.psn_no in seen_new else "updated"
+        merged = register.merge_holdings(held, listed)
+        flag = "new" if item.psn_no in seen.new else "updated"
     else:
         to_end = register.holding_to_end(held, item.category, item.exited_on)
         known = any(h.category == item.category and h.valid_from == item.valid_from for h in held)
@@ -181,8 +201,10 @@ def _import_line(
             # stays as it is (an exit never lengthens a holding)
             to_end = to_end or Holding(item.category, item.valid_from, None)
             merged = register.merge_holdings(held, [register.ended(to_end, item.exited_on)])
-            _save_holdings(session, recipient.id, merged)
         flag = "exited"
+    if merged != held:
+        _save_holdings(session, recipient.id, merged)
+    seen.held[recipient.id] = merged
     assert flag in ("new", "updated", "exited"), index
     return {"psn_no": item.psn_no, "flag": flag, "category": item.category.value}
 
@@ -205,11 +227,11 @@ def import_list(
             )
         return existing, False
     _check_import(session, data)
-    seen_new: set[str] = set()
+    seen = _Seen()
     lines = [
-        _import_line(session, index, item, seen_new, now=now)
-        for index, item in enumerate(data.items)
+        _import_line(session, index, item, seen, now=now) for index, item in enumerate(data.items)
     ]
+    session.flush()
     row = RecipientImport(
         source=data.source,
         month=data.month,
