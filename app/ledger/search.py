@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.ledger import rules
+from app.ledger import rules, snapshots
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
 from app.ledger.service import AccountBalance
 
@@ -71,8 +71,8 @@ def balances_page(
     limit: int,
 ) -> list[AccountBalance]:
     """A page of accounts by code with their balances: the maintained balance, or as of a
-    time (entries effective after it taken off), like service.balances but `limit` at a time
-    (≤ ACCOUNTS_MAX + 1)."""
+    time (the latest balance snapshot at or before it plus the postings after its cut), like
+    balances.balances but `limit` at a time (≤ ACCOUNTS_MAX + 1)."""
     assert 0 < limit <= ACCOUNTS_MAX + 1
     query = select(LedgerAccount).order_by(LedgerAccount.code).limit(limit)
     for value, column in (
@@ -86,25 +86,15 @@ def balances_page(
     if after_code:
         query = query.where(LedgerAccount.code > after_code)
     accounts = list(session.scalars(query))
-    later: dict[int, int] = {}
+    at: dict[int, int] = {}
     if as_of is not None and accounts:
-        amount = LedgerPosting.amount_fen
-        signed = func.sum(case((LedgerPosting.side == "D", amount), else_=-amount))
-        later = {
-            int(account_id): int(total)
-            for account_id, total in session.execute(
-                select(LedgerPosting.account_id, signed)
-                .join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id)
-                .where(
-                    LedgerPosting.account_id.in_([a.id for a in accounts]),
-                    JournalEntry.effective_at > as_of,
-                )
-                .group_by(LedgerPosting.account_id)
-            )
-        }
+        # the balance snapshots plus the postings after them: bounded whatever the history
+        at = snapshots.balances_as_of(
+            session, [(a.id, f"{a.region_code}:{a.insutype}") for a in accounts], as_of, "effective"
+        )
     result = []
     for account in accounts:
-        dmc = account.balance_fen - later.get(account.id, 0)
+        dmc = account.balance_fen if as_of is None else at[account.id]
         result.append(
             AccountBalance(
                 account.code,

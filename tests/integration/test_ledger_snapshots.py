@@ -13,8 +13,8 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
+from app.ledger import search, snapshots
 from app.ledger import service as ledger
-from app.ledger import snapshots
 from app.ledger.models import LedgerSnapshot, LedgerSnapshotBalance
 from app.ledger.rules import LedgerRuleError, normal_balance
 from tests.support.ledger import NOW, acct, transfer_draft
@@ -121,6 +121,9 @@ def test_as_of_balance_is_the_full_sum_at_any_time(
                             assert one == normal_balance(code.split(":")[0], expected)
                         else:
                             assert expected == 0
+                    if basis == "effective":  # the auditor's paged balances read the same
+                        page = search.balances_page(session, as_of=at, limit=search.ACCOUNTS_MAX)
+                        assert {row.code: row.debit_minus_credit for row in page} == rows
             report = ledger.verify(session)
             assert report.ok, report
     finally:
