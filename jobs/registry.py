@@ -199,7 +199,8 @@ register(
         assistance_burden.run,
         False,
         "the burden reminder (综合减负提醒): one alert per person-year whose self-paid cost "
-        "exceeds the burden line of last year's income (SPEC-ASSISTANCE A8)",
+        "exceeds the burden line of last year's income (SPEC-ASSISTANCE A8), resolved once its "
+        "burden relief is recorded",
     )
 )
 

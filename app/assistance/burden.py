@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from app.alerts.models import Alert
 from app.alerts.service import raise_alert
 from app.assistance import items, policies
+from app.assistance.deduction_models import DeductionRecord
 from app.assistance.models import Recipient
 from app.assistance.person_models import ApplicationInvoice, PersonPayment
-from app.assistance.rules import burden_line_exceeded
+from app.assistance.rules import DeductionKind, burden_line_exceeded
 from app.money import yuan
 from app.settlements.models import Revocation, Settlement
 
@@ -56,6 +57,7 @@ class Burden:
 class Reminded:
     over_line: int  # person-years over their line
     raised: list[str]  # the subjects raised now (the others had theirs)
+    resolved: list[str]  # open reminders whose person-year has its burden relief recorded now
 
 
 def _floored(expression: ColumnElement[int]) -> ColumnElement[int]:
@@ -193,18 +195,38 @@ def remind(
     psn_nos: Collection[str] | None = None,
 ) -> Reminded:
     """Raise the reminder of every person-year of `year` over its line that has none yet
-    (one per person-year, ever: an acknowledged or resolved one is not raised again).
-    Returns the subjects raised now and how many were over the line."""
+    (one per person-year, ever: an acknowledged or resolved one is not raised again) and no
+    burden relief (综合减负) recorded yet; resolve the open reminders of the year whose
+    person-year has its relief recorded (the case worker arranged it: the reminder is done).
+    Returns the subjects raised and resolved now and how many were over the line."""
     over = over_the_line(session, year, on=on, psn_nos=psn_nos)
-    existing = set(
+    relieved = set(
         session.scalars(
-            select(Alert.subject).where(Alert.kind == KIND, Alert.subject.like(f"%:{year}"))
+            select(DeductionRecord.psn_no).where(
+                DeductionRecord.type == DeductionKind.BURDEN_RELIEF.value,
+                DeductionRecord.year == year,
+            )
         )
     )
+    alerts = session.scalars(
+        select(Alert).where(Alert.kind == KIND, Alert.subject.like(f"%:{year}"))
+    ).all()
+    existing = {alert.subject for alert in alerts}
+    resolved: list[str] = []
+    for alert in alerts:
+        if alert.resolved_at is None and _person(alert.subject) in relieved:
+            alert.resolved_at = now
+            resolved.append(alert.subject)
     raised: list[str] = []
     for burden in over:
-        if burden.subject in existing:
+        if burden.subject in existing or burden.psn_no in relieved:
             continue
         raise_alert(session, kind=KIND, subject=burden.subject, detail=detail(burden), now=now)
         raised.append(burden.subject)
-    return Reminded(over_line=len(over), raised=raised)
+    session.flush()
+    return Reminded(over_line=len(over), raised=raised, resolved=resolved)
+
+
+def _person(subject_: str) -> str:
+    """The person of a reminder's subject `<region>:<psn_no>:<year>`."""
+    return subject_.split(":", 1)[1].rsplit(":", 1)[0]

@@ -113,7 +113,7 @@ def test_strictly_above_the_line_once_per_person_year(
     assert remind(session) == {"over_line": 1, "raised": []}
     assert len(alerts(session)) == 1
     # another year has its own items (none here)
-    assert burden.remind(session, 2025, on=ON, now=NOW_UTC) == burden.Reminded(0, [])
+    assert burden.remind(session, 2025, on=ON, now=NOW_UTC) == burden.Reminded(0, [], [])
     assert labels.alert_kind(burden.KIND) == "救助对象自付费用超过综合减负线"
 
 
@@ -163,6 +163,33 @@ def test_a_revoked_settlement_is_no_cost_and_invoices_count(
     assert remind(session)["raised"] == ["640100:P1:2026"]
 
 
+def test_recorded_relief_resolves_the_reminder_and_a_relieved_year_raises_none(
+    client: TestClient, session: Session, headers: dict
+) -> None:
+    h = headers
+    settle(client, h, "S1", "2026-03-10", inscp="9000.00", hifp="0.00")
+    assert remind(session) == {"over_line": 1, "raised": ["640100:P1:2026"]}
+    # the case worker arranges the relief of P1's 2026: recorded, the reminder is done
+    relief = {"reference": "BR-1", "type": "burden_relief", "psn_no": "P1", "year": 2026,
+              "amount": "500.00"}  # fmt: skip
+    recorded = client.post("/api/v1/assistance/deductions", json=relief, headers=h["operator"])
+    assert recorded.status_code == 201, recorded.text
+    session.expire_all()
+    result = burden.remind(session, 2026, on=ON, now=NOW_UTC)
+    session.commit()
+    assert (result.raised, result.resolved) == ([], ["640100:P1:2026"])
+    (alert,) = alerts(session)
+    assert alert.resolved_at is not None
+    assert burden.remind(session, 2026, on=ON, now=NOW_UTC).resolved == []  # once
+    # P2, relieved before crossing the line: no reminder to raise
+    relief = {"reference": "BR-2", "type": "burden_relief", "psn_no": "P2", "year": 2026,
+              "amount": "100.00"}  # fmt: skip
+    recorded = client.post("/api/v1/assistance/deductions", json=relief, headers=h["operator"])
+    assert recorded.status_code == 201, recorded.text
+    settle(client, h, "Q1", "2026-04-02", inscp="0.01", hifp="0.00", psn_no="P2")
+    assert remind(session) == {"over_line": 2, "raised": []}
+
+
 def _ctx(session_factory: sessionmaker[Session]) -> JobContext:
     settings = Settings(environment="test", database_url="sqlite://")
     clock = SimulatedClock(NOW_UTC)
@@ -180,12 +207,24 @@ def test_the_daily_job_raises_the_reminders_of_the_year(
     settle(client, headers, "S1", "2026-03-10", inscp="9000.00", hifp="0.00")
     session.commit()
     ctx = _ctx(session_factory)
-    assert assistance_burden.run(ctx, ON) == {"over_line": 1, "raised": ["640100:P1:2026"]}
-    assert assistance_burden.run(ctx, ON) == {"over_line": 1, "raised": []}
+    assert assistance_burden.run(ctx, ON) == {
+        "over_line": 1,
+        "raised": ["640100:P1:2026"],
+        "resolved": [],
+    }
+    assert assistance_burden.run(ctx, ON) == {"over_line": 1, "raised": [], "resolved": []}
     # in the new year the year before is still checked (late uploads, applications): its
     # alert stands; an invoice of 2026 recorded in 2027 would be found there
-    assert assistance_burden.run(ctx, date(2027, 1, 2)) == {"over_line": 1, "raised": []}
-    assert assistance_burden.run(ctx, date(2028, 1, 2)) == {"over_line": 0, "raised": []}
+    assert assistance_burden.run(ctx, date(2027, 1, 2)) == {
+        "over_line": 1,
+        "raised": [],
+        "resolved": [],
+    }
+    assert assistance_burden.run(ctx, date(2028, 1, 2)) == {
+        "over_line": 0,
+        "raised": [],
+        "resolved": [],
+    }
     session.commit()
     session.expire_all()
     count = session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == burden.KIND))
