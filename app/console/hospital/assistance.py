@@ -19,12 +19,9 @@ from app.assistance import statements as assistance_statements
 from app.assistance.statement_models import DOCUMENT_TYPES
 from app.console import assistance_labels as names
 from app.console.hospital import assistance_queries as queries
-from app.console.hospital import messages
+from app.console.hospital import document_forms
 from app.console.hospital.common import (
-    REASON_CHARS_MAX,
-    REFERENCE_CHARS_MAX,
     Hospital,
-    form_text,
     notices,
     page_urls,
     see_other,
@@ -35,7 +32,6 @@ from app.console.security import ConsoleRoute
 from app.console.statuses import label
 from app.console.templating import render
 from app.deps import ClockDep, SessionDep
-from app.errors import DomainError
 from app.http import IdPath
 from app.institutions import service as institutions
 from app.payables.machine import DocumentStatus
@@ -190,22 +186,19 @@ def confirm(
     clock: ClockDep,
     reference: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    text = form_text(reference, REFERENCE_CHARS_MAX)
-    if len(text) > REFERENCE_CHARS_MAX:
-        errors = [f"确认单编号最多 {REFERENCE_CHARS_MAX} 个字符。"]
-        return _detail(request, session, principal, statement_id, errors=errors, status=422)
-    try:
-        with session.begin():
-            assistance_statements.FLOW.confirm(
-                session, statement_id, reference=text or None, actor=principal, now=clock.now()
-            )
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _detail(
-            request, session, principal, statement_id, errors=messages.chinese(error), status=409
-        )
-    return see_other(f"{PATH}/{statement_id}?done=confirmed")
+    return document_forms.confirm(
+        request,
+        session,
+        principal,
+        statement_id,
+        reference,
+        detail=_detail,
+        act=lambda reference: assistance_statements.FLOW.confirm(
+            session, statement_id, reference=reference, actor=principal, now=clock.now()
+        ),
+        reference_name="确认单编号",
+        path=PATH,
+    )
 
 
 @router.post("/assistance-statements/{statement_id}/dispute")
@@ -217,25 +210,18 @@ def dispute(
     clock: ClockDep,
     reason: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    text = form_text(reason, REASON_CHARS_MAX)
-    if not text or len(text) > REASON_CHARS_MAX:
-        error = "请填写异议原因。" if not text else f"异议原因最多 {REASON_CHARS_MAX} 个字符。"
-        form = {"reason": text[:REASON_CHARS_MAX]}
-        return _detail(
-            request, session, principal, statement_id, errors=[error], status=422, form=form
-        )
-    try:
-        with session.begin():
-            assistance_statements.FLOW.dispute(
-                session, statement_id, text, actor=principal, now=clock.now()
-            )
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _detail(
-            request, session, principal, statement_id, errors=messages.chinese(error), status=409
-        )
-    return see_other(f"{PATH}/{statement_id}?done=disputed")
+    return document_forms.dispute(
+        request,
+        session,
+        principal,
+        statement_id,
+        reason,
+        detail=_detail,
+        act=lambda reason: assistance_statements.FLOW.dispute(
+            session, statement_id, reason, actor=principal, now=clock.now()
+        ),
+        path=PATH,
+    )
 
 
 @router.post("/assistance-documents")

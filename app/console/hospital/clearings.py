@@ -11,21 +11,16 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.annual import service as annual
-from app.console.hospital import actions, document_queries, documents, messages
+from app.console.hospital import actions, document_forms, document_queries, documents
 from app.console.hospital.common import (
-    REASON_CHARS_MAX,
-    REFERENCE_CHARS_MAX,
     Hospital,
-    form_text,
     notices,
-    see_other,
     today,
 )
 from app.console.listing import Column
 from app.console.security import ConsoleRoute
 from app.console.templating import render
 from app.deps import ClockDep, SessionDep
-from app.errors import DomainError
 from app.http import IdPath
 from app.institutions import service as institutions
 
@@ -111,22 +106,19 @@ def confirm(
     clock: ClockDep,
     reference: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    text = form_text(reference, REFERENCE_CHARS_MAX)
-    if len(text) > REFERENCE_CHARS_MAX:
-        errors = [f"确认书编号最多 {REFERENCE_CHARS_MAX} 个字符。"]
-        return _detail(request, session, principal, clearing_id, errors=errors, status=422)
-    try:
-        with session.begin():
-            actions.confirm_clearing(
-                session, clearing_id, text or None, actor=principal, now=clock.now()
-            )
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _detail(
-            request, session, principal, clearing_id, errors=messages.chinese(error), status=409
-        )
-    return see_other(f"{PATH}/{clearing_id}?done=confirmed")
+    return document_forms.confirm(
+        request,
+        session,
+        principal,
+        clearing_id,
+        reference,
+        detail=_detail,
+        act=lambda reference: actions.confirm_clearing(
+            session, clearing_id, reference, actor=principal, now=clock.now()
+        ),
+        reference_name="确认书编号",
+        path=PATH,
+    )
 
 
 @router.post("/clearings/{clearing_id}/dispute")
@@ -138,28 +130,18 @@ def dispute(
     clock: ClockDep,
     reason: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    text = form_text(reason, REASON_CHARS_MAX)
-    if not text or len(text) > REASON_CHARS_MAX:
-        error = "请填写异议原因。" if not text else f"异议原因最多 {REASON_CHARS_MAX} 个字符。"
-        return _detail(
-            request,
-            session,
-            principal,
-            clearing_id,
-            errors=[error],
-            status=422,
-            form={"reason": text[:REASON_CHARS_MAX]},
-        )
-    try:
-        with session.begin():
-            actions.dispute_clearing(session, clearing_id, text, actor=principal, now=clock.now())
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _detail(
-            request, session, principal, clearing_id, errors=messages.chinese(error), status=409
-        )
-    return see_other(f"{PATH}/{clearing_id}?done=disputed")
+    return document_forms.dispute(
+        request,
+        session,
+        principal,
+        clearing_id,
+        reason,
+        detail=_detail,
+        act=lambda reason: actions.dispute_clearing(
+            session, clearing_id, reason, actor=principal, now=clock.now()
+        ),
+        path=PATH,
+    )
 
 
 @router.get("/clearings/{clearing_id}/print", response_class=HTMLResponse)

@@ -10,16 +10,18 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.console import export, listing
-from app.console.hospital import actions, document_queries, documents, messages, queries
+from app.console.hospital import (
+    actions,
+    document_forms,
+    document_queries,
+    documents,
+    queries,
+)
 from app.console.hospital.common import (
-    REASON_CHARS_MAX,
-    REFERENCE_CHARS_MAX,
     Hospital,
-    form_text,
     insutype_filter,
     notices,
     page_urls,
-    see_other,
     today,
 )
 from app.console.listing import Column, Filter, ListQuery, read_query
@@ -27,7 +29,6 @@ from app.console.security import ConsoleRoute
 from app.console.statuses import label
 from app.console.templating import error_page, render
 from app.deps import ClockDep, SessionDep
-from app.errors import DomainError
 from app.http import IdPath
 from app.institutions import service as institutions
 from app.monthly import statements
@@ -176,22 +177,19 @@ def confirm(
     clock: ClockDep,
     reference: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    text = form_text(reference, REFERENCE_CHARS_MAX)
-    if len(text) > REFERENCE_CHARS_MAX:
-        errors = [f"确认单编号最多 {REFERENCE_CHARS_MAX} 个字符。"]
-        return _detail(request, session, principal, statement_id, errors=errors, status=422)
-    try:
-        with session.begin():
-            actions.confirm_statement(
-                session, statement_id, text or None, actor=principal, now=clock.now()
-            )
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _detail(
-            request, session, principal, statement_id, errors=messages.chinese(error), status=409
-        )
-    return see_other(f"{PATH}/{statement_id}?done=confirmed")
+    return document_forms.confirm(
+        request,
+        session,
+        principal,
+        statement_id,
+        reference,
+        detail=_detail,
+        act=lambda reference: actions.confirm_statement(
+            session, statement_id, reference, actor=principal, now=clock.now()
+        ),
+        reference_name="确认单编号",
+        path=PATH,
+    )
 
 
 @router.post("/statements/{statement_id}/dispute")
@@ -203,32 +201,18 @@ def dispute(
     clock: ClockDep,
     reason: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    text = form_text(reason, REASON_CHARS_MAX)
-    errors = []
-    if not text:
-        errors.append("请填写异议原因。")
-    elif len(text) > REASON_CHARS_MAX:
-        errors.append(f"异议原因最多 {REASON_CHARS_MAX} 个字符。")
-    if errors:
-        return _detail(
-            request,
-            session,
-            principal,
-            statement_id,
-            errors=errors,
-            status=422,
-            form={"reason": reason[: REASON_CHARS_MAX * 2]},
-        )
-    try:
-        with session.begin():
-            actions.dispute_statement(session, statement_id, text, actor=principal, now=clock.now())
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _detail(
-            request, session, principal, statement_id, errors=messages.chinese(error), status=409
-        )
-    return see_other(f"{PATH}/{statement_id}?done=disputed")
+    return document_forms.dispute(
+        request,
+        session,
+        principal,
+        statement_id,
+        reason,
+        detail=_detail,
+        act=lambda reason: actions.dispute_statement(
+            session, statement_id, reason, actor=principal, now=clock.now()
+        ),
+        path=PATH,
+    )
 
 
 @router.get("/statements/{statement_id}/print", response_class=HTMLResponse)
