@@ -18,6 +18,7 @@ from app.assistance.models import Recipient, RecipientCategory, RecipientImport
 from app.assistance.policy import Category, Holding
 from app.assistance.schemas import ImportIn, PersonFields, RecipientIn
 from app.auth.principal import Principal
+from app.db import any_of, in_chunks
 from app.errors import Conflict, Invalid, NotFound
 from app.institutions.models import Region
 from app.trail import service as trail
@@ -35,6 +36,18 @@ PERSON_FIELDS = (
 
 def find(session: Session, psn_no: str) -> Recipient | None:
     return session.scalar(select(Recipient).where(Recipient.psn_no == psn_no))
+
+
+def find_many(session: Session, psn_nos: list[str]) -> dict[str, Recipient]:
+    """The recipients of these persons, by person (one query; a person not registered is
+    absent)."""
+    found: dict[str, Recipient] = {}
+    for chunk in in_chunks(session, sorted(set(psn_nos))):
+        for recipient in session.scalars(
+            select(Recipient).where(any_of(session, Recipient.psn_no, chunk))
+        ):
+            found[recipient.psn_no] = recipient
+    return found
 
 
 def get(session: Session, psn_no: str) -> Recipient:
