@@ -29,6 +29,7 @@ from app.assistance.policy import (
 )
 from app.auth.principal import Principal
 from app.clock import business_date
+from app.db import any_of, in_chunks
 from app.errors import Conflict, Invalid
 from app.institutions import service as institutions
 
@@ -129,12 +130,23 @@ def record_application(
 
 
 def years_of(session: Session, payment_id: int) -> dict[int, int]:
-    rows = session.execute(
-        select(PersonPaymentYear.year, PersonPaymentYear.amount_fen)
-        .where(PersonPaymentYear.payment_id == payment_id)
-        .order_by(PersonPaymentYear.year)
-    ).all()
-    return {year: amount for year, amount in rows}
+    return years_of_payments(session, [payment_id])[payment_id]
+
+
+def years_of_payments(session: Session, payment_ids: list[int]) -> dict[int, dict[int, int]]:
+    """Each payment's amounts by year, in year order: one query for a page of payments."""
+    found: dict[int, dict[int, int]] = {payment_id: {} for payment_id in payment_ids}
+    for chunk in in_chunks(session, sorted(found)):
+        rows = session.execute(
+            select(
+                PersonPaymentYear.payment_id, PersonPaymentYear.year, PersonPaymentYear.amount_fen
+            )
+            .where(any_of(session, PersonPaymentYear.payment_id, chunk))
+            .order_by(PersonPaymentYear.payment_id, PersonPaymentYear.year)
+        ).all()
+        for payment_id, year, amount in rows:
+            found[payment_id][year] = amount
+    return found
 
 
 def record_care_grant(

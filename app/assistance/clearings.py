@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.assistance import (
     claims,
@@ -261,7 +261,12 @@ def listing(
     after_id: int | None,
     limit: int,
 ) -> list[AssistanceClearing]:
-    query = select(AssistanceClearing).order_by(AssistanceClearing.id).limit(limit)
+    query = (
+        select(AssistanceClearing)
+        .options(defer(AssistanceClearing.snapshot))  # shown by the single read only
+        .order_by(AssistanceClearing.id)
+        .limit(limit)
+    )
     for column, value in (
         (AssistanceClearing.psn_no, psn_no),
         (AssistanceClearing.year, year),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.assistance.statement_models import (
@@ -98,7 +98,7 @@ def record(
                 raise Invalid.field(f"items.{index}.setl_id", "settlement_exists", message)
             raise NotFound(message)
     held = _documents(session, list(ids.values()))
-    states = []
+    states, added, events = [], [], []
     for request in requests:
         settlement_id = ids[(request.fixmedins_code, request.setl_id)]
         rows = held[settlement_id]
@@ -107,7 +107,7 @@ def record(
             row = rows.get(name)
             if row is None:
                 row = AssistanceDocument(settlement_id=settlement_id, document=name)
-                session.add(row)
+                added.append(row)  # inserted with the others below, not one by one
                 rows[name] = row
             elif row.status == RECORDED:
                 continue
@@ -116,18 +116,37 @@ def record(
             row.recorded_at, row.recorded_by = now, actor.name
             row.rejected_at = row.rejected_by = row.reject_reason = None
         if changed:
-            session.flush()
-            trail.record(
-                session,
-                actor=actor,
-                action="assistance_document.record",
-                entity="settlement",
-                key=f"{request.fixmedins_code}:{request.setl_id}",
-                before=changed,
-                after=dict.fromkeys(changed, RECORDED),
-                now=now,
-            )
+            key = f"{request.fixmedins_code}:{request.setl_id}"
+            events.append((key, changed, dict.fromkeys(changed, RECORDED)))
         states.append(_state(request.fixmedins_code, request.setl_id, rows))
+    # the bulk's writes batched: the rejected ones recorded again (one flush), the new ones
+    # and the audit events each in one multi-row insert
+    session.flush()
+    if added:
+        session.execute(
+            insert(AssistanceDocument),
+            [
+                {
+                    "settlement_id": row.settlement_id,
+                    "document": row.document,
+                    "status": row.status,
+                    "recorded_at": row.recorded_at,
+                    "recorded_by": row.recorded_by,
+                    "rejected_at": None,
+                    "rejected_by": None,
+                    "reject_reason": None,
+                }
+                for row in added
+            ],
+        )
+    trail.record_many(
+        session,
+        actor=actor,
+        action="assistance_document.record",
+        entity="settlement",
+        changes=events,
+        now=now,
+    )
     return states
 
 

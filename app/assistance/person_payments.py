@@ -30,6 +30,7 @@ from app.auth.principal import Principal
 from app.bank import rules as bank_rules
 from app.bank import service as bank
 from app.bank.models import PaymentInstruction
+from app.db import any_of, in_chunks
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.institutions.models import FundLedger
 from app.ledger import person_entries
@@ -322,9 +323,11 @@ def submit_due(
         .order_by(PersonPayment.approved_at, PersonPayment.id)
         .with_for_update()
     ).all()
+    persons = recipients.find_many(session, [payment.psn_no for payment in due])
+    resends = _resends(session, [p.first_instruction_id for p in due if p.first_instruction_id])
     items = []
     for payment in due:
-        recipient = recipients.find(session, payment.psn_no)
+        recipient = persons.get(payment.psn_no)
         if recipient is None or not (
             recipient.bank_account and recipient.bank_account_name and recipient.bank_code
         ):
@@ -336,12 +339,7 @@ def submit_due(
             first_id = bank_rules.person_instruction_id(today, fund.region_code, payment.id)
             instruction_id, resend_of = first_id, None
         else:
-            resends = session.scalar(
-                select(func.count())
-                .select_from(PaymentInstruction)
-                .where(PaymentInstruction.resend_of == first_id)
-            )
-            instruction_id = bank_rules.resend_id(first_id, (resends or 0) + 1)
+            instruction_id = bank_rules.resend_id(first_id, resends.get(first_id, 0) + 1)
             resend_of = first_id
         items.append(
             bank.NewInstruction(
@@ -363,6 +361,20 @@ def submit_due(
     bank.create_instructions(session, fund, items, requested_date=today, now=now)
     session.flush()
     return [item.instruction_id for item in items]
+
+
+def _resends(session: Session, first_ids: list[str]) -> dict[str, int]:
+    """How many times each first instruction was resent (one query for all)."""
+    counted: dict[str, int] = {}
+    for chunk in in_chunks(session, sorted(set(first_ids))):
+        for first_id, count in session.execute(
+            select(PaymentInstruction.resend_of, func.count())
+            .where(any_of(session, PaymentInstruction.resend_of, chunk))
+            .group_by(PaymentInstruction.resend_of)
+        ):
+            if first_id is not None:
+                counted[first_id] = count
+    return counted
 
 
 def on_payment_result(session: Session, instruction: PaymentInstruction, now: datetime) -> None:

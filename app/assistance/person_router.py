@@ -38,8 +38,11 @@ PaymentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="person payment 
 ClearingReference = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
 
 
-def payment_out(session: Session, payment: PersonPayment) -> PersonPaymentOut:
-    years = applications.years_of(session, payment.id)
+def payment_out(
+    session: Session, payment: PersonPayment, years: dict[int, int] | None = None
+) -> PersonPaymentOut:
+    if years is None:
+        years = applications.years_of(session, payment.id)
     return PersonPaymentOut(
         id=payment.id,
         kind=payment.kind,
@@ -135,7 +138,10 @@ def list_person_payments(
         limit=limit + 1,
     )
     page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(items=[payment_out(session, row) for row in page], next_cursor=next_cursor)
+    years = applications.years_of_payments(session, [row.id for row in page])
+    return Page(
+        items=[payment_out(session, row, years[row.id]) for row in page], next_cursor=next_cursor
+    )
 
 
 @router.get("/person-payments/{payment_id}")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.assistance import register
@@ -18,6 +17,7 @@ from app.assistance.models import Recipient, RecipientCategory, RecipientImport
 from app.assistance.policy import Category, Holding
 from app.assistance.schemas import ImportIn, PersonFields, RecipientIn
 from app.auth.principal import Principal
+from app.db import any_of, in_chunks
 from app.errors import Conflict, Invalid, NotFound
 from app.institutions.models import Region
 from app.trail import service as trail
@@ -35,6 +35,18 @@ PERSON_FIELDS = (
 
 def find(session: Session, psn_no: str) -> Recipient | None:
     return session.scalar(select(Recipient).where(Recipient.psn_no == psn_no))
+
+
+def find_many(session: Session, psn_nos: list[str]) -> dict[str, Recipient]:
+    """The recipients of these persons, by person (one query; a person not registered is
+    absent)."""
+    found: dict[str, Recipient] = {}
+    for chunk in in_chunks(session, sorted(set(psn_nos))):
+        for recipient in session.scalars(
+            select(Recipient).where(any_of(session, Recipient.psn_no, chunk))
+        ):
+            found[recipient.psn_no] = recipient
+    return found
 
 
 def get(session: Session, psn_no: str) -> Recipient:
@@ -162,51 +174,105 @@ def _check_import(session: Session, data: ImportIn) -> None:
             )
 
 
-@dataclass
-class _Seen:
-    """What one import has read or written of each person so far: a person listed on several
-    lines (one per category, or repeated) is read once, and holdings that a line leaves as
-    they are are not written again."""
+def _fields_of(data: PersonFields) -> dict[str, Any]:
+    """The columns `_apply_fields` sets, for a multi-row insert."""
+    return {
+        "name": data.name,
+        "certno": data.certno,
+        "region_code": data.region_code,
+        "bank_account": data.bank_account,
+        "bank_account_name": data.bank_account_name,
+        "bank_code": data.bank_code,
+        "last_year_income_fen": data.last_year_income,
+    }
 
-    people: dict[str, Recipient] = field(default_factory=dict)
-    held: dict[int, list[Holding]] = field(default_factory=dict)
-    new: set[str] = field(default_factory=set)
+
+def _import_people(
+    session: Session, items: Sequence[Any], *, now: datetime
+) -> tuple[dict[str, int], set[str]]:
+    """Each listed person's recipient id, registered or updated set-based (one read of the
+    known ones, one multi-row insert of the new ones; a person on several lines gets the
+    fields of its last line), and the persons not registered before."""
+    last = {item.psn_no: item for item in items}  # a later line of the same person wins
+    known = find_many(session, list(last))
+    for psn_no, recipient in known.items():
+        _apply_fields(recipient, last[psn_no])
+        recipient.updated_at = now
+    session.flush()
+    new = [psn_no for psn_no in last if psn_no not in known]
+    if new:
+        session.execute(
+            insert(Recipient),
+            [
+                {"psn_no": psn_no, **_fields_of(last[psn_no]), "created_at": now, "updated_at": now}
+                for psn_no in new
+            ],
+        )
+        known.update(find_many(session, new))
+    return {psn_no: recipient.id for psn_no, recipient in known.items()}, set(new)
 
 
-def _import_line(
-    session: Session, index: int, item: Any, seen: _Seen, *, now: datetime
-) -> dict[str, str]:
-    """Apply one line of a monthly list; its flag: new, updated or exited."""
-    recipient = seen.people.get(item.psn_no)
-    if recipient is None:
-        recipient, created = _upsert_person(session, item.psn_no, item, now=now)
-        seen.people[item.psn_no] = recipient
-        if created:
-            seen.new.add(item.psn_no)
-    else:
-        _apply_fields(recipient, item)  # a later line of the same person: its fields win
-    held = seen.held.get(recipient.id)
-    if held is None:
-        held = holdings(session, recipient.id)
-    merged = held
+def _line_holdings(held: list[Holding], item: Any) -> tuple[list[Holding], str]:
+    """The holdings after one line of a monthly list, and the line's flag (new is decided by
+    the caller)."""
     if item.exited_on is None:
-        listed = [Holding(item.category, item.valid_from, None)]
-        merged = register.merge_holdings(held, listed)
-        flag = "new" if item.psn_no in seen.new else "updated"
-    else:
-        to_end = register.holding_to_end(held, item.category, item.exited_on)
-        known = any(h.category == item.category and h.valid_from == item.valid_from for h in held)
-        if to_end is not None or not known:
-            # an exit of one not yet held records it, ended; one that ended earlier already
-            # stays as it is (an exit never lengthens a holding)
-            to_end = to_end or Holding(item.category, item.valid_from, None)
-            merged = register.merge_holdings(held, [register.ended(to_end, item.exited_on)])
-        flag = "exited"
-    if merged != held:
-        _save_holdings(session, recipient.id, merged)
-    seen.held[recipient.id] = merged
-    assert flag in ("new", "updated", "exited"), index
-    return {"psn_no": item.psn_no, "flag": flag, "category": item.category.value}
+        return register.merge_holdings(held, [Holding(item.category, item.valid_from, None)]), ""
+    to_end = register.holding_to_end(held, item.category, item.exited_on)
+    known = any(h.category == item.category and h.valid_from == item.valid_from for h in held)
+    if to_end is not None or not known:
+        # an exit of one not yet held records it, ended; one that ended earlier already
+        # stays as it is (an exit never lengthens a holding)
+        to_end = to_end or Holding(item.category, item.valid_from, None)
+        return register.merge_holdings(held, [register.ended(to_end, item.exited_on)]), "exited"
+    return held, "exited"
+
+
+def _import_lines(session: Session, items: Sequence[Any], *, now: datetime) -> list[dict[str, str]]:
+    """Apply a monthly list's lines set-based (a few statements whatever the lines): the
+    persons, then their holdings read at once, merged line by line in memory, and the
+    changed ones written in one flush and one multi-row insert."""
+    ids, new = _import_people(session, items, now=now)
+    rows: dict[int, dict[tuple[str, date], RecipientCategory]] = {rid: {} for rid in ids.values()}
+    for chunk in in_chunks(session, sorted(rows)):
+        for row in session.scalars(
+            select(RecipientCategory).where(any_of(session, RecipientCategory.recipient_id, chunk))
+        ):
+            rows[row.recipient_id][(row.category, row.valid_from)] = row
+    start = {
+        rid: register.merge_holdings(
+            [Holding(Category(r.category), r.valid_from, r.valid_to) for r in keyed.values()], []
+        )
+        for rid, keyed in rows.items()
+    }
+    held = dict(start)
+    lines = []
+    for item in items:
+        rid = ids[item.psn_no]
+        held[rid], flag = _line_holdings(held[rid], item)
+        if not flag:
+            flag = "new" if item.psn_no in new else "updated"
+        lines.append({"psn_no": item.psn_no, "flag": flag, "category": item.category.value})
+    added: list[dict[str, Any]] = []
+    for rid, merged in held.items():
+        if merged == start[rid]:
+            continue  # holdings the lines leave as they are are not written again
+        for holding in merged:
+            stored = rows[rid].get((holding.category.value, holding.valid_from))
+            if stored is None:
+                added.append(
+                    {
+                        "recipient_id": rid,
+                        "category": holding.category.value,
+                        "valid_from": holding.valid_from,
+                        "valid_to": holding.valid_to,
+                    }
+                )
+            elif stored.valid_to != holding.valid_to:
+                stored.valid_to = holding.valid_to
+    session.flush()
+    if added:
+        session.execute(insert(RecipientCategory), added)
+    return lines
 
 
 def import_list(
@@ -227,11 +293,7 @@ def import_list(
             )
         return existing, False
     _check_import(session, data)
-    seen = _Seen()
-    lines = [
-        _import_line(session, index, item, seen, now=now) for index, item in enumerate(data.items)
-    ]
-    session.flush()
+    lines = _import_lines(session, data.items, now=now)
     row = RecipientImport(
         source=data.source,
         month=data.month,

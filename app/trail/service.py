@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -39,6 +40,37 @@ def record(
             before=_plain(before),
             after=_plain(after),
         )
+    )
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    entity: str,
+    changes: Sequence[tuple[str, Any, Any]],
+    now: datetime,
+) -> None:
+    """Events of one action on several entities, `(key, before, after)` each, written in one
+    multi-row insert (a bulk's per-item events) rather than one insert each."""
+    if not changes:
+        return
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": now,
+                "actor": actor.name,
+                "actor_role": actor.role,
+                "action": action,
+                "entity": entity,
+                "entity_key": key,
+                "before": _plain(before),
+                "after": _plain(after),
+            }
+            for key, before, after in changes
+        ],
     )
 
 

@@ -35,6 +35,7 @@ from jobs import submission
 from tests.support import builders
 from tests.support.bank import poster
 from tests.support.builders import bearer
+from tests.support.sqlcount import sql_statements
 
 BASE = "/api/v1/assistance"
 P1 = "640100000001"
@@ -689,3 +690,44 @@ def test_the_1430_submission_pays_persons_under_the_610_funds_check(
     ]
     assert statuses == ["PENDING", "NOT_SENT"]
     assert sim.payments[result["queued"][0]].request["payee_type"] == "person"
+
+
+def test_the_list_and_the_submission_read_set_based(
+    client: TestClient, session: Session, clock: SimulatedClock, world: dict[str, dict[str, str]]
+) -> None:
+    """The list reads the payments' years in one query, and the submission reads the persons
+    and earlier resends once for all due payments: no more statements for 6 than for 2."""
+    ids = []
+    for number in range(8):
+        made = client.post(
+            f"{BASE}/applications",
+            json=_application(f"L{number}", f"LINV{number}", psn_no=(P1, P2)[number % 2]),
+            headers=world["op"],
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+
+    def listed(limit: int) -> int:
+        with sql_statements(session) as seen:
+            page = client.get(f"{BASE}/person-payments?limit={limit}", headers=world["acc"])
+        assert page.status_code == 200 and len(page.json()["items"]) == limit
+        assert all(
+            item["years"] == [{"year": 2026, "amount": "600.00"}] for item in page.json()["items"]
+        )
+        return len(seen)
+
+    assert listed(2) == listed(8)
+
+    def submitted(payment_ids: list[int]) -> int:
+        for payment_id in payment_ids:
+            approved = client.post(
+                f"{BASE}/person-payments/{payment_id}/approve", headers=world["acc"]
+            )
+            assert approved.status_code == 200, approved.text
+        session.expire_all()
+        with sql_statements(session) as seen:
+            assert len(_submit(session, clock)) == len(payment_ids)
+        return len(seen)
+
+    few = submitted(ids[:2])  # the first also opens the persons' ledger accounts
+    assert submitted(ids[2:]) <= few

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.trail.models import AuditEvent
 from tests.support import builders
 from tests.support.builders import bearer
+from tests.support.sqlcount import sql_statements
 
 URL = "/api/v1/assistance/recipients"
 IMPORTS = "/api/v1/assistance/recipient-imports"  # not under /recipients/: {psn_no} would match it
@@ -339,4 +340,45 @@ def test_a_person_on_many_lines_is_read_once(
     assert sorted(_categories(shown)) == [
         ("dibao", "2026-03-01", None),
         ("tekun", "2026-03-01", None),
+    ]
+
+
+def test_an_import_is_set_based_whatever_the_persons(
+    client: TestClient, session: Session, headers: dict[str, dict[str, str]]
+) -> None:
+    """An import of many distinct persons, new or known, sends the same statements as one of
+    a few: the persons read at once, the new ones and their holdings inserted at once."""
+
+    def run(month: str, persons: list[str], exit_first: bool = False) -> tuple[int, list]:
+        items = [_line(p, "dibao", "2026-03-01") for p in persons]
+        items += [_line(p, "tekun", "2026-03-01") for p in persons]
+        if exit_first:
+            items[0]["exited_on"] = f"{month}-20"
+        with sql_statements(session) as seen:
+            response = client.post(
+                IMPORTS,
+                json={"source": "poverty", "month": month, "items": items},
+                headers=headers["operator"],
+            )
+        assert response.status_code == 201, response.text
+        return len(seen), [line["flag"] for line in response.json()["lines"]]
+
+    few = [f"Q{n:04d}" for n in range(3)]
+    many = [f"R{n:04d}" for n in range(30)]
+    new_few, flags = run("2026-03", few)
+    assert flags == ["new"] * 6
+    new_many, flags = run("2026-04", many)
+    assert flags == ["new"] * 60 and new_many == new_few
+    known_few, flags = run("2026-05", few, exit_first=True)
+    assert flags == ["exited"] + ["updated"] * 5
+    known_many, flags = run("2026-06", many, exit_first=True)
+    assert flags == ["exited"] + ["updated"] * 59 and known_many == known_few
+    shown = client.get(f"{URL}/R0000", headers=headers["operator"]).json()
+    assert _categories(shown) == [
+        ("tekun", "2026-03-01", None),
+        ("dibao", "2026-03-01", "2026-06-20"),
+    ]
+    assert _categories(client.get(f"{URL}/R0029", headers=headers["operator"]).json()) == [
+        ("tekun", "2026-03-01", None),
+        ("dibao", "2026-03-01", None),
     ]

@@ -39,10 +39,12 @@ from app.money import yuan
 from app.monthly.models import MonthlyStatement
 from app.settlements import service as settlements
 from app.settlements.schemas import SettlementIn
+from app.trail.models import AuditEvent
 from jobs import monthly_compute
 from tests.support import builders
 from tests.support.builders import ADMIN, NOW, bearer
 from tests.support.daily import at, revoke
+from tests.support.sqlcount import sql_statements
 
 REGION = "640100"
 ALL = ["diagnosis", "assistance_sheet", "advance_form"]
@@ -700,3 +702,32 @@ def test_nothing_is_computed_before_the_610_fund_is_switched_on(
         == []
     )
     assert session.scalars(select(AssistanceRun)).all() == []
+
+
+def test_bulk_documents_flush_once_whatever_the_settlements(
+    client: TestClient, headers: dict, session: Session
+) -> None:
+    """A bulk reads the settlements and documents set-based and writes the documents and
+    their audit events in one flush: the same statements for 2 settlements as for 10."""
+    for number in range(12):
+        _settle(session, "H001", f"B{number}", date(2026, 3, 10), "100.00")
+
+    def recorded(setl_ids: list[str]) -> int:
+        items = [{"fixmedins_code": "H001", "setl_id": s, "documents": ALL} for s in setl_ids]
+        with sql_statements(session) as seen:
+            done = client.post(
+                "/api/v1/assistance/documents/bulk", json={"items": items}, headers=headers["H001"]
+            )
+        assert done.status_code == 200, done.text
+        assert all(item["payable"] for item in done.json()["items"])
+        return len(seen)
+
+    few, many = recorded(["B0", "B1"]), recorded([f"B{n}" for n in range(2, 12)])
+    assert many == few
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "assistance_document.record")
+    ).all()
+    assert [e.entity_key for e in events] == [f"H001:B{n}" for n in range(12)]
+    assert events[0].before == dict.fromkeys(ALL) and events[0].after == dict.fromkeys(
+        ALL, "RECORDED"
+    )
