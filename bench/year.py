@@ -128,7 +128,7 @@ def build_scenario(
 ) -> Scenario:
     region_codes = [code for code, _ in REGIONS[:regions]]
     start = date(year, 1, 1)
-    per_fund = defaultdict(int)
+    per_fund: dict[tuple[str, str], int] = defaultdict(int)
     for i in range(settlements):
         code_index = i % hospitals
         insutype = INSUTYPES[(i // hospitals) % 2]
@@ -392,12 +392,12 @@ def _timed_jobs(bench: YearRunner) -> Callable[[], None]:
     def requery_due(ctx: JobContext) -> Any:
         return bench._timed("bank", lambda: original_requery(ctx))
 
-    scenario_runner.run_job = run_job  # type: ignore[assignment]
-    sending.requery_due = requery_due  # type: ignore[assignment]
+    scenario_runner.run_job = run_job
+    sending.requery_due = requery_due
 
     def restore() -> None:
         scenario_runner.run_job = original
-        sending.requery_due = original_requery  # type: ignore[assignment]
+        sending.requery_due = original_requery
 
     return restore
 
