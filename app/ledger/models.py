@@ -19,7 +19,8 @@ KIND_INDEXED = "kind <> 'daily_accrual'"
 
 
 class LedgerAccount(Base):
-    """An account `NAME:REGION:INSUTYPE[:INSTITUTION]` (SPEC §6), created on first use.
+    """An account `NAME:REGION:INSUTYPE[:INSTITUTION]` (SPEC §6), created on first use; an
+    institution's expense and payable of a fund are opened when it is enrolled (issue 20.3).
 
     `balance_fen` is the maintained current balance, debit minus credit, updated in the same
     transaction as the postings that change it (row lock of the UPDATE). `verify` recomputes it.
