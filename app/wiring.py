@@ -5,7 +5,8 @@ clearings, the assistance fund's); it cannot import them (they import the bank).
 kind of payable document registers here, at start-up, the function that follows its payment's
 result. `wire()` is called by `create_app`, by the job registry (every job and the command
 line) and by the tests; a payment result for a kind nobody registered is an error, never a
-silent skip.
+silent skip. Likewise the ledger opens an institution's accounts when it is enrolled in a
+fund (institutions come before the ledger in the import order).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from app.annual import service as annual
 from app.assistance import person_payments
 from app.assistance import statements as assistance_statements
 from app.bank import service as bank
+from app.institutions import maintenance as institutions
+from app.ledger import service as ledger
 from app.monthly import statements
 from app.payables.service import Flow
 
@@ -36,3 +39,5 @@ def wire() -> None:
     """Register every payable document kind's payment-result handler (idempotent)."""
     for flow in (*PAYABLES, *ASSISTANCE_PAYABLES):
         bank.register_payment_result(flow.kind.name, flow.on_payment_result)
+    # A new enrolment opens the institution's ledger accounts of that fund (issue 20.3).
+    institutions.on_enrollment(ledger.open_enrolment_accounts)

@@ -20,8 +20,9 @@ from datetime import time as clock_time
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from app import migrate
 from app.clock import SHANGHAI
@@ -29,10 +30,14 @@ from app.daily import generation as daily_generation
 from app.daily import rules as daily_rules
 from app.daily import service as daily
 from app.db import insert_rows, make_engine, make_sessionmaker, transaction
+from app.institutions import maintenance
 from app.institutions import service as institutions
+from app.institutions.models import Enrollment, Institution
+from app.institutions.schemas import EnrollmentIn
 from app.settlements.uploads import SETTLEMENT
+from app.wiring import wire
 from app.workdays.rules import WorkCalendar
-from bench.common import ADMIN_URL, Timer, fresh_postgres, seed_region
+from bench.common import ADMIN_URL, BENCH_ADMIN, Timer, fresh_postgres, seed_region
 
 DAY = date(2026, 10, 12)
 NOW = datetime(2026, 10, 13, tzinfo=UTC)
@@ -43,11 +48,25 @@ PREVIOUS = DAY - timedelta(days=1)
 SECOND_DAY = False
 
 
+def _enrol(session: Session, count: int) -> None:
+    """Every institution enrolled in the fund through the service (not timed): since issue
+    20.3 an enrolment opens the institution's accounts of that fund (`app.wiring`), so the
+    first day's batch finds them; an older checkout (`--before`) enrols without accounts and
+    its batch creates them."""
+    wire()
+    enrolment = EnrollmentIn(insutype="310", start_date=date(2026, 1, 1))
+    for institution in session.scalars(select(Institution).order_by(Institution.code)):
+        maintenance.add_enrollment(session, institution, enrolment, actor=BENCH_ADMIN, now=NOW)
+    assert session.scalar(select(func.count()).select_from(Enrollment)) == count
+
+
 def _seed(url: str, settlements: int, count: int) -> None:
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
         seed_region(session, "640100", ("310",), count, NOW)
+        if not SECOND_DAY:  # on a second day the first day's batch made the accounts anyway
+            _enrol(session, count)
     days = (PREVIOUS, DAY) if SECOND_DAY else (DAY,)
     chunk = 100_000
     for first in range(0, settlements * len(days), chunk):

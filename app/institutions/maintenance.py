@@ -3,6 +3,7 @@ enrollments are created and changed here, each change recorded on the trail (rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -34,6 +35,18 @@ from app.settlements.models import Settlement
 from app.trail import service as trail
 
 POLICY_VERSIONS_MAX = 200  # per fund ledger
+
+# Called with (session, region_code, insutype, fixmedins_code) for each new enrolment, in its
+# transaction: the ledger opens the institution's accounts of that fund (registered by
+# `app.wiring`; institutions come before the ledger in the import order).
+EnrollmentHook = Callable[[Session, str, str, str], None]
+_ENROLLMENT_HOOKS: list[EnrollmentHook] = []
+
+
+def on_enrollment(hook: EnrollmentHook) -> None:
+    """Register a function called for each new enrolment (idempotent)."""
+    if hook not in _ENROLLMENT_HOOKS:
+        _ENROLLMENT_HOOKS.append(hook)
 
 
 def _snapshot(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -314,6 +327,8 @@ def add_enrollment(
     enrollment = Enrollment(fixmedins_code=institution.code, **data.model_dump())
     session.add(enrollment)
     session.flush()
+    for hook in _ENROLLMENT_HOOKS:
+        hook(session, institution.region_code, data.insutype, institution.code)
     trail.record(
         session,
         actor=actor,

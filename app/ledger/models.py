@@ -9,14 +9,18 @@ from sqlalchemy import (
     Index,
     PrimaryKeyConstraint,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, Fen, UTCDateTime
 
+KIND_INDEXED = "kind <> 'daily_accrual'"
+
 
 class LedgerAccount(Base):
-    """An account `NAME:REGION:INSUTYPE[:INSTITUTION]` (SPEC §6), created on first use.
+    """An account `NAME:REGION:INSUTYPE[:INSTITUTION]` (SPEC §6), created on first use; an
+    institution's expense and payable of a fund are opened when it is enrolled (issue 20.3).
 
     `balance_fen` is the maintained current balance, debit minus credit, updated in the same
     transaction as the postings that change it (row lock of the UPDATE). `verify` recomputes it.
@@ -53,10 +57,18 @@ class JournalEntry(Base):
         # a fund ledger's entries in time order: the tail of an as-of balance after a snapshot
         Index("ix_journal_entry_fund_effective", "region_code", "insutype", "effective_at"),
         Index("ix_journal_entry_fund_recorded", "region_code", "insutype", "recorded_at"),
+        # the rare kinds (the three-flow check's instruction entries): the daily batch's
+        # accruals, most of the ledger, are left out (issue 20.3, migration 0027)
+        Index(
+            "ix_journal_entry_kind",
+            "kind",
+            postgresql_where=text(KIND_INDEXED),
+            sqlite_where=text(KIND_INDEXED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     business_ref: Mapped[str] = mapped_column(String(120))
@@ -65,7 +77,8 @@ class JournalEntry(Base):
     fixmedins_code: Mapped[str | None] = mapped_column(String(30))
     period: Mapped[str | None] = mapped_column(String(7))
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # no index of its own: its queries name the fund (ix_journal_entry_fund_recorded)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reverses_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entry.id"), unique=True
     )

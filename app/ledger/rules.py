@@ -43,6 +43,22 @@ def account_code(
     return ":".join(parts)
 
 
+# The accounts an institution's enrolment in a fund opens (issue 20.3): the daily accrual's
+# pair, so that a fund's first batch finds them instead of creating them on first use.
+ENROLMENT_ACCOUNTS = ("expense", "payable")
+
+
+def enrolment_accounts(region_code: str, insutype: str, fixmedins_code: str) -> list[str]:
+    """The codes of the accounts opened when `fixmedins_code` is enrolled in the fund ledger
+    REGION:INSUTYPE (an account kept region-level for that fund, e.g. the assistance fund's
+    expense, is left to first use)."""
+    return [
+        account_code(name, region_code, insutype, fixmedins_code)
+        for name in ENROLMENT_ACCOUNTS
+        if (name, insutype) not in REGION_LEVEL
+    ]
+
+
 def parse_account_code(code: str) -> tuple[str, str, str, str | None]:
     parts = code.split(":")
     if len(parts) not in (3, 4) or parts[0] not in ACCOUNT_TYPES:

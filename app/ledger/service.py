@@ -11,6 +11,8 @@ split by concern: posting.py (and fastpost.py, PostgreSQL's one-call post), jour
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from app.ledger.balances import (
     AccountBalance,
     TrialBalance,
@@ -24,6 +26,7 @@ from app.ledger.bulk import paused_gc
 from app.ledger.journal import entry_lines, get_entry, list_entries
 from app.ledger.models import JournalEntry
 from app.ledger.posting import LedgerConflict, Posted, ensure_accounts, post, post_many, reverse
+from app.ledger.rules import enrolment_accounts
 from app.ledger.verify import VerifyReport, verify
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "entry_lines",
     "get_entry",
     "list_entries",
+    "open_enrolment_accounts",
     "paused_gc",
     "post",
     "post_many",
@@ -48,3 +52,12 @@ __all__ = [
     "trial_balance",
     "verify",
 ]
+
+
+def open_enrolment_accounts(
+    session: Session, region_code: str, insutype: str, fixmedins_code: str
+) -> None:
+    """Open the accounts an institution's enrolment in a fund ledger needs (issue 20.3): a
+    fund's first daily batch then finds them; a batch still creates any that are missing
+    (enrolments made before this). Idempotent. Called through `app.wiring`."""
+    ensure_accounts(session, enrolment_accounts(region_code, insutype, fixmedins_code))
