@@ -4,6 +4,7 @@ commands."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import socket
 import sys
@@ -118,8 +119,11 @@ def serve(
     logging.getLogger("fundledger.serve").info(
         "serving http://%s:%d with %d workers", host, port, workers
     )
+    # older uvicorn versions take the worker's target (a Server's run) as well
+    older = "target" in inspect.signature(Multiprocess).parameters
+    extra = {"target": uvicorn.Server(config).run} if older else {}
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock], **extra).run()
     finally:
         sock.close()
 
