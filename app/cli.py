@@ -4,6 +4,9 @@ commands."""
 
 from __future__ import annotations
 
+import inspect
+import logging
+import socket
 import sys
 import traceback
 import warnings
@@ -50,6 +53,22 @@ def _global_options(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="worker processes sharing the port (each with its own database pool: "
+            "FUNDLEDGER_DB_POOL_SIZE + FUNDLEDGER_DB_MAX_OVERFLOW connections)",
+        ),
+    ] = 1,
+    limit_concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="per worker: answer 503 at once beyond this many open connections and "
+            "requests in progress (uvicorn's admission control; default: none)",
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -64,10 +83,10 @@ def serve(
     import uvicorn
 
     from app import migrate
-    from app.bank.gateway import HttpBankGateway
-    from app.clock import SystemClock as Clock
-    from app.main import create_app
+    from app.main import create_served_app
 
+    if demo and workers > 1:
+        raise CliError("--demo serves one process: leave out --workers")
     # Before anything else: a busy port would otherwise show up after the demo played.
     _refuse_busy_ports(host, {"--port": port, **({"--bank-port": bank_port} if demo else {})})
     settings = get_settings()
@@ -76,32 +95,57 @@ def serve(
         settings = _start_demo(settings, host, port, bank_port, reset=demo_reset)
     else:
         migrate.upgrade(settings.database_url)
-    clock = Clock()
-    gateway = HttpBankGateway(
-        settings.bank_url,
-        secret=settings.bank_secret,
-        bank_id=settings.bank_id,
-        clock=clock,
-        connect_timeout_s=settings.bank_connect_timeout_s,
-        read_timeout_s=settings.bank_read_timeout_s,
-    )
-    app = create_app(settings, clock=clock, bank_gateway=gateway)
     # uvicorn's logging goes through ours (JSON); each request is logged once, by
     # app/ops/metrics.RequestMiddleware, with its request id
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-        access_log=False,
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "limit_concurrency": limit_concurrency,
+        "log_level": settings.log_level.lower(),
+        "log_config": None,
+        "access_log": False,
+    }
+    if workers == 1:
+        uvicorn.run(create_served_app(settings), **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    # Each worker builds the app from the same settings (the environment, .env). The socket
+    # is ours: uvicorn's own (`--workers`) is made without IPPROTO_TCP, so asyncio never sets
+    # TCP_NODELAY on its connections and every keep-alive answer after the first waits ~40 ms
+    # for the client's delayed ACK (Kludex/uvicorn#3149; bench/README.md "Load").
+    config = uvicorn.Config("app.main:create_served_app", factory=True, workers=workers, **options)
+    sock = listening_socket(host, port)
+    logging.getLogger("fundledger.serve").info(
+        "serving http://%s:%d with %d workers", host, port, workers
     )
+    # older uvicorn versions take the worker's target (a Server's run) as well
+    older = "target" in inspect.signature(Multiprocess).parameters
+    extra = {"target": uvicorn.Server(config).run} if older else {}
+    try:
+        Multiprocess(config, sockets=[sock], **extra).run()
+    finally:
+        sock.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port for worker processes to share, with TCP_NODELAY (the
+    connections accepted from it inherit it: answers leave at once, no Nagle delay)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def port_in_use(host: str, port: int) -> bool:
     """Whether a server already listens on host:port (bound the way uvicorn binds)."""
-    import socket
-
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

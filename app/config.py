@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     bank_requery_after_s: int = Field(default=30 * 60, gt=0)
     # The web console logs a person out after this long without a page view.
     console_idle_timeout_s: int = Field(default=30 * 60, gt=0)
+    # The database connection pool of each API process (docs/operations.md "Capacity"): at
+    # most size + overflow connections per process; a request that waits longer than the
+    # timeout for one is answered 503 with Retry-After (below a client's usual 10 s timeout).
+    db_pool_size: int = Field(default=5, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, le=300)
     # Failpoints for the fault tests (app/failpoints.py); refused in production.
     failpoints: str = ""
 

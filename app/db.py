@@ -19,6 +19,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    make_url,
     select,
 )
 from sqlalchemy import any_ as sa_any
@@ -70,6 +71,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def pool_options(url: str, *, size: int, overflow: int, timeout_s: float) -> dict[str, Any]:
+    """make_engine's QueuePool settings (PostgreSQL, SQLite files); none for an in-memory
+    SQLite database, whose pool (one connection per thread, or a static one) has no size."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    ):
+        return {}
+    return {"pool_size": size, "max_overflow": overflow, "pool_timeout": timeout_s}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -81,6 +82,10 @@ class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
     code = "forbidden"
+
+
+# Seconds a client waits before sending again after a 503 (every database connection busy).
+BUSY_RETRY_AFTER_S = 2
 
 
 class TooLarge(DomainError):
@@ -194,6 +199,15 @@ def install(app: FastAPI) -> None:
             headers=headers or None,
         )
 
+    @app.exception_handler(PoolTimeout)
+    def _pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every connection of the process's pool stayed busy for FUNDLEDGER_DB_POOL_TIMEOUT_S:
+        # overload, not a fault. The wait is for the transaction's connection, so it never
+        # started; and every write is idempotent on its business key, so sending the same
+        # request again is safe (docs/operations.md "Capacity").
+        log.warning("database pool exhausted: %s", str(exc).splitlines()[0][:200])
+        return busy()
+
     @app.exception_handler(DBAPIError)
     def _database(_: Request, exc: DBAPIError) -> JSONResponse:
         # A deadlock or serialization failure (PostgreSQL 40P01/40001) or a busy SQLite
@@ -209,6 +223,17 @@ def install(app: FastAPI) -> None:
             )
         log.exception("unexpected database error", exc_info=exc)
         return internal_error()
+
+
+def busy() -> JSONResponse:
+    return problem(
+        503,
+        "Service unavailable",
+        "the service is overloaded (every database connection stayed busy): "
+        f"send the request again after {BUSY_RETRY_AFTER_S} s",
+        code="overloaded",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
 
 
 def internal_error() -> JSONResponse:

@@ -11,6 +11,7 @@ from fastapi import Path, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.deps import releasing, request_sessions
 from app.errors import problem
 from app.inputs import bounded, check_json, check_json_types, check_parameters
 
@@ -70,7 +71,8 @@ class StrictJSONRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         labels: dict[str, str] = {}
-        super().__init__(path, bounded(endpoint, labels), **kwargs)
+        # releasing: the request's sessions close when the endpoint returns (app/deps.py)
+        super().__init__(path, releasing(bounded(endpoint, labels)), **kwargs)
         for field in (*self.dependant.path_params, *self.dependant.query_params):
             labels[field.name] = field.alias
 
@@ -90,7 +92,8 @@ class StrictJSONRoute(APIRoute):
                 else:
                     check_json(parsed)
                     check_json_types(body_type, parsed)
-            return await original(strict)
+            with request_sessions():
+                return await original(strict)
 
         return handler
 

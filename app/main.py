@@ -9,7 +9,7 @@ from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import errors, openapi
@@ -17,7 +17,7 @@ from app.auth.deps import Staff
 from app.clock import Clock, SystemClock
 from app.config import BODY_LIMIT_BYTES_BANK, BODY_LIMIT_BYTES_UPLOAD, Settings, get_settings
 from app.console.pages import install as install_console
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, pool_options
 from app.deps import SessionDep
 from app.http import BodyLimitMiddleware, StrictJSONRoute
 from app.migrate import is_at_head
@@ -40,7 +40,7 @@ def create_app(
     settings = settings or get_settings()
     wire()
     if session_factory is None:
-        session_factory = make_sessionmaker(make_engine(settings.database_url))
+        session_factory = make_sessionmaker(engine_for(settings))
     app = FastAPI(
         title="fundledger",
         version="0.1.0",
@@ -82,6 +82,37 @@ def create_app(
     install_console(app)  # the web console for people: /console, and / leads there
     openapi.install(app)  # the problem answers of every operation
     return app
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The API process's engine, its pool sized by the settings (docs/operations.md)."""
+    pool = pool_options(
+        settings.database_url,
+        size=settings.db_pool_size,
+        overflow=settings.db_max_overflow,
+        timeout_s=settings.db_pool_timeout_s,
+    )
+    return make_engine(settings.database_url, **pool)
+
+
+def create_served_app(settings: Settings | None = None) -> FastAPI:
+    """The app `fundledger serve` runs: the settings' logging, the real clock and the bank
+    over HTTP. Also the factory each worker process builds (`serve --workers N`)."""
+    from app.bank.gateway import HttpBankGateway
+    from app.ops import logs
+
+    settings = settings or get_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    clock = SystemClock()
+    gateway = HttpBankGateway(
+        settings.bank_url,
+        secret=settings.bank_secret,
+        bank_id=settings.bank_id,
+        clock=clock,
+        connect_timeout_s=settings.bank_connect_timeout_s,
+        read_timeout_s=settings.bank_read_timeout_s,
+    )
+    return create_app(settings, clock=clock, bank_gateway=gateway)
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -56,6 +56,8 @@ DESCRIPTIONS = {
     413: "The request body is larger than the limit of its path",
     422: "Invalid input: `errors` names each field and the rule it breaks",
     500: "An unexpected error: nothing was written (the transaction was rolled back)",
+    503: "Overloaded: every database connection stayed busy (`overloaded`); send it again "
+    "after `Retry-After`",
 }
 
 HEADERS = {
@@ -64,6 +66,12 @@ HEADERS = {
         "Retry-After": {
             "schema": {"type": "string"},
             "description": "seconds to wait before sending again (concurrent conflicts)",
+        }
+    },
+    503: {
+        "Retry-After": {
+            "schema": {"type": "string"},
+            "description": "seconds to wait before sending again",
         }
     },
 }
@@ -82,7 +90,7 @@ def _problem_response(status: int) -> dict[str, Any]:
 def _problem_statuses(path: str, operation: dict[str, Any]) -> list[int]:
     if not path.startswith("/api/"):
         return []
-    statuses = [404, 409, 422, 500]
+    statuses = [404, 409, 422, 500, 503]
     if "security" in operation:
         statuses += [401, 403]
     elif path.endswith("/bank/receipts"):

@@ -1,7 +1,7 @@
 """Load bench (issue 20.6): the API under a region's peak mix, over loopback, open loop.
 
-The service runs as a real `uvicorn` with 2 workers in a subprocess (`fundledger serve` has no
-workers option); the driver is one `httpx.AsyncClient` that issues requests at a constant
+The service runs as `fundledger serve --workers 2` in a subprocess (uvicorn's workers on a
+socket with TCP_NODELAY, the database pool of FUNDLEDGER_DB_* settings); the driver is one `httpx.AsyncClient` that issues requests at a constant
 arrival rate whatever the answers do (open loop), so a request's latency is counted from the
 moment it was due, queueing in the client included. Each level is bounded in time
 (`--seconds`) and count (rate × seconds); at most `--cap` requests are in flight: one due
@@ -103,6 +103,7 @@ MIX: dict[str, int] = {
     "callback": 5,
 }
 EXPECTED: dict[str, set[int]] = {kind: {200} for kind in MIX} | {"upload": {201}}
+SERVED_APP = "app.main:create_served_app"  # what `fundledger serve` runs
 REPLAY_SHARE = 1 / 3  # callbacks that replay a delivered event (when fresh ones remain)
 
 
@@ -437,7 +438,7 @@ def server(
     url: str,
     workers: int,
     limit_concurrency: int | None = None,
-    factory: str = "app.main:create_app",
+    factory: str = "app.main:create_served_app",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = dict(
@@ -446,9 +447,12 @@ def server(
         FUNDLEDGER_LOG_LEVEL="WARNING",
         FUNDLEDGER_BANK_SECRET=DEV_BANK_SECRET,
     )
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"]
+    if factory == SERVED_APP:  # as deployed: `fundledger serve --workers N`
+        command = [sys.executable, "-m", "app", "serve", "--workers", str(workers)]
+    else:  # an experiment's factory, served by uvicorn itself
+        command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--workers", str(workers)]
+        command += ["--log-level", "warning", "--no-access-log"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
     if limit_concurrency:  # uvicorn answers 503 beyond this many connections and tasks
         command += ["--limit-concurrency", str(limit_concurrency)]
     process = subprocess.Popen(command, env=env)
@@ -835,8 +839,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--app",
-        default="app.main:create_app",
-        help="the application factory uvicorn serves (another one only for experiments)",
+        default=SERVED_APP,
+        help="the application factory (default: `fundledger serve`'s; another one is served "
+        "by `uvicorn --factory`, for experiments)",
     )
     parser.add_argument(
         "--floor", type=int, default=50, help="requests per kind one at a time first (0: none)"
@@ -864,11 +869,9 @@ def main() -> int:
                 levels.append(level)
                 log(table([level]))
                 log(f"  {level.extra} late dispatches: {level.late_dispatch}")
-    limit = (
-        f", uvicorn --limit-concurrency {args.limit_concurrency}" if args.limit_concurrency else ""
-    )
+    limit = f", --limit-concurrency {args.limit_concurrency}" if args.limit_concurrency else ""
     print(
-        f"\n{len(fixture.codes)} hospitals, uvicorn × {args.workers}{limit}, {args.seconds:g} s per level, "
+        f"\n{len(fixture.codes)} hospitals, fundledger serve --workers {args.workers}{limit}, {args.seconds:g} s per level, "
         f"cap {args.cap} in flight, timeout {args.timeout:g} s; set-up rows {fixture.counts}\n"
     )
     if floors:
