@@ -105,6 +105,23 @@ def approvals(session: Session, batch: DailyBatch) -> list[DailyApproval]:
     )
 
 
+def approvers_of(session: Session, batches: Sequence[DailyBatch]) -> dict[int, list[str]]:
+    """The approvers of each batch's current push round, for a page of batches in one query."""
+    rounds = {batch.id: batch.push_round for batch in batches}
+    result: dict[int, list[str]] = {batch_id: [] for batch_id in rounds}
+    if not rounds:
+        return result
+    rows = session.execute(
+        select(DailyApproval.batch_id, DailyApproval.push_round, DailyApproval.approver)
+        .where(DailyApproval.batch_id.in_(list(rounds)))
+        .order_by(DailyApproval.id)
+    )
+    for batch_id, push_round, approver in rows:
+        if rounds[batch_id] == push_round:
+            result[batch_id].append(approver)
+    return result
+
+
 def line_status(line: DailyLine, instruction_status: str | None) -> rules.LineStatus:
     """SCENARIOS.md: PAID, FAILED, RETURNED, PENDING (sent, no final result) or NOT_SENT."""
     return rules.line_status(instruction_status)

@@ -55,7 +55,24 @@ def _lines_out(
     return result
 
 
-def _batch_out(session: Session, batch: DailyBatch, with_lines: bool) -> BatchOut:
+def _batch_out(
+    session: Session,
+    batch: DailyBatch,
+    with_lines: bool,
+    approvers: list[str] | None = None,
+    warnings: dict[int, str | None] | None = None,
+) -> BatchOut:
+    """A batch as the API shows it; a list passes its page's approvers (one query) and a
+    per-year memo of the calendar warning."""
+    if approvers is None:
+        approvers = [a.approver for a in service.approvals(session, batch)]
+    year = batch.pay_date.year
+    if warnings is None or year not in warnings:
+        warning = workdays.unconfirmed_warning(session, batch.pay_date)
+        if warnings is not None:
+            warnings[year] = warning
+    else:
+        warning = warnings[year]
     lines = (
         _lines_out(session, {batch.id: batch}, service.lines_of(session, [batch.id]))
         if with_lines
@@ -72,13 +89,13 @@ def _batch_out(session: Session, batch: DailyBatch, with_lines: bool) -> BatchOu
         pushed_at=batch.pushed_at,
         pushed_by=batch.pushed_by,
         approvals_required=batch.approvals_required,
-        approved_by=[a.approver for a in service.approvals(session, batch)],
+        approved_by=approvers,
         rejected_reason=batch.rejected_reason,
         submitted_at=batch.submitted_at,
         settlements=batch.settlement_count,
         fund_total=batch.fund_total_fen,
         amount=batch.amount_fen,
-        calendar_warning=workdays.unconfirmed_warning(session, batch.pay_date),
+        calendar_warning=warning,
         lines=lines,
     )
 
@@ -104,7 +121,10 @@ def list_batches(
         limit=limit + 1,
     )
     page, next_cursor = page_of(rows, limit, lambda row: row.id)
-    return Page(items=[_batch_out(session, b, False) for b in page], next_cursor=next_cursor)
+    approvers = service.approvers_of(session, page)
+    warnings: dict[int, str | None] = {}
+    items = [_batch_out(session, b, False, approvers[b.id], warnings) for b in page]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/daily-batches/{batch_id}")

@@ -12,7 +12,14 @@ from app.auth.deps import PayeeChecker, Reader, ReferenceData, Staff, scope
 from app.deps import ClockDep, SessionDep
 from app.http import IdPath, StrictJSONRoute
 from app.institutions import maintenance, payees, rules, service
-from app.institutions.models import FUND_INSUTYPES, FundLedger, Institution, PayeeChange, Region
+from app.institutions.models import (
+    FUND_INSUTYPES,
+    Enrollment,
+    FundLedger,
+    Institution,
+    PayeeChange,
+    Region,
+)
 from app.institutions.schemas import (
     EnrollmentIn,
     EnrollmentOut,
@@ -68,7 +75,12 @@ def _fund_out(session: Session, fund: FundLedger) -> FundLedgerOut:
     )
 
 
-def _institution_out(session: Session, institution: Institution) -> InstitutionOut:
+def _institution_out(
+    session: Session, institution: Institution, enrollments: list[Enrollment] | None = None
+) -> InstitutionOut:
+    """An institution as the API shows it; a list passes its page's enrolments (one query)."""
+    if enrollments is None:
+        enrollments = service.enrollments(session, institution.code)
     return InstitutionOut(
         code=institution.code,
         name=institution.name,
@@ -78,10 +90,7 @@ def _institution_out(session: Session, institution: Institution) -> InstitutionO
         bank_account_name=institution.bank_account_name,
         bank_code=institution.bank_code,
         med_type_prefixes=list(institution.med_type_prefixes),
-        enrollments=[
-            EnrollmentOut.model_validate(row)
-            for row in service.enrollments(session, institution.code)
-        ],
+        enrollments=[EnrollmentOut.model_validate(row) for row in enrollments],
     )
 
 
@@ -211,7 +220,9 @@ def list_institutions(
         only_code=only,
     )
     page, next_cursor = page_of(rows, limit, lambda row: row.code)
-    return Page(items=[_institution_out(session, row) for row in page], next_cursor=next_cursor)
+    enrollments = service.enrollments_of(session, [row.code for row in page])
+    items = [_institution_out(session, row, enrollments[row.code]) for row in page]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/institutions/{code}")
