@@ -202,9 +202,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)
     def _pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
         # Every connection of the process's pool stayed busy for FUNDLEDGER_DB_POOL_TIMEOUT_S:
-        # overload, not a fault. The wait is for the transaction's connection, so it never
-        # started; and every write is idempotent on its business key, so sending the same
-        # request again is safe (docs/operations.md "Capacity").
+        # overload, not a fault. The transaction that waited for a connection never started;
+        # a step of the request committed before it stands (the bank callback stores its
+        # event first), and every write is idempotent on its business key, so sending the
+        # same request again is safe (docs/operations.md "Capacity").
         log.warning("database pool exhausted: %s", str(exc).splitlines()[0][:200])
         return busy()
 

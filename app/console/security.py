@@ -19,13 +19,14 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.auth import logins
 from app.auth.deps import Principal
 from app.console.templating import error_page
 from app.db import transaction
-from app.errors import DomainError, Forbidden
+from app.errors import BUSY_RETRY_AFTER_S, DomainError, Forbidden
 from app.http import StrictJSONRoute
 from app.inputs import check_parameters
 
@@ -209,6 +210,12 @@ class ConsoleRoute(StrictJSONRoute):
                 response = error_page(request, 422, "请求的参数不正确。")
             except StarletteHTTPException as error:
                 response = error_page(request, error.status_code, str(error.detail))
+            except PoolTimeout:
+                # every database connection stayed busy: overload, a page and Retry-After
+                # (the API answers the same as problem JSON, app/errors.py)
+                detail = f"系统繁忙，请 {BUSY_RETRY_AFTER_S} 秒后重试。"
+                response = error_page(request, 503, detail)
+                response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")

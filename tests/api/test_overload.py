@@ -24,7 +24,7 @@ from app.db import make_engine, make_sessionmaker, pool_options, transaction
 from app.errors import BUSY_RETRY_AFTER_S, PROBLEM_JSON
 from app.main import create_app
 from app.ops import metrics
-from tests.support import builders, databases
+from tests.support import builders, console, databases
 from tests.support.builders import bearer
 
 LIST = "/api/v1/bank/instructions"
@@ -94,3 +94,20 @@ def test_a_list_route_returns_its_connection_before_the_answer_is_serialised(
         monkeypatch.setattr(app_http, "request_sessions", contextlib.nullcontext)
         assert client.get(LIST, headers=headers).status_code == 200
         assert seen == [0, 1]
+
+
+def test_a_console_page_under_overload_is_a_page_with_retry_after(
+    world: tuple[FastAPI, Engine, dict[str, str]],
+) -> None:
+    app, engine, _ = world
+    with transaction(make_sessionmaker(engine)) as session:
+        console.person(session, "acc-page", "accountant")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert console.log_in(client, "acc-page").status_code == 303
+        with engine.connect():  # the pool's only connection, held
+            busy = client.get("/console/")
+        assert busy.status_code == 503
+        assert busy.headers["content-type"].startswith("text/html")
+        assert busy.headers["retry-after"] == str(BUSY_RETRY_AFTER_S)
+        assert "系统繁忙" in busy.text
+        assert client.get("/console/").status_code == 200
