@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.bank.rules import InstructionStatus
@@ -30,6 +30,13 @@ class PaymentInstruction(Base):
         Index("ix_payment_instruction_source", "source_kind", "source_id"),
         # The payment monitor: a submission day's instructions by status.
         Index("ix_payment_instruction_requested", "requested_date", "status"),
+        # The resends of a first instruction (a submission counts them per payment): few rows.
+        Index(
+            "ix_payment_instruction_resend_of",
+            "resend_of",
+            postgresql_where=text("resend_of IS NOT NULL"),
+            sqlite_where=text("resend_of IS NOT NULL"),
+        ),
     )
 
     instruction_id: Mapped[str] = mapped_column(String(30), primary_key=True)
