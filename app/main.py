@@ -104,14 +104,7 @@ def create_served_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logs.configure(settings.log_level, settings.log_format)
     clock = SystemClock()
-    gateway = HttpBankGateway(
-        settings.bank_url,
-        secret=settings.bank_secret,
-        bank_id=settings.bank_id,
-        clock=clock,
-        connect_timeout_s=settings.bank_connect_timeout_s,
-        read_timeout_s=settings.bank_read_timeout_s,
-    )
+    gateway = HttpBankGateway.from_settings(settings, clock)
     return create_app(settings, clock=clock, bank_gateway=gateway)
 
 

@@ -20,6 +20,7 @@ from app.bank.protocol import (
     status_answer,
 )
 from app.clock import Clock
+from app.config import Settings
 
 log = logging.getLogger("fundledger.bank")
 
@@ -50,6 +51,19 @@ class HttpBankGateway:
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
             limits=httpx.Limits(max_connections=POOL_CONNECTIONS_MAX),
             transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> HttpBankGateway:
+        """The gateway of a running service: the bank's address, secret, id and timeouts
+        from the settings."""
+        return cls(
+            settings.bank_url,
+            secret=settings.bank_secret,
+            bank_id=settings.bank_id,
+            clock=clock,
+            connect_timeout_s=settings.bank_connect_timeout_s,
+            read_timeout_s=settings.bank_read_timeout_s,
         )
 
     def close(self) -> None:

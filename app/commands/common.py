@@ -73,14 +73,7 @@ def _job_context() -> JobContext:
     settings = get_settings()
     engine = _existing_engine(settings.database_url)
     clock = SystemClock()
-    gateway = HttpBankGateway(
-        settings.bank_url,
-        secret=settings.bank_secret,
-        bank_id=settings.bank_id,
-        clock=clock,
-        connect_timeout_s=settings.bank_connect_timeout_s,
-        read_timeout_s=settings.bank_read_timeout_s,
-    )
+    gateway = HttpBankGateway.from_settings(settings, clock)
     return JobContext(
         session_factory=make_sessionmaker(engine),
         engine=engine,

@@ -63,14 +63,7 @@ def serve(port: int, clock_file: Path, points: str) -> None:
     failpoints.arm(points)
     settings = get_settings()
     clock = FileClock(clock_file)
-    gateway = HttpBankGateway(
-        settings.bank_url,
-        secret=settings.bank_secret,
-        bank_id=settings.bank_id,
-        clock=clock,
-        connect_timeout_s=settings.bank_connect_timeout_s,
-        read_timeout_s=settings.bank_read_timeout_s,
-    )
+    gateway = HttpBankGateway.from_settings(settings, clock)
     app = create_app(settings, clock=clock, bank_gateway=gateway)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
