@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.ledger import rules, snapshots
-from app.ledger.models import LedgerAccount
+from app.ledger.models import LedgerAccount, LedgerPosting
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,16 @@ def balances(
     fixmedins_code: str | None = None,
     as_of: datetime | None = None,
     basis: str = "effective",
+    posted_only: bool = False,
 ) -> list[AccountBalance]:
     """Balances of accounts (sorted by code); maintained rows, or as of a time from the
-    balance snapshots and the postings after them."""
+    balance snapshots and the postings after them. `posted_only`: leave out the accounts
+    never posted to (opened at an enrolment, issue 20.3)."""
     query = select(LedgerAccount).order_by(LedgerAccount.code)
+    if posted_only:
+        query = query.where(
+            exists(select(LedgerPosting.id).where(LedgerPosting.account_id == LedgerAccount.id))
+        )
     if region_code:
         query = query.where(LedgerAccount.region_code == region_code)
     if insutype:
@@ -115,8 +121,16 @@ def trial_balance(
     insutype: str | None = None,
     as_of: datetime | None = None,
     basis: str = "effective",
+    posted_only: bool = False,
 ) -> TrialBalance:
-    rows = balances(session, region_code=region_code, insutype=insutype, as_of=as_of, basis=basis)
+    rows = balances(
+        session,
+        region_code=region_code,
+        insutype=insutype,
+        as_of=as_of,
+        basis=basis,
+        posted_only=posted_only,
+    )
     debits = sum(row.debit_minus_credit for row in rows if row.debit_minus_credit > 0)
     credits = sum(-row.debit_minus_credit for row in rows if row.debit_minus_credit < 0)
     return TrialBalance(rows, debits, credits)

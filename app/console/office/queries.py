@@ -253,7 +253,11 @@ def balances(session: Session, **filters: Any) -> list[ledger.AccountBalance]:
 def trial_balance(
     session: Session, *, region_code: str | None, insutype: str | None, as_of: datetime | None
 ) -> ledger.TrialBalance:
-    return ledger.trial_balance(session, region_code=region_code, insutype=insutype, as_of=as_of)
+    """The trial balance of the accounts with postings (有发生额): an institution's accounts
+    opened at its enrolment and never posted to are not listed (nor counted)."""
+    return ledger.trial_balance(
+        session, region_code=region_code, insutype=insutype, as_of=as_of, posted_only=True
+    )
 
 
 def entries(session: Session, **filters: Any) -> list[JournalEntry]:
