@@ -1,6 +1,6 @@
-"""The send loop: saved instructions (outbox) go to the bank through a `BankGateway`, one short
-transaction per step, the HTTP call never inside one; the re-query sweep asks the bank about
-those without a result and sends again those that never left (same id)."""
+"""The send loop: saved instructions (outbox) go to the bank through a `BankGateway` in chunks,
+one short transaction per step of a chunk, the HTTP call never inside one; the re-query sweep
+asks the bank about those without a result and sends again those that never left (same id)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.alerts import service as alerts
 from app.bank import service as bank
 from app.bank.gateway import CONNECT_RETRIES_MAX
 from app.bank.models import PaymentInstruction
-from app.bank.protocol import BankGateway, SendOutcome
+from app.bank.protocol import BankGateway, SendOutcome, SendResult
 from app.bank.rules import PERSON_KIND, InstructionStatus
 from app.clock import at_shanghai, business_date
 from app.config import Settings
@@ -31,6 +31,10 @@ from app.workdays import service as workdays
 log = logging.getLogger("fundledger.bank")
 S = InstructionStatus
 UNSENT_GRACE_S = 300  # the submission job sends its own right after committing them
+# Instructions marked in one transaction, then sent, then recorded in one: 50 calls take
+# seconds against a bank that answers, and a slow bank's chunk refreshes its marks.
+SEND_CHUNK_MAX = 50
+MARKS_REFRESH_S = UNSENT_GRACE_S // 5
 
 
 def payload(instruction: PaymentInstruction, callback_url: str) -> dict[str, Any]:
@@ -61,31 +65,122 @@ def _gateway(ctx: JobContext) -> BankGateway:
 
 
 def send_queued(ctx: JobContext, instruction_ids: Sequence[str]) -> dict[str, str]:
-    """Send saved instructions (outbox), one short transaction per step; the HTTP call is
-    never inside a transaction. Returns the resulting status per instruction."""
+    """Send saved instructions (outbox) in chunks of `SEND_CHUNK_MAX`: one transaction saves
+    the chunk's attempts, the HTTP calls follow one by one outside any transaction, one
+    transaction records their outcomes (`_send_chunk`). Returns the resulting status per
+    instruction."""
+    unique = list(dict.fromkeys(instruction_ids))
     outcomes: dict[str, str] = {}
-    for instruction_id in instruction_ids:
-        outcomes[instruction_id] = _send_one(ctx, instruction_id)
+    for start in range(0, len(unique), SEND_CHUNK_MAX):
+        outcomes.update(_send_chunk(ctx, unique[start : start + SEND_CHUNK_MAX]))
+    return {instruction_id: outcomes[instruction_id] for instruction_id in unique}
+
+
+def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
+    """Each round: mark (attempts, sent_at) those still QUEUED, send them, record the
+    outcomes; a connection that failed before sending goes again with the same id in the next
+    round (`CONNECT_RETRIES_MAX` attempts in all); an UNKNOWN, or an answer that already
+    tells a result, is then asked for its status (`query_and_apply`)."""
+    gateway = _gateway(ctx)
+    outcomes: dict[str, str] = {}
+    to_query: list[str] = []
+    pending = instruction_ids
+    for _attempt in range(CONNECT_RETRIES_MAX):
+        if not pending:
+            break
+        bodies = _mark(ctx, pending, outcomes)
+        sent: dict[str, SendResult] = {}
+        try:
+            _send(ctx, gateway, bodies, sent, outcomes)
+        finally:  # what left is recorded even if a later call raised (as one by one did)
+            pending = _record(ctx, sent, outcomes, to_query)
+    outcomes.update(dict.fromkeys(pending, S.QUEUED.value))
+    for instruction_id in to_query:
+        outcomes[instruction_id] = query_and_apply(ctx, instruction_id)
     return outcomes
 
 
-def _send_one(ctx: JobContext, instruction_id: str) -> str:
-    gateway = _gateway(ctx)
-    for _attempt in range(CONNECT_RETRIES_MAX):
-        with transaction(ctx.session_factory) as session:
-            instruction = bank.locked(session, instruction_id)
+def _mark(
+    ctx: JobContext, instruction_ids: list[str], outcomes: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """One transaction: the chunk locked, an attempt saved for each one still QUEUED (before
+    its call); one no longer QUEUED is skipped with its status. Returns the bodies to send."""
+    bodies: dict[str, dict[str, Any]] = {}
+    with transaction(ctx.session_factory) as session:
+        now = ctx.clock.now()
+        locked = bank.locked_all(session, instruction_ids)
+        for instruction_id in instruction_ids:
+            instruction = locked[instruction_id]
             if instruction.status != S.QUEUED:
-                return instruction.status
-            body = payload(instruction, ctx.settings.callback_url)
+                outcomes[instruction_id] = instruction.status
+                continue
+            bodies[instruction_id] = payload(instruction, ctx.settings.callback_url)
             instruction.attempts += 1
-            instruction.sent_at = ctx.clock.now()
-        result = gateway.send(body)
+            instruction.sent_at = now
+    return bodies
+
+
+def _send(
+    ctx: JobContext,
+    gateway: BankGateway,
+    bodies: dict[str, dict[str, Any]],
+    sent: dict[str, SendResult],
+    outcomes: dict[str, str],
+) -> None:
+    """The HTTP calls, one by one, into `sent`. A chunk still sending `MARKS_REFRESH_S`
+    after its marks saves them again for the rest: `_sendable` must never take a slow
+    chunk's instructions for ones a stopped process left (UNSENT_GRACE_S)."""
+    waiting = list(bodies)
+    marked_at = ctx.clock.now()
+    while waiting:
+        if ctx.clock.now() - marked_at >= timedelta(seconds=MARKS_REFRESH_S):
+            waiting = _refresh_marks(ctx, waiting, outcomes)
+            marked_at = ctx.clock.now()
+            continue
+        instruction_id = waiting.pop(0)
+        result = gateway.send(bodies[instruction_id])
         failpoints.hit("bank.send.after_request")
-        with transaction(ctx.session_factory) as session:
-            instruction = bank.locked(session, instruction_id)
+        sent[instruction_id] = result
+
+
+def _refresh_marks(
+    ctx: JobContext, instruction_ids: list[str], outcomes: dict[str, str]
+) -> list[str]:
+    """One transaction: sent_at saved again for those still QUEUED (the attempt is the one
+    already counted); returns them."""
+    still: list[str] = []
+    with transaction(ctx.session_factory) as session:
+        now = ctx.clock.now()
+        locked = bank.locked_all(session, instruction_ids)
+        for instruction_id in instruction_ids:
+            instruction = locked[instruction_id]
+            if instruction.status != S.QUEUED:
+                outcomes[instruction_id] = instruction.status
+                continue
+            instruction.sent_at = now
+            still.append(instruction_id)
+    return still
+
+
+def _record(
+    ctx: JobContext,
+    sent: dict[str, SendResult],
+    outcomes: dict[str, str],
+    to_query: list[str],
+) -> list[str]:
+    """One transaction: the outcomes of the calls, each instruction locked again. Returns
+    those whose connection failed before sending (nothing left: the same id again)."""
+    if not sent:
+        return []
+    again: list[str] = []
+    with transaction(ctx.session_factory) as session:
+        locked = bank.locked_all(session, list(sent))
+        for instruction_id, result in sent.items():
+            instruction = locked[instruction_id]
             if result.outcome == SendOutcome.NOT_SENT:
                 instruction.last_error = result.detail[:300]
-                continue  # nothing left: retry with the same id
+                again.append(instruction_id)
+                continue
             if result.outcome == SendOutcome.REFUSED:
                 instruction.last_error = result.detail[:300]
                 alerts.raise_alert(
@@ -95,15 +190,16 @@ def _send_one(ctx: JobContext, instruction_id: str) -> str:
                     detail=result.detail,
                     now=ctx.clock.now(),
                 )
-                return instruction.status
+                outcomes[instruction_id] = instruction.status
+                continue
             accepted = result.outcome == SendOutcome.ACCEPTED
             if instruction.status == S.QUEUED:
                 bank.transition(instruction, S.ACCEPTED if accepted else S.UNKNOWN)
             if accepted and result.status in (S.ACCEPTED, None):
-                return instruction.status
-        # UNKNOWN, or the bank answered with a result already: ask for the status.
-        return query_and_apply(ctx, instruction_id)
-    return S.QUEUED.value
+                outcomes[instruction_id] = instruction.status
+            else:  # UNKNOWN, or the bank answered with a result already: ask for the status
+                to_query.append(instruction_id)
+    return again
 
 
 def query_and_apply(ctx: JobContext, instruction_id: str) -> str:

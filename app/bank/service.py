@@ -160,6 +160,21 @@ def locked(session: Session, instruction_id: str) -> PaymentInstruction:
     return instruction
 
 
+def locked_all(session: Session, instruction_ids: Sequence[str]) -> dict[str, PaymentInstruction]:
+    """The instructions locked in one statement, in the order of their ids (two senders
+    locking overlapping sets cannot deadlock); every id must exist."""
+    rows = session.scalars(
+        select(PaymentInstruction)
+        .where(PaymentInstruction.instruction_id.in_(list(instruction_ids)))
+        .order_by(PaymentInstruction.instruction_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = {row.instruction_id: row for row in rows}
+    assert len(found) == len(set(instruction_ids)), sorted(set(instruction_ids) - set(found))
+    return found
+
+
 def find(session: Session, instruction_id: str) -> PaymentInstruction | None:
     return session.scalar(
         select(PaymentInstruction)
