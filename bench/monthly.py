@@ -502,13 +502,14 @@ def _check(engine: Engine, count: int, created: dict[str, list[int]]) -> dict[st
         ).one()
         direct = run(
             text(
-                "SELECT (SELECT sum(s.fund_amount_fen) FROM settlement s WHERE NOT EXISTS"
-                "   (SELECT 1 FROM revocation r WHERE r.settlement_id = s.id)),"
+                "SELECT (SELECT sum(s.fund_amount_fen) FROM settlement s WHERE s.period = :period"
+                "   AND NOT EXISTS (SELECT 1 FROM revocation r WHERE r.settlement_id = s.id)),"
                 " (SELECT sum(final_amount_fen) FROM audit_item WHERE status = 'FINAL'),"
                 " (SELECT sum(l.amount_fen) FROM daily_line l JOIN payment_instruction p"
                 "   ON p.instruction_id = l.instruction_id WHERE p.status = 'SUCCESS'),"
                 " (SELECT sum(amount_fen) FROM procurement_advance)"
-            )
+            ),
+            {"period": PERIOD},
         ).one()
         assert tuple(totals) == tuple(direct), (tuple(totals), tuple(direct))
         # spot checks, per statement, each component by its own query
