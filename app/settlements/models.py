@@ -30,6 +30,8 @@ class Settlement(Base):
         # daily batch generation: a fund ledger's settlements up to a date
         Index("ix_settlement_batching", "region_code", "insutype", "setl_date"),
         Index("ix_settlement_period", "fixmedins_code", "insutype", "period"),
+        # the monthly computation: a fund ledger's settlements of a period (migration 0030)
+        Index("ix_settlement_fund_period", "region_code", "insutype", "period"),
         Index("ix_settlement_day", "fixmedins_code", "insutype", "setl_date"),
         # the members of a daily batch
         Index("ix_settlement_batch", "region_code", "insutype", "batch_date"),
