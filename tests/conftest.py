@@ -28,9 +28,13 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     if databases.PG_URL:
+        if databases.WORKER:
+            databases.create_worker_database()
         migrate.upgrade(databases.PG_URL)
         yield databases.PG_URL
         databases.drop_template()
+        if databases.WORKER:
+            databases.drop_worker_database()
         return
     with tempfile.TemporaryDirectory(prefix="fundledger-test-") as folder:
         url = f"sqlite:///{Path(folder) / 'shared.db'}"
