@@ -102,3 +102,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the order within a file and among the others stays
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    databases.remove_sqlite_template()

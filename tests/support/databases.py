@@ -81,6 +81,14 @@ def _sqlite_migrated() -> Path:
     return _sqlite_template
 
 
+def remove_sqlite_template() -> None:
+    """At the session's end: an xdist worker ends without running atexit handlers."""
+    global _sqlite_template
+    if _sqlite_template is not None:
+        shutil.rmtree(_sqlite_template.parent, ignore_errors=True)
+        _sqlite_template = None
+
+
 def _pg_template() -> str:
     """A database at head, migrated once per test run, cloned by CREATE DATABASE TEMPLATE."""
     global _template
