@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 # `make run PORT=8001 BANK_PORT=8901`: the API's port and the demo bank simulator's
 PORT ?= 8000
 BANK_PORT ?= 8900
+# The suite runs on two pytest-xdist workers (`make test PYTEST_WORKERS=4` for more), a test
+# file's tests on one worker (module fixtures, e.g. the README tour's demo, built once); each
+# worker has its own databases (tests/support/databases.py).
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: install browser run serve test test-sqlite test-postgres lint screenshots clean
 
@@ -38,14 +43,14 @@ serve: install
 	$(BIN)/fundledger serve --port $(PORT)
 
 test: install browser
-	$(BIN)/python -m pytest -q
-	$(BIN)/python tools/test_postgres.py
+	$(BIN)/python -m pytest -q $(XDIST)
+	$(BIN)/python tools/test_postgres.py $(XDIST)
 
 test-sqlite: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST)
 
 test-postgres: install
-	$(BIN)/python tools/test_postgres.py
+	$(BIN)/python tools/test_postgres.py $(XDIST)
 
 lint: install
 	$(BIN)/ruff check .

@@ -28,9 +28,13 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     if databases.PG_URL:
+        if databases.WORKER:
+            databases.create_worker_database()
         migrate.upgrade(databases.PG_URL)
         yield databases.PG_URL
         databases.drop_template()
+        if databases.WORKER:
+            databases.drop_worker_database()
         return
     with tempfile.TemporaryDirectory(prefix="fundledger-test-") as folder:
         url = f"sqlite:///{Path(folder) / 'shared.db'}"
@@ -72,3 +76,33 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def clock() -> SimulatedClock:
     return SimulatedClock(datetime(2026, 3, 6, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+
+
+# Under pytest-xdist (`make test`: -n 2 --dist loadfile) a file runs whole on one worker, and
+# the workers take files in collection order: the longest files go first, so that none of
+# them starts last and runs alone at the end (schemathesis' five roles are over a third of
+# the SQLite half's time on one worker). A plain run keeps the usual order.
+LONGEST_FIRST = (
+    "tests/api/test_schemathesis.py",
+    "tests/committed/test_readme_tour.py",
+    "tests/scenarios/",
+    "tests/committed/test_kill_nine.py",
+    "tests/committed/test_bank_faults_soak.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not getattr(config.option, "numprocesses", None):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        for position, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return position
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file and among the others stays
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    databases.remove_sqlite_template()

@@ -48,7 +48,14 @@ def main() -> int:
         )
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # with the databases named after it (pytest-xdist workers' own, their templates
+            # and fresh ones), which a worker that died could have left behind
+            left = admin.execute(
+                "SELECT datname FROM pg_database WHERE datname = %s OR starts_with(datname, %s)",
+                (name, f"{name}_"),
+            ).fetchall()
+            for (database,) in left:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     return result.returncode
 
 

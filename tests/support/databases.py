@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,16 @@ from app import migrate
 from app.db import make_engine
 
 PG_URL = os.environ.get("FUNDLEDGER_TEST_DATABASE_URL")
+# Under pytest-xdist each worker (gw0, gw1, ...) has a database of its own on PostgreSQL: the
+# given name with the worker's suffix, created by the session's `database_url` fixture; its
+# template and fresh databases are named after it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if PG_URL and WORKER:
+    PG_URL = (
+        make_url(PG_URL)
+        .set(database=f"{make_url(PG_URL).database}_{WORKER}")
+        .render_as_string(hide_password=False)
+    )
 
 
 def backend() -> str:
@@ -37,6 +49,44 @@ def _admin_conninfo(url: str) -> str:
 
 
 _template: str | None = None
+_sqlite_template: Path | None = None
+
+
+def create_worker_database() -> None:
+    """This worker's database (PostgreSQL under pytest-xdist), empty."""
+    assert PG_URL is not None
+    name = make_url(PG_URL).database
+    with psycopg.connect(_admin_conninfo(PG_URL), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_worker_database() -> None:
+    assert PG_URL is not None
+    name = make_url(PG_URL).database
+    with psycopg.connect(_admin_conninfo(PG_URL), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _sqlite_migrated() -> Path:
+    """A SQLite file at head, migrated once per test run (per worker), copied for each fresh
+    database: all migrations cost most of a second each time."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        folder = Path(tempfile.mkdtemp(prefix="fundledger-test-template-"))
+        path = folder / "template.db"
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        migrate.upgrade(f"sqlite:///{path}")
+        _sqlite_template = path
+    return _sqlite_template
+
+
+def remove_sqlite_template() -> None:
+    """At the session's end: an xdist worker ends without running atexit handlers."""
+    global _sqlite_template
+    if _sqlite_template is not None:
+        shutil.rmtree(_sqlite_template.parent, ignore_errors=True)
+        _sqlite_template = None
 
 
 def _pg_template() -> str:
@@ -68,10 +118,10 @@ def fresh_database(*, migrated: bool = True) -> Iterator[str]:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         return
     with tempfile.TemporaryDirectory(prefix="fundledger-test-") as folder:
-        url = f"sqlite:///{Path(folder) / 'test.db'}"
+        path = Path(folder) / "test.db"
         if migrated:
-            migrate.upgrade(url)
-        yield url
+            shutil.copyfile(_sqlite_migrated(), path)
+        yield f"sqlite:///{path}"
 
 
 def drop_template() -> None:
