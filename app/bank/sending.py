@@ -128,13 +128,15 @@ def _send(
     outcomes: dict[str, str],
 ) -> None:
     """The HTTP calls, one by one, into `sent`. A chunk still sending `MARKS_REFRESH_S`
-    after its marks saves them again for the rest: `_sendable` must never take a slow
-    chunk's instructions for ones a stopped process left (UNSENT_GRACE_S)."""
+    after its marks saves them again for the rest and for those called but not recorded yet:
+    `_sendable` must never take a slow chunk's instructions for ones a stopped process left
+    (UNSENT_GRACE_S)."""
     waiting = list(bodies)
     marked_at = ctx.clock.now()
     while waiting:
         if ctx.clock.now() - marked_at >= timedelta(seconds=MARKS_REFRESH_S):
-            waiting = _refresh_marks(ctx, waiting, outcomes)
+            still = set(_refresh_marks(ctx, [*sent, *waiting], outcomes))
+            waiting = [instruction_id for instruction_id in waiting if instruction_id in still]
             marked_at = ctx.clock.now()
             continue
         instruction_id = waiting.pop(0)
