@@ -20,7 +20,7 @@ from app.alerts import service as alerts
 from app.bank import rules
 from app.bank.models import BankEvent, BankReturn, PaymentInstruction
 from app.bank.rules import InstructionStatus
-from app.db import insert_rows
+from app.db import any_of, in_chunks, insert_rows
 from app.institutions.models import FundLedger, Institution
 from app.ledger import entries
 from app.ledger import service as ledger
@@ -140,6 +140,19 @@ def statuses(session: Session, instruction_ids: Sequence[str]) -> dict[str, str]
         )
     ).all()
     return {instruction_id: status for instruction_id, status in rows}
+
+
+def instructions_by_id(
+    session: Session, instruction_ids: Sequence[str]
+) -> dict[str, PaymentInstruction]:
+    """The instructions of these ids, read set-based and without row locks (exports, pages)."""
+    found: dict[str, PaymentInstruction] = {}
+    for chunk in in_chunks(session, sorted(set(instruction_ids))):
+        query = select(PaymentInstruction).where(
+            any_of(session, PaymentInstruction.instruction_id, chunk)
+        )
+        found.update((row.instruction_id, row) for row in session.scalars(query))
+    return found
 
 
 # --- results -----------------------------------------------------------------------------------

@@ -83,9 +83,12 @@ def batch_workbook(session: Session, batch: DailyBatch, *, now: datetime) -> Wor
     ]
     summary: list[list[Any]] = []
     details: list[list[Any]] = []
+    # One read of the lines' instructions, without row locks: an export reads, it must not
+    # queue behind (or hold up) the sender.
+    sent = bank.instructions_by_id(session, [i.instruction_id for i in lines if i.instruction_id])
     for line in lines:
         name = names.get(line.fixmedins_code, "")
-        instruction = bank.find(session, line.instruction_id) if line.instruction_id else None
+        instruction = sent.get(line.instruction_id) if line.instruction_id else None
         if instruction is not None:  # what was sent: the payee at that moment
             payee = (instruction.payee_name, instruction.payee_account, instruction.payee_bank_code)
         else:

@@ -17,6 +17,7 @@ from app.institutions import service as institutions
 from tests.support import builders
 from tests.support.builders import bearer
 from tests.support.daily import at, generate, settle
+from tests.support.sqlcount import sql_statements
 from tests.support.xlsx import uniform_sheet
 
 FRI, MON = date(2026, 3, 6), date(2026, 3, 9)
@@ -108,3 +109,19 @@ def test_the_month_start_summary_exports_with_names_and_totals(
     empty = client.get("/api/v1/reports/daily-payments/2026-02/export.xlsx", headers=acc)
     nothing = uniform_sheet(empty.content, "日拨付月度汇总")
     assert nothing.rows == [] and nothing.totals is not None and nothing.totals["金额"] == 0
+
+
+def test_the_daily_batch_export_reads_its_instructions_at_once_without_locking_them(
+    client: TestClient, session: Session
+) -> None:
+    """An export reads: one query for all the lines' instructions (not one per line), and no
+    row lock that would queue it behind the sender or hold the sender up."""
+    batch_id = _batch_paid_in_part(session)
+    acc = bearer(builders.user_token(session, "acc2", "accountant"))
+    session.commit()
+    with sql_statements(session) as seen:
+        response = client.get(f"/api/v1/daily-batches/{batch_id}/export.xlsx", headers=acc)
+    assert response.status_code == 200, response.text
+    reads = [statement for statement in seen if "FROM payment_instruction" in statement]
+    assert len(reads) == 1, reads
+    assert not any("FOR UPDATE" in statement for statement in seen)
