@@ -3,6 +3,7 @@ FUNDLEDGER_TEST_DATABASE_URL is set (the PostgreSQL half of `make test`)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -92,7 +93,9 @@ LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not getattr(config.option, "numprocesses", None):
+    # Only the workers collect under xdist (and their `numprocesses` option is reset): the
+    # controller schedules the files in the order the workers report them.
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
 
     def rank(item: pytest.Item) -> int:
