@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from app.clock import SimulatedClock, business_date
+from app.clock import SHANGHAI, SimulatedClock, business_date
 from app.config import Settings
 from app.daily.models import DailyBatch
 from app.db import make_engine, make_sessionmaker, transaction
 from app.jobcontext import JobContext
 from app.scheduling import service as scheduling
 from app.scheduling.models import JobRun
+from jobs.registry import JOBS
 from jobs.scheduler import catch_up
 from tests.support import builders
 from tests.support.daily import at, settle
@@ -65,6 +66,15 @@ def test_catch_up_runs_missed_dates_in_order_once() -> None:
         engine.dispose()
 
 
+def _latest_batch_date(moment: datetime) -> date:
+    """The latest business date whose daily batch is due at `moment` (real time: the batch of
+    D runs on D + 1 at its Shanghai time, so between midnight and then it is D - 1's)."""
+    spec = JOBS["daily_batch"]
+    local = moment.astimezone(SHANGHAI)
+    ran_today = local.time() >= spec.at
+    return spec.business_date(local.date() if ran_today else local.date() - timedelta(days=1))
+
+
 def test_two_scheduler_processes_make_one_batch_per_date() -> None:
     today = business_date(datetime.now(UTC))
     with fresh_database() as url:
@@ -73,6 +83,7 @@ def test_two_scheduler_processes_make_one_batch_per_date() -> None:
             os.environ, FUNDLEDGER_DATABASE_URL=url, FUNDLEDGER_BANK_URL="http://127.0.0.1:9"
         )
         command = [sys.executable, "-m", "app", "scheduler", "--catch-up-only"]
+        started = datetime.now(UTC)
         processes = [
             subprocess.Popen(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -80,6 +91,7 @@ def test_two_scheduler_processes_make_one_batch_per_date() -> None:
             for _ in range(2)
         ]
         outputs = [p.communicate(timeout=300) for p in processes]
+        finished = datetime.now(UTC)
         assert all(p.returncode == 0 for p in processes), outputs
         engine = make_engine(url)
         with transaction(make_sessionmaker(engine)) as session:
@@ -93,10 +105,14 @@ def test_two_scheduler_processes_make_one_batch_per_date() -> None:
                 .where(JobRun.job_name == "daily_batch")
                 .group_by(JobRun.business_date)
             ).all()
-        # every business date from the fund's switch-on to yesterday, once
-        assert sorted(d for _, d, _ in per_date) == [
-            today - timedelta(days=n) for n in range(6, 0, -1)
-        ]
+        # every business date from the fund's switch-on to the latest due, once (run between
+        # midnight and 00:30 in Shanghai, that is the day before yesterday)
+        start = today - timedelta(days=6)
+        expected = [
+            [start + timedelta(days=n) for n in range((latest - start).days + 1)]
+            for latest in {_latest_batch_date(started), _latest_batch_date(finished)}
+        ]  # one list, or two if the processes ran across 00:30
+        assert sorted(d for _, d, _ in per_date) in expected
         assert {count for *_, count in per_date} == {1}
         assert {count for _, count in runs} == {1}
         engine.dispose()
