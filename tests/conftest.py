@@ -108,4 +108,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    databases.remove_sqlite_template()
+    databases.session_end()  # temporary files and databases (xdist workers skip atexit)

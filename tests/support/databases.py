@@ -7,7 +7,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -75,18 +75,31 @@ def _sqlite_migrated() -> Path:
     if _sqlite_template is None:
         folder = Path(tempfile.mkdtemp(prefix="fundledger-test-template-"))
         path = folder / "template.db"
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        at_session_end(shutil.rmtree, folder, True)
         migrate.upgrade(f"sqlite:///{path}")
         _sqlite_template = path
     return _sqlite_template
 
 
-def remove_sqlite_template() -> None:
-    """At the session's end: an xdist worker ends without running atexit handlers."""
+_AT_SESSION_END: list[tuple[Callable[..., object], tuple[object, ...]]] = []
+
+
+def at_session_end(function: Callable[..., object], *args: object) -> None:
+    """Clean up at the test session's end (conftest's `pytest_sessionfinish`, then atexit as
+    a fallback): an xdist worker ends without running atexit handlers."""
+    _AT_SESSION_END.append((function, args))
+
+
+def session_end() -> None:
+    """Run the clean-ups, last registered first (each once)."""
     global _sqlite_template
-    if _sqlite_template is not None:
-        shutil.rmtree(_sqlite_template.parent, ignore_errors=True)
-        _sqlite_template = None
+    _sqlite_template = None
+    while _AT_SESSION_END:
+        function, args = _AT_SESSION_END.pop()
+        function(*args)
+
+
+atexit.register(session_end)
 
 
 def _pg_template() -> str:

@@ -16,7 +16,6 @@ test (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL).
 
 from __future__ import annotations
 
-import atexit
 import functools
 import os
 import re
@@ -377,7 +376,7 @@ def template() -> tuple[str, dict[str, Any]]:
     a `copy_of` it."""
     if databases.PG_URL is None:
         folder = tempfile.mkdtemp(prefix="fundledger-world-")
-        atexit.register(shutil.rmtree, folder, True)
+        databases.at_session_end(shutil.rmtree, folder, True)
         url = f"sqlite:///{Path(folder) / 'world.db'}"
         return url, build(url)
     parsed = make_url(databases.PG_URL)
@@ -386,7 +385,7 @@ def template() -> tuple[str, dict[str, Any]]:
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
-    atexit.register(_drop, admin, name)
+    databases.at_session_end(_drop, admin, name)
     url = parsed.set(database=name).render_as_string(hide_password=False)
     return url, build(url)
 
