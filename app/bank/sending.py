@@ -88,7 +88,7 @@ def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
     for _attempt in range(CONNECT_RETRIES_MAX):
         if not pending:
             break
-        bodies = _mark(ctx, pending, outcomes)
+        bodies = _mark(ctx, pending, outcomes, attempt=True)
         sent: dict[str, SendResult] = {}
         try:
             _send(ctx, gateway, bodies, sent, outcomes)
@@ -101,10 +101,12 @@ def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
 
 
 def _mark(
-    ctx: JobContext, instruction_ids: list[str], outcomes: dict[str, str]
+    ctx: JobContext, instruction_ids: list[str], outcomes: dict[str, str], *, attempt: bool
 ) -> dict[str, dict[str, Any]]:
-    """One transaction: the chunk locked, an attempt saved for each one still QUEUED (before
-    its call); one no longer QUEUED is skipped with its status. Returns the bodies to send."""
+    """One transaction: the instructions locked; one no longer QUEUED is set aside with its
+    status; the others are marked now (`sent_at`), with a new attempt counted before its call
+    (`attempt`) or, for a slow chunk's refresh, the attempt already counted. Returns the
+    bodies of those still QUEUED."""
     bodies: dict[str, dict[str, Any]] = {}
     with transaction(ctx.session_factory) as session:
         now = ctx.clock.now()
@@ -115,7 +117,8 @@ def _mark(
                 outcomes[instruction_id] = instruction.status
                 continue
             bodies[instruction_id] = payload(instruction, ctx.settings.callback_url)
-            instruction.attempts += 1
+            if attempt:
+                instruction.attempts += 1
             instruction.sent_at = now
     return bodies
 
@@ -135,7 +138,7 @@ def _send(
     marked_at = ctx.clock.now()
     while waiting:
         if ctx.clock.now() - marked_at >= timedelta(seconds=MARKS_REFRESH_S):
-            still = set(_refresh_marks(ctx, [*sent, *waiting], outcomes))
+            still = set(_mark(ctx, [*sent, *waiting], outcomes, attempt=False))
             waiting = [instruction_id for instruction_id in waiting if instruction_id in still]
             marked_at = ctx.clock.now()
             continue
@@ -143,25 +146,6 @@ def _send(
         result = gateway.send(bodies[instruction_id])
         failpoints.hit("bank.send.after_request")
         sent[instruction_id] = result
-
-
-def _refresh_marks(
-    ctx: JobContext, instruction_ids: list[str], outcomes: dict[str, str]
-) -> list[str]:
-    """One transaction: sent_at saved again for those still QUEUED (the attempt is the one
-    already counted); returns them."""
-    still: list[str] = []
-    with transaction(ctx.session_factory) as session:
-        now = ctx.clock.now()
-        locked = bank.locked_all(session, instruction_ids)
-        for instruction_id in instruction_ids:
-            instruction = locked[instruction_id]
-            if instruction.status != S.QUEUED:
-                outcomes[instruction_id] = instruction.status
-                continue
-            instruction.sent_at = now
-            still.append(instruction_id)
-    return still
 
 
 def _record(
