@@ -162,20 +162,9 @@ class Contradiction(Exception):
     """A result that contradicts a final one: 409, an alert, nothing posted."""
 
 
-def locked(session: Session, instruction_id: str) -> PaymentInstruction:
-    instruction = session.scalar(
-        select(PaymentInstruction)
-        .where(PaymentInstruction.instruction_id == instruction_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert instruction is not None, instruction_id
-    return instruction
-
-
-def locked_all(session: Session, instruction_ids: Sequence[str]) -> dict[str, PaymentInstruction]:
-    """The instructions locked in one statement, in the order of their ids (two senders
-    locking overlapping sets cannot deadlock); every id must exist."""
+def _locked(session: Session, instruction_ids: Sequence[str]) -> dict[str, PaymentInstruction]:
+    """The instructions of these ids locked for this transaction, in one statement in the
+    order of their ids (two senders locking overlapping sets cannot deadlock), read afresh."""
     rows = session.scalars(
         select(PaymentInstruction)
         .where(PaymentInstruction.instruction_id.in_(list(instruction_ids)))
@@ -183,18 +172,26 @@ def locked_all(session: Session, instruction_ids: Sequence[str]) -> dict[str, Pa
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    found = {row.instruction_id: row for row in rows}
-    assert len(found) == len(set(instruction_ids)), sorted(set(instruction_ids) - set(found))
-    return found
+    return {row.instruction_id: row for row in rows}
 
 
 def find(session: Session, instruction_id: str) -> PaymentInstruction | None:
-    return session.scalar(
-        select(PaymentInstruction)
-        .where(PaymentInstruction.instruction_id == instruction_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    """The instruction locked for this transaction, or None."""
+    return _locked(session, [instruction_id]).get(instruction_id)
+
+
+def locked(session: Session, instruction_id: str) -> PaymentInstruction:
+    """The instruction locked for this transaction; it must exist."""
+    instruction = find(session, instruction_id)
+    assert instruction is not None, instruction_id
+    return instruction
+
+
+def locked_all(session: Session, instruction_ids: Sequence[str]) -> dict[str, PaymentInstruction]:
+    """The instructions locked in one statement (`_locked`); every id must exist."""
+    found = _locked(session, instruction_ids)
+    assert len(found) == len(set(instruction_ids)), sorted(set(instruction_ids) - set(found))
+    return found
 
 
 class Early(Exception):

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
 from app.db import make_engine, make_sessionmaker, transaction
 from app.ledger import service as ledger
+from app.ledger.rules import Draft
 from tests.support.databases import backend, fresh_database
 from tests.support.ledger import NOW, acct, transfer_draft
 
@@ -37,7 +37,7 @@ def one_connection() -> Iterator[Engine]:
         engine.dispose()
 
 
-def _draft(number: int) -> Any:
+def _draft(number: int) -> Draft:
     institution = f"H{number % 50:03d}"
     return transfer_draft(
         f"plan-{number}",
