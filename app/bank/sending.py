@@ -77,23 +77,26 @@ def send_queued(ctx: JobContext, instruction_ids: Sequence[str]) -> dict[str, st
 
 
 def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
-    """Each round: mark (attempts, sent_at) those still QUEUED, send them, record the
-    outcomes; a connection that failed before sending goes again with the same id in the next
-    round (`CONNECT_RETRIES_MAX` attempts in all); an UNKNOWN, or an answer that already
-    tells a result, is then asked for its status (`query_and_apply`)."""
+    """Each round: mark (attempts, sent_at) those still QUEUED whose fund ledger still sends
+    today, send them (none at or after its cut-off), record the outcomes; a connection that
+    failed before sending goes again with the same id in the next round
+    (`CONNECT_RETRIES_MAX` attempts in all); an UNKNOWN, or an answer that already tells a
+    result, is then asked for its status (`query_and_apply`)."""
     gateway = _gateway(ctx)
     outcomes: dict[str, str] = {}
     to_query: list[str] = []
+    closes: dict[str, datetime] = {}
     pending = instruction_ids
     for _attempt in range(CONNECT_RETRIES_MAX):
         if not pending:
             break
-        bodies = _mark(ctx, pending, outcomes, attempt=True)
+        bodies = _mark(ctx, pending, outcomes, attempt=True, closes=closes)
         sent: dict[str, SendResult] = {}
+        cut: list[str] = []
         try:
-            _send(ctx, gateway, bodies, sent, outcomes)
+            _send(ctx, gateway, bodies, sent, outcomes, closes, cut)
         finally:  # what left is recorded even if a later call raised (as one by one did)
-            pending = _record(ctx, sent, outcomes, to_query)
+            pending = _record(ctx, sent, outcomes, to_query, cut)
     outcomes.update(dict.fromkeys(pending, S.QUEUED.value))
     for instruction_id in to_query:
         outcomes[instruction_id] = query_and_apply(ctx, instruction_id)
@@ -101,26 +104,69 @@ def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
 
 
 def _mark(
-    ctx: JobContext, instruction_ids: list[str], outcomes: dict[str, str], *, attempt: bool
+    ctx: JobContext,
+    instruction_ids: list[str],
+    outcomes: dict[str, str],
+    *,
+    attempt: bool,
+    closes: dict[str, datetime] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One transaction: the instructions locked; one no longer QUEUED is set aside with its
     status; the others are marked now (`sent_at`), with a new attempt counted before its call
-    (`attempt`) or, for a slow chunk's refresh, the attempt already counted. Returns the
-    bodies of those still QUEUED."""
+    (`attempt`) or, for a slow chunk's refresh, the attempt already counted. A new attempt
+    is made only while its fund ledger sends (`closes`: its cut-off today); past it the
+    instruction stays QUEUED for the next working day, with an alert. Returns the bodies of
+    those marked."""
     bodies: dict[str, dict[str, Any]] = {}
     with transaction(ctx.session_factory) as session:
         now = ctx.clock.now()
         locked = bank.locked_all(session, instruction_ids)
+        cutoffs: dict[tuple[str, str], datetime | None] = {}
+        late: dict[tuple[str, str], int] = {}
         for instruction_id in instruction_ids:
             instruction = locked[instruction_id]
             if instruction.status != S.QUEUED:
                 outcomes[instruction_id] = instruction.status
                 continue
+            if attempt and closes is not None:
+                fund = (instruction.region_code, instruction.insutype)
+                if fund not in cutoffs:
+                    cutoffs[fund] = _cutoff_today(session, fund, now)
+                cutoff = cutoffs[fund]
+                if cutoff is None or now >= cutoff:
+                    outcomes[instruction_id] = instruction.status
+                    late[fund] = late.get(fund, 0) + 1
+                    continue
+                closes[instruction_id] = cutoff
             bodies[instruction_id] = payload(instruction, ctx.settings.callback_url)
             if attempt:
                 instruction.attempts += 1
             instruction.sent_at = now
+        _alert_late(session, late, now)
     return bodies
+
+
+def _cutoff_today(session: Session, fund: tuple[str, str], now: datetime) -> datetime | None:
+    """The moment the fund ledger's sending closes today (its cut-off), None when it is
+    switched off."""
+    today = business_date(now)
+    ledger = institutions.get_fund_ledger(session, *fund)
+    policy = institutions.policy_on(session, ledger.id, today)
+    return None if policy is None else at_shanghai(today, policy.cutoff_time)
+
+
+def _alert_late(session: Session, late: dict[tuple[str, str], int], now: datetime) -> None:
+    """SPEC §3.6: nothing is sent after the cut-off; what is left waits for the next working
+    day (the re-query sweep sends it then, same id) and raises an alert."""
+    for (region, insutype), count in sorted(late.items()):
+        alerts.raise_alert(
+            session,
+            kind="submission_after_cutoff",
+            subject=f"{region}:{insutype}:{business_date(now)}",
+            detail=f"the cutoff came with {count} payment instruction(s) not sent; "
+            "they wait for the next working day",
+            now=now,
+        )
 
 
 def _send(
@@ -129,20 +175,27 @@ def _send(
     bodies: dict[str, dict[str, Any]],
     sent: dict[str, SendResult],
     outcomes: dict[str, str],
+    closes: dict[str, datetime],
+    cut: list[str],
 ) -> None:
-    """The HTTP calls, one by one, into `sent`. A chunk still sending `MARKS_REFRESH_S`
-    after its marks saves them again for the rest and for those called but not recorded yet:
-    `_sendable` must never take a slow chunk's instructions for ones a stopped process left
-    (UNSENT_GRACE_S)."""
+    """The HTTP calls, one by one, into `sent`; one whose fund ledger's cut-off has come
+    while the chunk was sending is not made (into `cut`). A chunk still sending
+    `MARKS_REFRESH_S` after its marks saves them again for the rest and for those called but
+    not recorded yet: `_sendable` must never take a slow chunk's instructions for ones a
+    stopped process left (UNSENT_GRACE_S)."""
     waiting = list(bodies)
     marked_at = ctx.clock.now()
     while waiting:
-        if ctx.clock.now() - marked_at >= timedelta(seconds=MARKS_REFRESH_S):
+        now = ctx.clock.now()
+        if now - marked_at >= timedelta(seconds=MARKS_REFRESH_S):
             still = set(_mark(ctx, [*sent, *waiting], outcomes, attempt=False))
             waiting = [instruction_id for instruction_id in waiting if instruction_id in still]
             marked_at = ctx.clock.now()
             continue
         instruction_id = waiting.pop(0)
+        if now >= closes[instruction_id]:
+            cut.append(instruction_id)
+            continue
         result = gateway.send(bodies[instruction_id])
         failpoints.hit("bank.send.after_request")
         sent[instruction_id] = result
@@ -153,14 +206,26 @@ def _record(
     sent: dict[str, SendResult],
     outcomes: dict[str, str],
     to_query: list[str],
+    cut: list[str],
 ) -> list[str]:
-    """One transaction: the outcomes of the calls, each instruction locked again. Returns
-    those whose connection failed before sending (nothing left: the same id again)."""
-    if not sent:
+    """One transaction: the outcomes of the calls, each instruction locked again; those the
+    cut-off stopped lose the attempt their mark counted (no call was made) and raise the
+    alert. Returns those whose connection failed before sending (nothing left: the same id
+    again)."""
+    if not sent and not cut:
         return []
     again: list[str] = []
     with transaction(ctx.session_factory) as session:
-        locked = bank.locked_all(session, list(sent))
+        locked = bank.locked_all(session, [*sent, *cut])
+        late: dict[tuple[str, str], int] = {}
+        for instruction_id in cut:
+            instruction = locked[instruction_id]
+            if instruction.status == S.QUEUED:
+                instruction.attempts -= 1
+                fund = (instruction.region_code, instruction.insutype)
+                late[fund] = late.get(fund, 0) + 1
+            outcomes[instruction_id] = instruction.status
+        _alert_late(session, late, ctx.clock.now())
         for instruction_id, result in sent.items():
             instruction = locked[instruction_id]
             if result.outcome == SendOutcome.NOT_SENT:

@@ -196,3 +196,45 @@ def test_a_slow_chunk_keeps_its_marks_fresh(
     rows = _instructions(session)
     assert bank_.called("send") == ids  # each sent once, in order
     assert all(rows[instruction_id].attempts == 1 for instruction_id in ids)
+
+
+def test_nothing_is_sent_at_or_after_the_cutoff(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    clock: SimulatedClock,
+    monkeypatch: Any,
+) -> None:
+    """SPEC §3.6: nothing is sent after 15:00. A bank taking 200 s a call, from 14:30, in
+    chunks of five: the cut-off comes in the second chunk (its last two are not called) and
+    before the third (never marked); a connection retry before it still goes. What is left
+    stays QUEUED with no attempt counted, raises the alert, and leaves with the sweep of the
+    next working day, the same ids."""
+    monkeypatch.setattr(sending, "SEND_CHUNK_MAX", 5)
+    ids = _queue(session, clock, 12)
+    still = StatusResult(found=True, status="ACCEPTED", body={})  # no result yet
+    bank_ = _ScriptedBank(
+        sends={ids[0]: [NOT_SENT]}, queries=dict.fromkeys(ids, still), clock=clock, call_s=200
+    )
+    ctx = _ctx(session_factory, clock, bank_)
+
+    outcomes = sending.send_queued(ctx, ids)
+
+    assert outcomes == {**dict.fromkeys(ids[:8], "ACCEPTED"), **dict.fromkeys(ids[8:], "QUEUED")}
+    calls = [(i, moment) for kind, i, moment in bank_.calls if kind == "send"]
+    assert [i for i, _ in calls] == [*ids[:5], ids[0], *ids[5:8]]
+    assert all(moment is not None and moment < at(MON, 15) for _, moment in calls)
+    rows = _instructions(session)
+    assert [rows[i].attempts for i in ids] == [2, *[1] * 7, 0, 0, 0, 0]
+    assert [rows[i].sent_at is None for i in ids[8:]] == [False, False, True, True]
+    alerts = [(a.kind, a.subject) for a in session.scalars(select(Alert))]
+    assert alerts == [("submission_after_cutoff", f"640100:310:{MON}")]
+
+    clock.set(at(MON, 16))  # the sweep after the cut-off asks about those sent, sends nothing
+    assert sending.requery_due(ctx) == dict.fromkeys(ids[:8], "ACCEPTED")
+    assert len(bank_.called("send")) == 9
+    clock.set(at(MON + timedelta(days=1), 9))  # the next working day's sweep sends the rest
+    assert sending.requery_due(ctx) == {
+        **dict.fromkeys(ids[:8], "ACCEPTED"),
+        **dict.fromkeys(ids[8:], "ACCEPTED"),
+    }
+    assert sorted(bank_.called("send")) == sorted([*ids, ids[0]])  # once, the retried twice
