@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.alerts import service as alerts
@@ -16,6 +16,7 @@ from app.bankrecon.models import BankStatement, BankStatementEntry
 from app.clock import at_shanghai
 from app.db import any_of, in_chunks
 from app.institutions.models import FundLedger
+from app.ledger import service as ledger
 from app.ledger.models import JournalEntry, LedgerAccount, LedgerPosting
 from app.ledger.rules import account_code
 
@@ -101,16 +102,13 @@ def reconcile(session: Session, row: BankStatement, fund: FundLedger, now: datet
                 .order_by(JournalEntry.id)
             ).all()
         )
-        amount = LedgerPosting.amount_fen
-        # a debit of `bank` is money in, a credit money out
-        money_in = case((LedgerPosting.side == "D", amount), else_=-amount)
-        ledger_balance = int(
-            session.scalar(
-                select(func.coalesce(func.sum(money_in), 0))
-                .join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id)
-                .where(LedgerPosting.account_id == bank_id, JournalEntry.effective_at < end)
-            )
-            or 0
+        # `bank` is a debit account: its balance is the money in it. The entries effective
+        # before the day's end, from the fund's balance snapshot and the postings after it:
+        # a bounded read however long the history (issue 20.2, 20.4).
+        ledger_balance = ledger.balance_as_of(
+            session,
+            account_code("bank", fund.region_code, fund.insutype),
+            end - timedelta(microseconds=1),
         )
     ledger_keys = {(p.business_ref, p.side) for p in postings}
     outside = sorted({e.ledger_ref for e in entries if e.ledger_ref} - {k[0] for k in ledger_keys})

@@ -5,13 +5,16 @@ the three-flow check answers on request."""
 from __future__ import annotations
 
 import re
+from datetime import date, time
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.clock import SimulatedClock
+from app.clock import SimulatedClock, at_shanghai
+from app.ledger import snapshots
+from app.ledger.models import LedgerSnapshot
 from app.treasury import service as treasury
 from tests.support import builders
 from tests.support.builders import bearer
@@ -162,3 +165,44 @@ def test_the_list_reads_in_one_query_without_the_bodies(
     few, many = listed(2), listed(12)
     assert len(many) == len(few)
     assert not any(re.search(r"bank_statement\.body\b", sql) for sql in many)
+
+
+def test_the_ledger_balance_is_the_days_from_a_snapshot_and_its_tail(
+    client: TestClient, session: Session, clock: SimulatedClock
+) -> None:
+    """The reconciliation's ledger balance is `bank` as of the statement day's end, read
+    from the fund's balance snapshot and the postings after it (a bounded read): money in
+    later that day counts, money in at midnight or after does not."""
+    tokens = _setup(session, clock)  # 500,000.00 in on 6 March, 10:00
+    for moment, amount, reference in (
+        (at_shanghai(date(2026, 3, 6), time(23, 59, 59)), 10_000, "APP-LATE"),
+        (at_shanghai(date(2026, 3, 7), time(0, 0)), 700, "APP-MIDNIGHT"),
+        (at_shanghai(date(2026, 3, 9), time(9, 0)), 300, "APP-MONDAY"),
+    ):
+        clock.set(moment)
+        treasury.appropriate(
+            session,
+            region_code="640100",
+            insutype="310",
+            amount_fen=amount,
+            reference=reference,
+            actor=Principal(None, "acc", "accountant"),
+            now=moment,
+        )
+        session.commit()
+    for basis in snapshots.BASES:  # a snapshot after each entry: the read starts from one
+        while snapshots.take_one(session, "640100:310", basis, every=1, now=clock.now()):
+            session.commit()
+    assert session.query(LedgerSnapshot).count() == 8
+    statement = _statement()
+    statement["closing_balance"] = "500100.00"
+    statement["entries"].append(
+        statement["entries"][0]
+        | {"bank_serial": "SB0002", "amount": "100.00", "business_ref": "APP-LATE"}
+    )
+    uploaded = client.post("/api/v1/bank-statements", json=statement, headers=tokens["operator"])
+    assert uploaded.status_code == 201, uploaded.text
+    reconciliation = uploaded.json()["reconciliation"]
+    assert reconciliation["ledger_balance"] == "500100.00"
+    assert reconciliation["unexplained"] == "0.00"
+    assert uploaded.json()["status"] == "RECONCILED"
