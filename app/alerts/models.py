@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, UTCDateTime
@@ -16,7 +16,16 @@ class Alert(Base):
     """
 
     __tablename__ = "alert"
-    __table_args__ = (UniqueConstraint("kind", "subject"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "subject"),
+        # The open alerts in id order (home pages, GET /api/v1/alerts): not every resolved one.
+        Index(
+            "ix_alert_open",
+            "id",
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -30,6 +30,8 @@ class PaymentInstruction(Base):
         Index("ix_payment_instruction_source", "source_kind", "source_id"),
         # The payment monitor: a submission day's instructions by status.
         Index("ix_payment_instruction_requested", "requested_date", "status"),
+        # A fund ledger's results of a statement's days (the bank statement job, daily).
+        Index("ix_payment_instruction_fund_result", "region_code", "insutype", "result_at"),
         # The resends of a first instruction (a submission counts them per payment): few rows.
         Index(
             "ix_payment_instruction_resend_of",

@@ -78,7 +78,13 @@ def reconcile(session: Session, row: BankStatement, fund: FundLedger, now: datet
             BankStatementEntry.outcome,
         )
         .join(BankStatement, BankStatement.id == BankStatementEntry.statement_id)
-        .where(current, BankStatementEntry.value_date >= window_from)
+        # an entry's value date lies within its statement's days: the statements of the
+        # window only (the account's statements index), not every one the account ever had
+        .where(
+            current,
+            BankStatement.statement_date >= window_from,
+            BankStatementEntry.value_date >= window_from,
+        )
         .order_by(BankStatement.statement_date, BankStatementEntry.line_no)
     ).all()
     postings: list[Any] = []
@@ -96,6 +102,10 @@ def reconcile(session: Session, row: BankStatement, fund: FundLedger, now: datet
                 .join(JournalEntry, JournalEntry.id == LedgerPosting.entry_id)
                 .where(
                     LedgerPosting.account_id == bank_id,
+                    # the fund's entries of the window (ix_journal_entry_fund_effective), not
+                    # every fund's, nor every `bank` posting ever
+                    JournalEntry.region_code == fund.region_code,
+                    JournalEntry.insutype == fund.insutype,
                     JournalEntry.effective_at >= start,
                     JournalEntry.effective_at < end,
                 )
