@@ -46,6 +46,8 @@ class AuditItem(Base):
         CheckConstraint("status IN ('INITIAL', 'APPEALED', 'REVIEWED', 'FINAL')", name="status"),
         CheckConstraint("initial_amount_fen > 0", name="initial_amount"),
         Index("ix_audit_item_open", "fixmedins_code", "insutype", "status"),
+        # The 23:59 finalisation (INITIAL past its appeal deadline), the count of a status.
+        Index("ix_audit_item_status_deadline", "status", "appeal_deadline"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
