@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import failpoints
@@ -71,12 +73,31 @@ def send_queued(ctx: JobContext, instruction_ids: Sequence[str]) -> dict[str, st
     instruction."""
     unique = list(dict.fromkeys(instruction_ids))
     outcomes: dict[str, str] = {}
-    for start in range(0, len(unique), SEND_CHUNK_MAX):
-        outcomes.update(_send_chunk(ctx, unique[start : start + SEND_CHUNK_MAX]))
+    cutoff = _Cutoff()
+    try:
+        for start in range(0, len(unique), SEND_CHUNK_MAX):
+            outcomes.update(_send_chunk(ctx, unique[start : start + SEND_CHUNK_MAX], cutoff))
+    finally:
+        _alert_late(ctx, cutoff.late)
     return {instruction_id: outcomes[instruction_id] for instruction_id in unique}
 
 
-def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
+@dataclass
+class _Cutoff:
+    """A send run and its fund ledgers' cut-offs (SPEC §3.6: nothing is sent after it):
+    when each marked instruction's sending closes, the `sent_at` its mark replaced (restored
+    when the cut-off stops its call), and how many were left per fund ledger."""
+
+    closes: dict[str, datetime] = field(default_factory=dict)
+    before: dict[str, datetime | None] = field(default_factory=dict)
+    late: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def left(self, instruction: PaymentInstruction) -> None:
+        fund = (instruction.region_code, instruction.insutype)
+        self.late[fund] = self.late.get(fund, 0) + 1
+
+
+def _send_chunk(ctx: JobContext, instruction_ids: list[str], cutoff: _Cutoff) -> dict[str, str]:
     """Each round: mark (attempts, sent_at) those still QUEUED whose fund ledger still sends
     today, send them (none at or after its cut-off), record the outcomes; a connection that
     failed before sending goes again with the same id in the next round
@@ -85,18 +106,17 @@ def _send_chunk(ctx: JobContext, instruction_ids: list[str]) -> dict[str, str]:
     gateway = _gateway(ctx)
     outcomes: dict[str, str] = {}
     to_query: list[str] = []
-    closes: dict[str, datetime] = {}
     pending = instruction_ids
     for _attempt in range(CONNECT_RETRIES_MAX):
         if not pending:
             break
-        bodies = _mark(ctx, pending, outcomes, attempt=True, closes=closes)
+        bodies = _mark(ctx, pending, outcomes, cutoff=cutoff)
         sent: dict[str, SendResult] = {}
         cut: list[str] = []
         try:
-            _send(ctx, gateway, bodies, sent, outcomes, closes, cut)
+            _send(ctx, gateway, bodies, sent, outcomes, cutoff, cut)
         finally:  # what left is recorded even if a later call raised (as one by one did)
-            pending = _record(ctx, sent, outcomes, to_query, cut)
+            pending = _record(ctx, sent, outcomes, to_query, cut, cutoff)
     outcomes.update(dict.fromkeys(pending, S.QUEUED.value))
     for instruction_id in to_query:
         outcomes[instruction_id] = query_and_apply(ctx, instruction_id)
@@ -108,41 +128,37 @@ def _mark(
     instruction_ids: list[str],
     outcomes: dict[str, str],
     *,
-    attempt: bool,
-    closes: dict[str, datetime] | None = None,
+    cutoff: _Cutoff | None,
 ) -> dict[str, dict[str, Any]]:
     """One transaction: the instructions locked; one no longer QUEUED is set aside with its
-    status; the others are marked now (`sent_at`), with a new attempt counted before its call
-    (`attempt`) or, for a slow chunk's refresh, the attempt already counted. A new attempt
-    is made only while its fund ledger sends (`closes`: its cut-off today); past it the
-    instruction stays QUEUED for the next working day, with an alert. Returns the bodies of
-    those marked."""
+    status; the others are marked now (`sent_at`): with a new attempt counted before its call
+    (`cutoff` given) — made only while its fund ledger sends today (past its cut-off the
+    instruction stays QUEUED for the next working day) — or, for a slow chunk's refresh
+    (`cutoff` None), the attempt already counted. Returns the bodies of those marked."""
     bodies: dict[str, dict[str, Any]] = {}
     with transaction(ctx.session_factory) as session:
         now = ctx.clock.now()
         locked = bank.locked_all(session, instruction_ids)
-        cutoffs: dict[tuple[str, str], datetime | None] = {}
-        late: dict[tuple[str, str], int] = {}
+        closing: dict[tuple[str, str], datetime | None] = {}
         for instruction_id in instruction_ids:
             instruction = locked[instruction_id]
             if instruction.status != S.QUEUED:
                 outcomes[instruction_id] = instruction.status
                 continue
-            if attempt and closes is not None:
+            if cutoff is not None:
                 fund = (instruction.region_code, instruction.insutype)
-                if fund not in cutoffs:
-                    cutoffs[fund] = _cutoff_today(session, fund, now)
-                cutoff = cutoffs[fund]
-                if cutoff is None or now >= cutoff:
+                if fund not in closing:
+                    closing[fund] = _cutoff_today(session, fund, now)
+                closes = closing[fund]
+                if closes is None or now >= closes:
                     outcomes[instruction_id] = instruction.status
-                    late[fund] = late.get(fund, 0) + 1
+                    cutoff.left(instruction)
                     continue
-                closes[instruction_id] = cutoff
-            bodies[instruction_id] = payload(instruction, ctx.settings.callback_url)
-            if attempt:
+                cutoff.closes[instruction_id] = closes
+                cutoff.before[instruction_id] = instruction.sent_at
                 instruction.attempts += 1
+            bodies[instruction_id] = payload(instruction, ctx.settings.callback_url)
             instruction.sent_at = now
-        _alert_late(session, late, now)
     return bodies
 
 
@@ -155,18 +171,26 @@ def _cutoff_today(session: Session, fund: tuple[str, str], now: datetime) -> dat
     return None if policy is None else at_shanghai(today, policy.cutoff_time)
 
 
-def _alert_late(session: Session, late: dict[tuple[str, str], int], now: datetime) -> None:
-    """SPEC §3.6: nothing is sent after the cut-off; what is left waits for the next working
-    day (the re-query sweep sends it then, same id) and raises an alert."""
+def _alert_late(ctx: JobContext, late: dict[tuple[str, str], int]) -> None:
+    """SPEC §3.6: what the cut-off left waits for the next working day (the re-query sweep
+    sends it then, same ids) and raises an alert, once per fund ledger and day, after the
+    run's outcomes are saved (each in its own transaction: the alert never costs them)."""
+    now = ctx.clock.now()
     for (region, insutype), count in sorted(late.items()):
-        alerts.raise_alert(
-            session,
-            kind="submission_after_cutoff",
-            subject=f"{region}:{insutype}:{business_date(now)}",
-            detail=f"the cutoff came with {count} payment instruction(s) not sent; "
-            "they wait for the next working day",
-            now=now,
-        )
+        subject = f"{region}:{insutype}:{business_date(now)}"
+        try:
+            with transaction(ctx.session_factory) as session:
+                alerts.raise_alert(
+                    session,
+                    kind="submission_after_cutoff",
+                    subject=subject,
+                    detail=f"{count} payment instruction(s) not sent: the fund ledger's "
+                    "sending had closed for the day (its cut-off); they wait for the next "
+                    "working day",
+                    now=now,
+                )
+        except IntegrityError:  # another sender of the fund ledger raised it meanwhile
+            log.info("alert submission_after_cutoff %s: raised by another sender", subject)
 
 
 def _send(
@@ -175,7 +199,7 @@ def _send(
     bodies: dict[str, dict[str, Any]],
     sent: dict[str, SendResult],
     outcomes: dict[str, str],
-    closes: dict[str, datetime],
+    cutoff: _Cutoff,
     cut: list[str],
 ) -> None:
     """The HTTP calls, one by one, into `sent`; one whose fund ledger's cut-off has come
@@ -188,12 +212,12 @@ def _send(
     while waiting:
         now = ctx.clock.now()
         if now - marked_at >= timedelta(seconds=MARKS_REFRESH_S):
-            still = set(_mark(ctx, [*sent, *waiting], outcomes, attempt=False))
+            still = set(_mark(ctx, [*sent, *waiting], outcomes, cutoff=None))
             waiting = [instruction_id for instruction_id in waiting if instruction_id in still]
             marked_at = ctx.clock.now()
             continue
         instruction_id = waiting.pop(0)
-        if now >= closes[instruction_id]:
+        if now >= cutoff.closes[instruction_id]:
             cut.append(instruction_id)
             continue
         result = gateway.send(bodies[instruction_id])
@@ -207,25 +231,24 @@ def _record(
     outcomes: dict[str, str],
     to_query: list[str],
     cut: list[str],
+    cutoff: _Cutoff,
 ) -> list[str]:
     """One transaction: the outcomes of the calls, each instruction locked again; those the
-    cut-off stopped lose the attempt their mark counted (no call was made) and raise the
-    alert. Returns those whose connection failed before sending (nothing left: the same id
-    again)."""
+    cut-off stopped get back the attempt count and `sent_at` their mark replaced (no call
+    was made). Returns those whose connection failed before sending (nothing left: the same
+    id again)."""
     if not sent and not cut:
         return []
     again: list[str] = []
     with transaction(ctx.session_factory) as session:
         locked = bank.locked_all(session, [*sent, *cut])
-        late: dict[tuple[str, str], int] = {}
         for instruction_id in cut:
             instruction = locked[instruction_id]
             if instruction.status == S.QUEUED:
                 instruction.attempts -= 1
-                fund = (instruction.region_code, instruction.insutype)
-                late[fund] = late.get(fund, 0) + 1
+                instruction.sent_at = cutoff.before[instruction_id]
+                cutoff.left(instruction)
             outcomes[instruction_id] = instruction.status
-        _alert_late(session, late, ctx.clock.now())
         for instruction_id, result in sent.items():
             instruction = locked[instruction_id]
             if result.outcome == SendOutcome.NOT_SENT:

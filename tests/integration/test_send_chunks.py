@@ -207,8 +207,8 @@ def test_nothing_is_sent_at_or_after_the_cutoff(
     """SPEC §3.6: nothing is sent after 15:00. A bank taking 200 s a call, from 14:30, in
     chunks of five: the cut-off comes in the second chunk (its last two are not called) and
     before the third (never marked); a connection retry before it still goes. What is left
-    stays QUEUED with no attempt counted, raises the alert, and leaves with the sweep of the
-    next working day, the same ids."""
+    stays QUEUED as it was (no attempt counted, no `sent_at`), raises one alert that counts
+    them, and leaves with the sweep of the next working day, the same ids."""
     monkeypatch.setattr(sending, "SEND_CHUNK_MAX", 5)
     ids = _queue(session, clock, 12)
     still = StatusResult(found=True, status="ACCEPTED", body={})  # no result yet
@@ -225,9 +225,11 @@ def test_nothing_is_sent_at_or_after_the_cutoff(
     assert all(moment is not None and moment < at(MON, 15) for _, moment in calls)
     rows = _instructions(session)
     assert [rows[i].attempts for i in ids] == [2, *[1] * 7, 0, 0, 0, 0]
-    assert [rows[i].sent_at is None for i in ids[8:]] == [False, False, True, True]
-    alerts = [(a.kind, a.subject) for a in session.scalars(select(Alert))]
-    assert alerts == [("submission_after_cutoff", f"640100:310:{MON}")]
+    assert all(rows[i].sent_at is None for i in ids[8:])  # the cut marks are undone too
+    alerts = [(a.kind, a.subject, a.detail[:40]) for a in session.scalars(select(Alert))]
+    assert alerts == [
+        ("submission_after_cutoff", f"640100:310:{MON}", "4 payment instruction(s) not sent: the f")
+    ]
 
     clock.set(at(MON, 16))  # the sweep after the cut-off asks about those sent, sends nothing
     assert sending.requery_due(ctx) == dict.fromkeys(ids[:8], "ACCEPTED")
