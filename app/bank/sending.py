@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -360,6 +360,7 @@ def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[s
     working = workdays.load(session).is_working(today)
     open_now: dict[tuple[str, str], bool] = {}
     sendable = []
+    overdue: dict[tuple[str, str, date], list[str]] = {}
     for instruction_id, region, insutype, requested in rows:
         if (region, insutype) not in open_now:
             fund = institutions.get_fund_ledger(session, region, insutype)
@@ -370,13 +371,18 @@ def _sendable(session: Session, saved_before: datetime, now: datetime) -> list[s
         if open_now[(region, insutype)] and requested <= today:
             sendable.append(instruction_id)
         elif requested < today:
-            alerts.raise_alert(
-                session,
-                kind="bank_unsent",
-                subject=instruction_id,
-                detail=f"saved for {requested}, not sent yet; it goes before the next cutoff",
-                now=now,
-            )
+            overdue.setdefault((region, insutype, requested), []).append(instruction_id)
+    # one alert per fund ledger and day saved for (a day the cut-off stopped, or the bank was
+    # unreachable, leaves hundreds), not one per instruction
+    for (region, insutype, requested), ids in sorted(overdue.items()):
+        alerts.raise_alert(
+            session,
+            kind="bank_unsent",
+            subject=f"{region}:{insutype}:{requested}",
+            detail=f"{len(ids)} payment instruction(s) saved for {requested} not sent yet "
+            f"(first {ids[0]}); they go before the next cutoff",
+            now=now,
+        )
     return sendable
 
 

@@ -430,7 +430,8 @@ def test_saved_but_never_sent_goes_with_the_sweep_before_the_cutoff(
         assert sending.requery_due(ctx) == {}
         session.expire_all()
         alert = session.scalar(select(Alert).where(Alert.kind == "bank_unsent"))
-        assert alert is not None and alert.subject == ID
+        assert alert is not None and alert.subject == f"640100:310:{MON}"  # per fund and day
+        assert alert.detail.startswith(f"1 payment instruction(s) saved for {MON}")
         assert sim.requests_received == 0
         clock.set(at(date(2026, 3, 11), 9, 30))
         assert sending.requery_due(ctx) == {ID: "ACCEPTED"}

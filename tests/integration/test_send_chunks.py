@@ -234,7 +234,13 @@ def test_nothing_is_sent_at_or_after_the_cutoff(
     clock.set(at(MON, 16))  # the sweep after the cut-off asks about those sent, sends nothing
     assert sending.requery_due(ctx) == dict.fromkeys(ids[:8], "ACCEPTED")
     assert len(bank_.called("send")) == 9
-    clock.set(at(MON + timedelta(days=1), 9))  # the next working day's sweep sends the rest
+    clock.set(at(MON + timedelta(days=1), 15, 30))  # missed again: one alert for the four
+    sending.requery_due(ctx)
+    unsent = [a for a in session.scalars(select(Alert)) if a.kind == "bank_unsent"]
+    assert [a.subject for a in unsent] == [f"640100:310:{MON}"]
+    assert unsent[0].detail.startswith(f"4 payment instruction(s) saved for {MON} not sent")
+    assert len(bank_.called("send")) == 9
+    clock.set(at(MON + timedelta(days=2), 9))  # the next working day's sweep sends the rest
     assert sending.requery_due(ctx) == {
         **dict.fromkeys(ids[:8], "ACCEPTED"),
         **dict.fromkeys(ids[8:], "ACCEPTED"),
