@@ -34,12 +34,12 @@ def alert_subject(statement: BankStatement) -> str:
     return f"{statement.account}:{statement.statement_date}:v{statement.version}"
 
 
+def _bank_code(fund: FundLedger) -> str:
+    return account_code("bank", fund.region_code, fund.insutype)
+
+
 def _bank_account_id(session: Session, fund: FundLedger) -> int | None:
-    return session.scalar(
-        select(LedgerAccount.id).where(
-            LedgerAccount.code == account_code("bank", fund.region_code, fund.insutype)
-        )
-    )
+    return session.scalar(select(LedgerAccount.id).where(LedgerAccount.code == _bank_code(fund)))
 
 
 OPPOSITE = {"D": "C", "C": "D"}  # a debit on the statement is a credit of `bank`
@@ -116,9 +116,7 @@ def reconcile(session: Session, row: BankStatement, fund: FundLedger, now: datet
         # before the day's end, from the fund's balance snapshot and the postings after it:
         # a bounded read however long the history (issue 20.2, 20.4).
         ledger_balance = ledger.balance_as_of(
-            session,
-            account_code("bank", fund.region_code, fund.insutype),
-            end - timedelta(microseconds=1),
+            session, _bank_code(fund), end - timedelta(microseconds=1)
         )
     ledger_keys = {(p.business_ref, p.side) for p in postings}
     outside = sorted({e.ledger_ref for e in entries if e.ledger_ref} - {k[0] for k in ledger_keys})
