@@ -77,6 +77,14 @@ def _november_batches(engine: Engine, factory: Any, count: int) -> None:
         shift = connection.execute(text("SELECT max(id) FROM settlement")).scalar_one()
         connection.execute(
             text(
+                "INSERT INTO settlement_key (id, fixmedins_code, setl_id, period)"
+                " SELECT id + :shift, fixmedins_code, 'N' || setl_id, '2026-11'"
+                " FROM settlement WHERE id <= :rows"
+            ),
+            {"shift": shift, "rows": 2 * count},
+        )
+        connection.execute(
+            text(
                 f"INSERT INTO settlement ({', '.join(columns)}) SELECT {select_list}"
                 " FROM settlement WHERE id <= :rows"
             ),

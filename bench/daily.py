@@ -29,12 +29,12 @@ from app.clock import SHANGHAI
 from app.daily import generation as daily_generation
 from app.daily import rules as daily_rules
 from app.daily import service as daily
-from app.db import insert_rows, make_engine, make_sessionmaker, transaction
+from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions import maintenance
 from app.institutions import service as institutions
 from app.institutions.models import Enrollment, Institution
 from app.institutions.schemas import EnrollmentIn
-from app.settlements.uploads import SETTLEMENT
+from app.settlements.uploads import insert_settlements
 from app.wiring import wire
 from app.workdays.rules import WorkCalendar
 from bench.common import ADMIN_URL, BENCH_ADMIN, Timer, fresh_postgres, seed_region
@@ -110,7 +110,7 @@ def _seed(url: str, settlements: int, count: int) -> None:
                 }
             )
         with transaction(factory) as session:
-            insert_rows(session, SETTLEMENT, rows)
+            insert_settlements(session, rows)
     with engine.begin() as connection:
         connection.execute(
             text("SELECT setval('settlement_id_seq', :n)"), {"n": settlements * len(days)}

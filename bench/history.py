@@ -1,5 +1,6 @@
 """History benchmark (issue 20.4), PostgreSQL: do the daily batch and the monthly computation
-slow down with years of settlements in the (plain, unpartitioned) tables?
+slow down with years of settlements in the table (partitioned by period since migration
+0032: the history's months get their partitions before the load)?
 
 Each bench's own seeding (`bench.daily`, `bench.monthly`, not timed) makes a template
 database "one month"; a copy of it plus N settlements of history (2021-01-01 … 2025-12-31,
@@ -36,6 +37,7 @@ from sqlalchemy import text
 from app import migrate
 from app.db import make_engine, make_sessionmaker
 from app.monthly import computation
+from app.settlements import partitions
 from bench import daily, monthly
 from bench.common import Timer
 from bench.daily import _admin, _database
@@ -49,6 +51,18 @@ def _connect(name: str) -> psycopg.Connection[Any]:
     return psycopg.connect(_database(name).replace("postgresql+psycopg", "postgresql"))
 
 
+def _partitions(name: str) -> None:
+    """The history's monthly partitions of `settlement`, as the job would have made them."""
+    engine = make_engine(_database(name))
+    months, period = [], FIRST.strftime("%Y-%m")
+    while period <= LAST.strftime("%Y-%m"):
+        months.append(period)
+        period = partitions.month_after(period)
+    with make_sessionmaker(engine)() as session, session.begin():
+        partitions.ensure(session, months)
+    engine.dispose()
+
+
 def seed_history(name: str, n: int, count: int, region: str, insutypes: tuple[str, ...]) -> None:
     """N settlements over FIRST … LAST in time order (as they were uploaded), settlement g of
     institution g mod M, the insurance type cycling above it; batched (batch date = settlement
@@ -58,6 +72,7 @@ def seed_history(name: str, n: int, count: int, region: str, insutypes: tuple[st
     days = (LAST - FIRST).days + 1
     types = "ARRAY[" + ", ".join(f"'{t}'" for t in insutypes) + "]"
     timer = Timer()
+    _partitions(name)
     with _connect(name) as connection:
         first_id = connection.execute("SELECT coalesce(max(id), 0) FROM settlement").fetchone()
         assert first_id is not None
@@ -69,16 +84,24 @@ def seed_history(name: str, n: int, count: int, region: str, insutypes: tuple[st
         ).fetchall()
         uniques = connection.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE conrelid = 'settlement'::regclass AND contype = 'u'"
+            " WHERE conrelid = 'settlement_key'::regclass AND contype = 'u'"
         ).fetchall()
         for index, _ in indexes:
             connection.execute(f'DROP INDEX "{index}"')
         for constraint, _ in uniques:
-            connection.execute(f'ALTER TABLE settlement DROP CONSTRAINT "{constraint}"')
+            connection.execute(f'ALTER TABLE settlement_key DROP CONSTRAINT "{constraint}"')
         connection.commit()
         connection.execute("SET session_replication_role = replica")  # no per-row FK checks
         for low in range(0, n, CHUNK):
             high = min(n, low + CHUNK) - 1
+            connection.execute(  # the key rows (migration 0032), then the settlements
+                "INSERT INTO settlement_key (id, fixmedins_code, setl_id, period)"
+                " SELECT %(base)s + g + 1, 'H' || lpad((g %% %(count)s)::text, 5, '0'),"
+                "  'Y' || g, to_char(%(first)s::date + (g * %(days)s / %(n)s)::int, 'YYYY-MM')"
+                " FROM generate_series(%(low)s::bigint, %(high)s) g",
+                {"base": base, "count": count, "low": low, "high": high, "first": FIRST}
+                | {"days": days, "n": n},
+            )
             connection.execute(
                 "INSERT INTO settlement (id, fixmedins_code, setl_id, psn_no, insutype, med_type,"
                 " insuplc_admdvs, setl_time, setl_date, medfee_sumamt_fen, hifp_pay_fen,"
@@ -110,7 +133,9 @@ def seed_history(name: str, n: int, count: int, region: str, insutypes: tuple[st
         connection.execute("SET session_replication_role = origin")
         connection.execute("SET maintenance_work_mem = '512MB'")
         for constraint, definition in uniques:
-            connection.execute(f'ALTER TABLE settlement ADD CONSTRAINT "{constraint}" {definition}')
+            connection.execute(
+                f'ALTER TABLE settlement_key ADD CONSTRAINT "{constraint}" {definition}'
+            )
         for _, definition in indexes:
             connection.execute(definition)
         connection.execute("SELECT setval('settlement_id_seq', (SELECT max(id) FROM settlement))")

@@ -165,6 +165,7 @@ def _raw_run(url: str, total: int) -> float:
     _seed(url)
     engine = make_engine(url)
     columns = [
+        "id",
         "fixmedins_code",
         "setl_id",
         "psn_no",
@@ -194,6 +195,7 @@ def _raw_run(url: str, total: int) -> float:
         hifp = int(r["hifp_pay"].replace(".", ""))
         rows.append(
             (
+                i + 1,
                 r["fixmedins_code"],
                 r["setl_id"],
                 r["psn_no"],
@@ -220,6 +222,11 @@ def _raw_run(url: str, total: int) -> float:
     postgres = url.startswith("postgresql")
     placeholders = ", ".join(["%s" if postgres else "?"] * len(columns))
     sql = f"INSERT INTO settlement ({', '.join(columns)}) VALUES ({placeholders})"
+    # the key rows first, as the app writes them (migration 0032: settlement_key)
+    key_sql = "INSERT INTO settlement_key (id, fixmedins_code, setl_id, period) VALUES " + (
+        "(%s, %s, %s, %s)" if postgres else "(?, ?, ?, ?)"
+    )
+    keys = [(row[0], row[1], row[2], "2026-10") for row in rows]
     if not postgres:
         rows = [
             tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row)
@@ -229,6 +236,7 @@ def _raw_run(url: str, total: int) -> float:
     for start in range(0, total, BATCH):
         with engine.begin() as connection:
             cursor = connection.connection.driver_connection.cursor()
+            cursor.executemany(key_sql, keys[start : start + BATCH])
             cursor.executemany(sql, rows[start : start + BATCH])
     seconds = timer.seconds
     with engine.connect() as connection:

@@ -43,11 +43,11 @@ from sqlalchemy import Engine, event, text
 
 from app.clock import SHANGHAI
 from app.daily import service as daily
-from app.db import insert_rows, make_engine, make_sessionmaker, transaction
+from app.db import make_engine, make_sessionmaker, transaction
 from app.institutions import service as institutions
 from app.monthly import computation
 from app.monthly import rules as monthly_rules
-from app.settlements.uploads import SETTLEMENT
+from app.settlements.uploads import insert_settlements
 from app.workdays.rules import WorkCalendar
 from bench.common import Timer, fresh_postgres, seed_region
 
@@ -134,7 +134,7 @@ def _seed_settlements(factory: Any, settlements: int, count: int) -> None:
                 }
             )
         with transaction(factory) as session:
-            insert_rows(session, SETTLEMENT, rows)
+            insert_settlements(session, rows)
 
 
 def _seed_batches(factory: Any, mode: str) -> None:

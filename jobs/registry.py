@@ -23,6 +23,7 @@ from jobs import (
     daily_batch,
     month_start_summary,
     monthly_compute,
+    settlement_partitions,
     submission,
 )
 
@@ -77,6 +78,18 @@ register(
         alerts_check.run,
         False,
         "deadline alerts: calendar confirmation and late documents",
+    )
+)
+register(
+    JobSpec(
+        "settlement_partitions",
+        time(0, 5),
+        False,
+        0,
+        settlement_partitions.run,
+        True,
+        "the settlements' monthly partitions: last month to two months ahead, and any period "
+        "held in the default partition (PostgreSQL; issue 20.4)",
     )
 )
 register(

@@ -44,7 +44,7 @@ class AssistanceDocument(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"))
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement_key.id"))
     document: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10))
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -95,7 +95,7 @@ class AssistanceStatementLine(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("assistance_statement.id"), index=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"))
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement_key.id"))
     amount_fen: Mapped[int] = mapped_column(Fen)
     negative: Mapped[bool] = mapped_column(Boolean)
 

@@ -51,7 +51,7 @@ class AuditItem(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), index=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement_key.id"), index=True)
     fixmedins_code: Mapped[str] = mapped_column(String(30))
     insutype: Mapped[str] = mapped_column(String(3))
     period: Mapped[str] = mapped_column(String(7))  # the settlement's period

@@ -19,12 +19,33 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, BigId, Fen, JSONType, UTCDateTime
 
 
+class SettlementKey(Base):
+    """A settlement's identity: its id, the hospital's (fixmedins_code, setl_id) unique, and
+    the period that names its partition (issue 20.4). On PostgreSQL `settlement` is
+    partitioned by period, and a partitioned table's unique keys must hold the period: this
+    narrow table keeps the upload's idempotency key and is what other tables refer to."""
+
+    __tablename__ = "settlement_key"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "setl_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    setl_id: Mapped[str] = mapped_column(String(30))
+    period: Mapped[str] = mapped_column(String(7))
+
+
 class Settlement(Base):
-    """One discharge settlement (national interface 2304), as uploaded by the hospital."""
+    """One discharge settlement (national interface 2304), as uploaded by the hospital.
+
+    On PostgreSQL the table is partitioned by `period` (a partition per month, created ahead
+    by the `settlement_partitions` job, and a default one), its primary key (id, period);
+    SQLite keeps a plain table (migration 0032). Its key row in `settlement_key` is written
+    in the same transaction."""
 
     __tablename__ = "settlement"
     __table_args__ = (
-        UniqueConstraint("fixmedins_code", "setl_id"),
+        # the hospital's settlement by its own id (unique through settlement_key)
+        Index("ix_settlement_setl", "fixmedins_code", "setl_id"),
         CheckConstraint("insutype IN ('310', '390')", name="insutype"),
         CheckConstraint("fund_amount_fen >= 0", name="fund_amount"),
         # daily batch generation: a fund ledger's settlements up to a date
@@ -37,7 +58,7 @@ class Settlement(Base):
         Index("ix_settlement_batch", "region_code", "insutype", "batch_date"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, ForeignKey("settlement_key.id"), primary_key=True)
     fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
     setl_id: Mapped[str] = mapped_column(String(30))
     mdtrt_id: Mapped[str | None] = mapped_column(String(30))
@@ -95,7 +116,7 @@ class Revocation(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), unique=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement_key.id"), unique=True)
     fixmedins_code: Mapped[str] = mapped_column(String(30))
     insutype: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(200))
@@ -116,7 +137,7 @@ class SettlementList(Base):
 
     __tablename__ = "settlement_list"
 
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id"), primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement_key.id"), primary_key=True)
     list_no: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))

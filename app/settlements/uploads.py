@@ -22,7 +22,7 @@ from app.db import any_of, in_chunks, insert_rows, reserve_ids
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.settlements import recipients, rules
 from app.settlements.context import load_contexts, lock_batch_states, lock_period_states
-from app.settlements.models import Settlement
+from app.settlements.models import Settlement, SettlementKey
 from app.settlements.rules import UploadOutcome
 from app.settlements.schemas import SettlementIn
 
@@ -33,6 +33,16 @@ _record_adapter = TypeAdapter(SettlementIn)
 
 
 SETTLEMENT = cast(Table, Settlement.__table__)
+SETTLEMENT_KEY = cast(Table, SettlementKey.__table__)
+KEY_COLUMNS = ("id", "fixmedins_code", "setl_id", "period")
+
+
+def insert_settlements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Settlement rows (ids reserved) with their key rows: the keys first (the unique
+    (fixmedins_code, setl_id) and what other tables refer to), then the settlements, which
+    PostgreSQL routes to their period's partition (migration 0032)."""
+    insert_rows(session, SETTLEMENT_KEY, [{c: row[c] for c in KEY_COLUMNS} for row in rows])
+    insert_rows(session, SETTLEMENT, rows)
 
 
 @dataclass(frozen=True)
@@ -115,8 +125,15 @@ def _existing_hashes(
     for code, ids in by_code.items():
         for chunk in in_chunks(session, ids):
             rows = session.execute(
-                select(Settlement.setl_id, Settlement.id, Settlement.content_hash).where(
-                    Settlement.fixmedins_code == code, any_of(session, Settlement.setl_id, chunk)
+                select(SettlementKey.setl_id, Settlement.id, Settlement.content_hash)
+                .join(
+                    Settlement,
+                    (Settlement.id == SettlementKey.id)
+                    & (Settlement.period == SettlementKey.period),
+                )
+                .where(
+                    SettlementKey.fixmedins_code == code,
+                    any_of(session, SettlementKey.setl_id, chunk),
                 )
             )
             for setl_id, settlement_id, digest in rows:
@@ -227,7 +244,7 @@ def _store(
             ids[(row["fixmedins_code"], row["setl_id"])] = new_id
         try:
             with session.begin_nested():
-                insert_rows(session, SETTLEMENT, rows)
+                insert_settlements(session, rows)
             failpoints.hit("settlements.bulk.after_rows")
         except IntegrityError:
             # Another upload of the same settlement committed meanwhile; nothing of this

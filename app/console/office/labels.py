@@ -8,6 +8,7 @@ from typing import Any, Final
 
 JOBS: Final[dict[str, tuple[str, str]]] = {
     "alerts": ("期限提醒", "每日 00:00 检查日历确认、逾期未算或未付的单据"),
+    "settlement_partitions": ("结算分区", "每日 00:05 按月建好结算数据的分区（上月至后两个月）"),
     "daily_batch": ("日拨付批次", "为每个基金账套生成前一日的日拨付批次"),
     "monthly_compute": ("月度结算计算", "计算已申报且到期的结算期的月度结算单"),
     "submission": ("银行提交", "14:30 将当日到期的已审批支付提交银行（15:00 截止）"),

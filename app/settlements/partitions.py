@@ -1,0 +1,110 @@
+"""Monthly partitions of `settlement` on PostgreSQL (issue 20.4, migration 0032).
+
+`settlement` is partitioned by range of `period` ('YYYY-MM'): one partition per month,
+`settlement_YYYY_MM`, and `settlement_default` for a period that has none yet. The
+`settlement_partitions` job creates the months around the business date ahead of the
+uploads (last month, this month, the next two) and gives every period found in the default
+partition its own, moving its rows there, so the default stays empty and every period's
+settlements sit in their own month. SQLite keeps a plain table: nothing to do.
+
+Creating a partition locks `settlement` (ACCESS EXCLUSIVE) for the moment it takes; moving
+rows out of the default partition (only after a period arrived with no partition ready)
+holds it while they are copied. The job runs at 00:05, before the daily batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.db import is_postgres
+
+DEFAULT = "settlement_default"
+# the partitions' own names (alembic's model comparison leaves them out: migrations/env.py)
+PARTITION_NAME = re.compile(r"settlement_(default|\d{4}_\d{2})")
+MONTHS_BEHIND = 1
+MONTHS_AHEAD = 2
+LOCK_TIMEOUT_MS = 10_000
+
+
+def table_name(period: str) -> str:
+    return f"settlement_{period[:4]}_{period[5:7]}"
+
+
+def month_after(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def months_around(day: date) -> list[str]:
+    """The periods whose partitions should exist on a business date."""
+    year, month = day.year, day.month - MONTHS_BEHIND
+    while month < 1:
+        year, month = year - 1, month + 12
+    periods = [f"{year:04d}-{month:02d}"]
+    for _ in range(MONTHS_BEHIND + MONTHS_AHEAD):
+        periods.append(month_after(periods[-1]))
+    return periods
+
+
+def existing(session: Session) -> set[str]:
+    """The periods that have a partition of their own."""
+    names = session.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'settlement'::regclass"
+        )
+    ).scalars()
+    return {f"{name[11:15]}-{name[16:18]}" for name in names if name != DEFAULT}
+
+
+def ensure(session: Session, periods: Iterable[str]) -> list[str]:
+    """Create the partitions of `periods` and of every period held in the default
+    partition that are missing, moving those rows; the periods created, in order. Part of
+    the caller's transaction."""
+    if not is_postgres(session):
+        return []
+    wanted = {_checked(period) for period in periods}
+    if not _missing(session, wanted)[0]:
+        return []  # the usual day: no lock taken
+    # Creating a partition locks the whole table; waiting for the lock behind a long read
+    # would queue every upload behind this job: give up instead (the default partition takes
+    # the rows meanwhile, the next run tries again).
+    session.execute(text(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'"))
+    session.execute(text("LOCK TABLE settlement IN ACCESS EXCLUSIVE MODE"))
+    missing, stranded = _missing(session, wanted)
+    for period in missing:
+        _create(session, _checked(period), move=period in stranded)
+    return missing
+
+
+def _missing(session: Session, wanted: set[str]) -> tuple[list[str], set[str]]:
+    """The periods to create (wanted or held in the default partition, without a partition
+    of their own), and those held in the default partition."""
+    stranded = set(session.execute(text(f"SELECT DISTINCT period FROM {DEFAULT}")).scalars())
+    return sorted((wanted | stranded) - existing(session)), stranded
+
+
+def _checked(period: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise ValueError(f"not a period (YYYY-MM): {period!r}")
+    return period
+
+
+def _create(session: Session, period: str, *, move: bool) -> None:
+    name, bounds = table_name(period), f"FROM ('{period}') TO ('{month_after(period)}')"
+    if not move:
+        session.execute(text(f"CREATE TABLE {name} PARTITION OF settlement FOR VALUES {bounds}"))
+        return
+    # The default partition holds rows of this period: a new partition cannot be attached
+    # beside them. Take the default out, create the month, move its rows, put it back.
+    of_period = f"period >= '{period}' AND period < '{month_after(period)}'"
+    session.execute(text(f"ALTER TABLE settlement DETACH PARTITION {DEFAULT}"))
+    session.execute(text(f"CREATE TABLE {name} PARTITION OF settlement FOR VALUES {bounds}"))
+    session.execute(text(f"INSERT INTO {name} SELECT * FROM {DEFAULT} WHERE {of_period}"))
+    session.execute(text(f"DELETE FROM {DEFAULT} WHERE {of_period}"))
+    session.execute(text(f"ALTER TABLE settlement ATTACH PARTITION {DEFAULT} DEFAULT"))
