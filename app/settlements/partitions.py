@@ -59,7 +59,11 @@ def existing(session: Session) -> set[str]:
             "WHERE i.inhparent = 'settlement'::regclass"
         )
     ).scalars()
-    return {f"{name[11:15]}-{name[16:18]}" for name in names if name != DEFAULT}
+    return {
+        f"{name[11:15]}-{name[16:18]}"
+        for name in names
+        if name != DEFAULT and PARTITION_NAME.fullmatch(name)
+    }
 
 
 def ensure(session: Session, periods: Iterable[str]) -> list[str]:
