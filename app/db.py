@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import any_ as sa_any
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -201,9 +203,9 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     as_json = [isinstance(table.c[column].type, JSON) for column in columns]
     driver = session.connection().connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor:
-        names = ", ".join(columns)
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(
                     [
@@ -211,3 +213,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
                         for column, is_json in zip(columns, as_json, strict=True)
                     ]
                 )
+    except psycopg.IntegrityError as error:
+        # as the INSERT path raises it: callers catch SQLAlchemy's (a concurrent upload of
+        # the same key is a 409, not a 500)
+        raise IntegrityError(statement, None, error) from error

@@ -83,8 +83,11 @@ def seed_history(name: str, n: int, count: int, region: str, insutypes: tuple[st
             "   WHERE conrelid = 'settlement'::regclass)"
         ).fetchall()
         uniques = connection.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c"
             " WHERE conrelid = 'settlement_key'::regclass AND contype = 'u'"
+            # not the one settlement's foreign key (id, period) stands on
+            "  AND NOT EXISTS (SELECT 1 FROM pg_constraint f"
+            "    WHERE f.contype = 'f' AND f.conindid = c.conindid)"
         ).fetchall()
         for index, _ in indexes:
             connection.execute(f'DROP INDEX "{index}"')
@@ -137,7 +140,9 @@ def seed_history(name: str, n: int, count: int, region: str, insutypes: tuple[st
                 f'ALTER TABLE settlement_key ADD CONSTRAINT "{constraint}" {definition}'
             )
         for _, definition in indexes:
-            connection.execute(definition)
+            # a partitioned index's definition reads "ON ONLY settlement": it would build
+            # none of the partitions' indexes
+            connection.execute(definition.replace(" ON ONLY ", " ON "))
         connection.execute("SELECT setval('settlement_id_seq', (SELECT max(id) FROM settlement))")
         connection.commit()
     print(f"history: indexes rebuilt at {timer.seconds:.0f} s", file=sys.stderr)
@@ -159,7 +164,8 @@ def _copy(template: str, name: str) -> None:
 def _sizes(name: str) -> str:
     with _connect(name) as connection:
         row = connection.execute(
-            "SELECT count(*), pg_size_pretty(pg_total_relation_size('settlement')),"
+            "SELECT count(*), pg_size_pretty((SELECT sum(pg_total_relation_size(inhrelid))"
+            "   FROM pg_inherits WHERE inhparent = 'settlement'::regclass)::bigint),"
             " pg_size_pretty(pg_database_size(current_database())) FROM settlement"
         ).fetchone()
     assert row is not None

@@ -20,6 +20,12 @@ from app.monthly.models import AuditItem, AuditStep
 from app.settlements.models import Revocation, Settlement
 from app.workdays import service as workdays
 
+# An audit result's settlement: by id and by the period the result keeps of it, which names
+# the settlement's partition on PostgreSQL (migration 0032) instead of probing every month.
+SETTLEMENT_OF_AUDIT = (Settlement.id == AuditItem.settlement_id) & (
+    Settlement.period == AuditItem.period
+)
+
 BULK_AUDITS_MAX = 5000
 
 
@@ -327,7 +333,7 @@ def list_items(
 ) -> list[tuple[AuditItem, str]]:
     query = (
         select(AuditItem, Settlement.setl_id)
-        .join(Settlement, Settlement.id == AuditItem.settlement_id)
+        .join(Settlement, SETTLEMENT_OF_AUDIT)
         .order_by(AuditItem.id)
         .limit(limit)
     )

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -26,7 +27,11 @@ class SettlementKey(Base):
     narrow table keeps the upload's idempotency key and is what other tables refer to."""
 
     __tablename__ = "settlement_key"
-    __table_args__ = (UniqueConstraint("fixmedins_code", "setl_id"),)
+    __table_args__ = (
+        UniqueConstraint("fixmedins_code", "setl_id"),
+        # what the settlement row refers to: one row, of the key's period
+        UniqueConstraint("id", "period"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     fixmedins_code: Mapped[str] = mapped_column(String(30))
@@ -44,6 +49,9 @@ class Settlement(Base):
 
     __tablename__ = "settlement"
     __table_args__ = (
+        # its key, of the same period (with the primary key (id, period) on PostgreSQL: one
+        # row per key, in the key's period)
+        ForeignKeyConstraint(["id", "period"], ["settlement_key.id", "settlement_key.period"]),
         # the hospital's settlement by its own id (unique through settlement_key)
         Index("ix_settlement_setl", "fixmedins_code", "setl_id"),
         CheckConstraint("insutype IN ('310', '390')", name="insutype"),
@@ -58,7 +66,8 @@ class Settlement(Base):
         Index("ix_settlement_batch", "region_code", "insutype", "batch_date"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, ForeignKey("settlement_key.id"), primary_key=True)
+    # from settlement_id_seq (reserve_ids), also part of the foreign key to its key
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement="ignore_fk")
     fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institution.code"))
     setl_id: Mapped[str] = mapped_column(String(30))
     mdtrt_id: Mapped[str | None] = mapped_column(String(30))

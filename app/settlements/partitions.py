@@ -81,8 +81,25 @@ def ensure(session: Session, periods: Iterable[str]) -> list[str]:
     session.execute(text(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'"))
     session.execute(text("LOCK TABLE settlement IN ACCESS EXCLUSIVE MODE"))
     missing, stranded = _missing(session, wanted)
+    moving = [period for period in missing if period in stranded]
+    if moving:
+        # The default partition holds rows of these periods: their partitions cannot be
+        # created beside them. Take it out, create the months, move its rows, put it back
+        # (its ATTACH checks every row left in it once).
+        session.execute(text(f"ALTER TABLE settlement DETACH PARTITION {DEFAULT}"))
     for period in missing:
-        _create(session, _checked(period), move=period in stranded)
+        bounds = f"FROM ('{_checked(period)}') TO ('{month_after(period)}')"
+        session.execute(
+            text(f"CREATE TABLE {table_name(period)} PARTITION OF settlement FOR VALUES {bounds}")
+        )
+    for period in moving:
+        of_period = f"period >= '{period}' AND period < '{month_after(period)}'"
+        session.execute(
+            text(f"INSERT INTO {table_name(period)} SELECT * FROM {DEFAULT} WHERE {of_period}")
+        )
+        session.execute(text(f"DELETE FROM {DEFAULT} WHERE {of_period}"))
+    if moving:
+        session.execute(text(f"ALTER TABLE settlement ATTACH PARTITION {DEFAULT} DEFAULT"))
     return missing
 
 
@@ -97,18 +114,3 @@ def _checked(period: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise ValueError(f"not a period (YYYY-MM): {period!r}")
     return period
-
-
-def _create(session: Session, period: str, *, move: bool) -> None:
-    name, bounds = table_name(period), f"FROM ('{period}') TO ('{month_after(period)}')"
-    if not move:
-        session.execute(text(f"CREATE TABLE {name} PARTITION OF settlement FOR VALUES {bounds}"))
-        return
-    # The default partition holds rows of this period: a new partition cannot be attached
-    # beside them. Take the default out, create the month, move its rows, put it back.
-    of_period = f"period >= '{period}' AND period < '{month_after(period)}'"
-    session.execute(text(f"ALTER TABLE settlement DETACH PARTITION {DEFAULT}"))
-    session.execute(text(f"CREATE TABLE {name} PARTITION OF settlement FOR VALUES {bounds}"))
-    session.execute(text(f"INSERT INTO {name} SELECT * FROM {DEFAULT} WHERE {of_period}"))
-    session.execute(text(f"DELETE FROM {DEFAULT} WHERE {of_period}"))
-    session.execute(text(f"ALTER TABLE settlement ATTACH PARTITION {DEFAULT} DEFAULT"))

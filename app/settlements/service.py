@@ -21,7 +21,7 @@ from app.institutions import service as institutions
 from app.settlements import rules
 from app.settlements import status as settlement_status
 from app.settlements.context import lock_batch_states, lock_period_states
-from app.settlements.models import Revocation, Settlement, SettlementList
+from app.settlements.models import Revocation, Settlement, SettlementKey, SettlementList
 from app.settlements.reconciliation import day_statuses as day_statuses
 from app.settlements.reconciliation import held_totals as held_totals
 from app.settlements.reconciliation import reconcile as reconcile
@@ -36,8 +36,14 @@ from app.settlements.uploads import upload_one as upload_one
 def get_settlement(session: Session, code: str, setl_id: str, *, actor: Principal) -> Settlement:
     if actor.is_hospital and actor.fixmedins_code != code:
         raise NotFound(f"no settlement {setl_id} of {code}")
+    # through its key: the key's period names the settlement's partition (migration 0032)
     settlement = session.scalar(
-        select(Settlement).where(Settlement.fixmedins_code == code, Settlement.setl_id == setl_id)
+        select(Settlement)
+        .join(
+            SettlementKey,
+            (SettlementKey.id == Settlement.id) & (SettlementKey.period == Settlement.period),
+        )
+        .where(SettlementKey.fixmedins_code == code, SettlementKey.setl_id == setl_id)
     )
     if settlement is None:
         raise NotFound(f"no settlement {setl_id} of {code}")
@@ -55,7 +61,9 @@ def revoke(
     # The settlement's row last: two revocations, or a revocation and an audit result, of
     # one settlement are applied one after the other.
     session.execute(
-        select(Settlement.id).where(Settlement.id == settlement.id).with_for_update(key_share=True)
+        select(Settlement.id)
+        .where(Settlement.id == settlement.id, Settlement.period == settlement.period)
+        .with_for_update(key_share=True)
     )
     existing = session.scalar(select(Revocation).where(Revocation.settlement_id == settlement.id))
     if existing is not None:

@@ -83,7 +83,8 @@ def upload_one(
             f"settlement {record.setl_id} of {record.fixmedins_code} "
             "was uploaded with other content"
         )
-    settlement = session.get(Settlement, outcome.settlement_id)
+    assert outcome.settlement_id is not None
+    settlement = stored(session, outcome.settlement_id)
     assert settlement is not None
     return settlement, outcome.outcome == UploadOutcome.CREATED
 
@@ -124,21 +125,37 @@ def _existing_hashes(
     found: dict[tuple[str, str], tuple[int, str]] = {}
     for code, ids in by_code.items():
         for chunk in in_chunks(session, ids):
-            rows = session.execute(
-                select(SettlementKey.setl_id, Settlement.id, Settlement.content_hash)
-                .join(
-                    Settlement,
-                    (Settlement.id == SettlementKey.id)
-                    & (Settlement.period == SettlementKey.period),
-                )
-                .where(
+            held = session.execute(
+                select(SettlementKey.setl_id, SettlementKey.id, SettlementKey.period).where(
                     SettlementKey.fixmedins_code == code,
                     any_of(session, SettlementKey.setl_id, chunk),
                 )
-            )
-            for setl_id, settlement_id, digest in rows:
-                found[(code, setl_id)] = (settlement_id, digest)
+            ).all()
+            if not held:
+                continue  # the usual upload: nothing stored yet
+            # their rows by id and period: the periods name the partitions to read
+            digests: dict[int, str] = {
+                settlement_id: digest
+                for settlement_id, digest in session.execute(
+                    select(Settlement.id, Settlement.content_hash).where(
+                        any_of(session, Settlement.id, [k.id for k in held]),
+                        any_of(session, Settlement.period, sorted({k.period for k in held})),
+                    )
+                )
+            }
+            for setl_id, settlement_id, _ in held:
+                found[(code, setl_id)] = (settlement_id, digests[settlement_id])
     return found
+
+
+def stored(session: Session, settlement_id: int) -> Settlement | None:
+    """A settlement by id, read from its own period's partition (through its key)."""
+    period = select(SettlementKey.period).where(SettlementKey.id == settlement_id)
+    return session.scalar(
+        select(Settlement).where(
+            Settlement.id == settlement_id, Settlement.period == period.scalar_subquery()
+        )
+    )
 
 
 def _store(

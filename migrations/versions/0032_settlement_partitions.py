@@ -4,15 +4,16 @@ A partitioned table's primary and unique keys must hold its partition key, so th
 idempotency key (fixmedins_code, setl_id) and the foreign keys of the five tables that
 refer to a settlement cannot stay on `settlement` itself. They move to a narrow unpartitioned
 `settlement_key` (id, fixmedins_code, setl_id unique, period), filled from the settlements
-held; `settlement` gets a foreign key to it and a plain index on (fixmedins_code, setl_id).
+held; `settlement` gets a foreign key (id, period) to it — with the primary key (id, period),
+one settlement row per key, in the key's period — and a plain index on (fixmedins_code,
+setl_id).
 
 On PostgreSQL `settlement` becomes `PARTITION BY RANGE (period)`, primary key (id, period),
 with a partition per month (`settlement_YYYY_MM`) for every period held and for the months
 around today, and a default partition (`settlement_default`) that takes a period with no
 partition yet; the `settlement_partitions` job creates the months ahead and moves such rows
 out (app/settlements/partitions.py). Its rows are copied: on a large database this
-migration takes a while (about a minute per 10M settlements on the bench machine, plus the
-index builds). SQLite keeps a plain table.
+migration takes a while (docs/operations.md). SQLite keeps a plain table.
 
 Revision ID: 0032
 Revises: 0031
@@ -80,6 +81,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "fixmedins_code", "setl_id", name=op.f("uq_settlement_key_fixmedins_code_setl_id")
         ),
+        sa.UniqueConstraint("id", "period", name=op.f("uq_settlement_key_id_period")),
     )
     op.execute(
         "INSERT INTO settlement_key (id, fixmedins_code, setl_id, period) "
@@ -90,7 +92,10 @@ def upgrade() -> None:
         with op.batch_alter_table("settlement") as batch:
             batch.drop_constraint("uq_settlement_fixmedins_code_setl_id", type_="unique")
             batch.create_foreign_key(
-                "fk_settlement_id_settlement_key", "settlement_key", ["id"], ["id"]
+                "fk_settlement_id_settlement_key",
+                "settlement_key",
+                ["id", "period"],
+                ["id", "period"],
             )
             batch.create_index("ix_settlement_setl", ["fixmedins_code", "setl_id"])
         return
@@ -121,7 +126,7 @@ def upgrade() -> None:
     )
     op.execute(
         "ALTER TABLE settlement ADD CONSTRAINT fk_settlement_id_settlement_key "
-        "FOREIGN KEY (id) REFERENCES settlement_key (id)"
+        "FOREIGN KEY (id, period) REFERENCES settlement_key (id, period)"
     )
     for name, columns in {**INDEXES, "ix_settlement_setl": "fixmedins_code, setl_id"}.items():
         op.execute(f"CREATE INDEX {name} ON settlement ({columns})")

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth.principal import Principal
 from app.clock import SimulatedClock
 from app.config import Settings
-from app.db import is_postgres
+from app.db import COPY_ROWS_MIN, is_postgres
 from app.errors import Conflict
 from app.jobcontext import JobContext
-from app.settlements import partitions
+from app.settlements import partitions, uploads
 from app.settlements import service as settlements
 from app.settlements.models import Settlement, SettlementKey
 from app.settlements.schemas import SettlementIn
@@ -47,21 +47,23 @@ def _job(session_factory: sessionmaker[Session], day: date) -> list[str]:
     return created
 
 
+def _item(setl_id: str, hifp_pay: str) -> dict[str, str]:
+    return {
+        "fixmedins_code": "H001",
+        "setl_id": setl_id,
+        "psn_no": "P1",
+        "insutype": "310",
+        "med_type": "21",
+        "insuplc_admdvs": "640100",
+        "setl_time": at(DAY, 9).isoformat(),
+        "medfee_sumamt": "1000.00",
+        "hifp_pay": hifp_pay,
+        "hifob_pay": "0.00",
+    }
+
+
 def _upload(session: Session, setl_id: str, hifp_pay: str) -> bool:
-    record = SettlementIn.model_validate(
-        {
-            "fixmedins_code": "H001",
-            "setl_id": setl_id,
-            "psn_no": "P1",
-            "insutype": "310",
-            "med_type": "21",
-            "insuplc_admdvs": "640100",
-            "setl_time": at(DAY, 9).isoformat(),
-            "medfee_sumamt": "1000.00",
-            "hifp_pay": hifp_pay,
-            "hifob_pay": "0.00",
-        }
-    )
+    record = SettlementIn.model_validate(_item(setl_id, hifp_pay))
     actor = Principal(None, "user-H001", "hospital", "H001")
     _, created = settlements.upload_one(session, record, actor=actor, now=at(DAY, 10))
     return created
@@ -123,6 +125,10 @@ def test_a_settlement_needs_its_key_and_a_key_is_unique(session: Session) -> Non
     columns = {c.name: getattr(stored, c.key) for c in Settlement.__table__.columns}
     with pytest.raises(IntegrityError), session.begin_nested():  # no key row
         session.execute(Settlement.__table__.insert(), [{**columns, "id": stored.id + 1000}])
+    with pytest.raises(IntegrityError), session.begin_nested():  # its key, another period
+        session.execute(
+            Settlement.__table__.insert(), [{**columns, "id": stored.id, "period": "2026-04"}]
+        )
     with pytest.raises(IntegrityError), session.begin_nested():  # the same hospital's setl_id
         session.add(
             SettlementKey(id=stored.id + 1, fixmedins_code="H001", setl_id="S1", period="2026-03")
@@ -163,3 +169,22 @@ def test_the_job_gives_up_rather_than_queue_the_uploads_behind_a_long_read(
             _job(session_factory, far)
     assert not {"2031-05", "2031-06", "2031-07", "2031-08"} & partitions.existing(session)
     assert _job(session_factory, far) == ["2031-05", "2031-06", "2031-07", "2031-08"]
+
+
+def test_a_large_upload_racing_another_of_the_same_settlement_is_a_conflict(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored through COPY on PostgreSQL (≥ COPY_ROWS_MIN rows): the unique key's violation
+    must reach the upload as SQLAlchemy's IntegrityError (409), not the driver's (500)."""
+    builders.institution(session, "H001")
+    assert _upload(session, "S0", "100.00")
+    # the other upload commits S0 between this one's lookup and its insert
+    monkeypatch.setattr(uploads, "_existing_hashes", lambda *_: {})
+    items = [_item(f"S{i}", "100.00") for i in range(COPY_ROWS_MIN + 10)]
+    actor = Principal(None, "user-H001", "hospital", "H001")
+
+    with pytest.raises(Conflict, match="send the request again"):
+        uploads.upload_bulk(session, items, actor=actor, now=at(DAY, 10))
+
+    assert session.scalar(select(func.count()).select_from(SettlementKey)) == 1  # nothing more
+    assert session.scalar(select(func.count()).select_from(Settlement)) == 1

@@ -97,7 +97,7 @@ def statement_facts(session: Session, statement: MonthlyStatement) -> StatementF
         (item, setl_id)
         for item, setl_id in session.execute(
             select(AuditItem, Settlement.setl_id)
-            .join(Settlement, Settlement.id == AuditItem.settlement_id)
+            .join(Settlement, audits.SETTLEMENT_OF_AUDIT)
             .where(AuditItem.taken_statement_id == statement.id)
             .order_by(AuditItem.id)
         ).all()
@@ -191,7 +191,7 @@ def audit_rows(
     )
     query = (
         select(AuditItem, Settlement.setl_id, files)
-        .join(Settlement, Settlement.id == AuditItem.settlement_id)
+        .join(Settlement, audits.SETTLEMENT_OF_AUDIT)
         .where(AuditItem.fixmedins_code == code_of(principal))
     )
     if status is not None:

@@ -166,7 +166,7 @@ def _days_to_reconcile(session: Session, principal: Principal, today: date) -> l
 def _appeals_open(session: Session, principal: Principal, today: date) -> list[Todo]:
     rows = session.execute(
         select(AuditItem, Settlement.setl_id)
-        .join(Settlement, Settlement.id == AuditItem.settlement_id)
+        .join(Settlement, audits.SETTLEMENT_OF_AUDIT)
         .where(
             AuditItem.fixmedins_code == code_of(principal),
             AuditItem.status == "INITIAL",
