@@ -35,6 +35,7 @@ import psycopg
 from sqlalchemy import text
 
 from app import migrate
+from app.clock import period_add
 from app.db import make_engine, make_sessionmaker
 from app.monthly import computation
 from app.settlements import partitions
@@ -57,7 +58,7 @@ def _partitions(name: str) -> None:
     months, period = [], FIRST.strftime("%Y-%m")
     while period <= LAST.strftime("%Y-%m"):
         months.append(period)
-        period = partitions.month_after(period)
+        period = period_add(period, 1)
     with make_sessionmaker(engine)() as session, session.begin():
         partitions.ensure(session, months)
     engine.dispose()

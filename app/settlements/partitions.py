@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.clock import period_add, period_of
 from app.db import is_postgres
 
 DEFAULT = "settlement_default"
@@ -35,20 +36,9 @@ def table_name(period: str) -> str:
     return f"settlement_{period[:4]}_{period[5:7]}"
 
 
-def month_after(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
-
-
 def months_around(day: date) -> list[str]:
     """The periods whose partitions should exist on a business date."""
-    year, month = day.year, day.month - MONTHS_BEHIND
-    while month < 1:
-        year, month = year - 1, month + 12
-    periods = [f"{year:04d}-{month:02d}"]
-    for _ in range(MONTHS_BEHIND + MONTHS_AHEAD):
-        periods.append(month_after(periods[-1]))
-    return periods
+    return [period_add(period_of(day), n) for n in range(-MONTHS_BEHIND, MONTHS_AHEAD + 1)]
 
 
 def existing(session: Session) -> set[str]:
@@ -88,12 +78,12 @@ def ensure(session: Session, periods: Iterable[str]) -> list[str]:
         # (its ATTACH checks every row left in it once).
         session.execute(text(f"ALTER TABLE settlement DETACH PARTITION {DEFAULT}"))
     for period in missing:
-        bounds = f"FROM ('{_checked(period)}') TO ('{month_after(period)}')"
+        bounds = f"FROM ('{_checked(period)}') TO ('{period_add(period, 1)}')"
         session.execute(
             text(f"CREATE TABLE {table_name(period)} PARTITION OF settlement FOR VALUES {bounds}")
         )
     for period in moving:
-        of_period = f"period >= '{period}' AND period < '{month_after(period)}'"
+        of_period = f"period >= '{period}' AND period < '{period_add(period, 1)}'"
         session.execute(
             text(f"INSERT INTO {table_name(period)} SELECT * FROM {DEFAULT} WHERE {of_period}")
         )
